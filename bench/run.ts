@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every benchmark, printed as plain figures. Record them in
+ * docs/PERFORMANCE.md with the machine line printed first.
+ * Select with arguments, e.g. `npm run bench -- decode`.
+ *
+ *   decode  the decoder alone on stress, medium x10 and the synthetic 10 M-zone stream
+ *
+ * ZONESCOPE_FIXTURES overrides where the real recordings are read from;
+ * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
+ */
+import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.js';
+import { runDecodeBench } from './decoder-bench.js';
+
+const BENCHES = ['decode'] as const;
+
+const only = new Set(process.argv.slice(2));
+for (const name of only) {
+  if (!(BENCHES as readonly string[]).includes(name)) {
+    console.error(`unknown benchmark '${name}'; choose from: ${BENCHES.join(', ')}`);
+    process.exit(2);
+  }
+}
+const want = (name: string) => only.size === 0 || only.has(name);
+
+console.log(`machine: ${machineLine()}`);
+console.log(`command: npm run bench${only.size ? ' -- ' + [...only].join(' ') : ''}\n`);
+
+const fixtures = tracyFixturesDir();
+const started = performance.now();
+const section = (name: string) => console.log(`\n== ${name} ==`);
+
+if (want('decode')) {
+  section('decode');
+  runDecodeBench(fixtures);
+}
+printTargetChecks();
+console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -1,0 +1,253 @@
+import {
+  HANDSHAKE_STATUS_NAMES,
+  HandshakeStatus,
+  LZ4_HISTORY_SIZE,
+  LZ4_SIZE,
+  ON_DEMAND_PAYLOAD_SIZE,
+  TARGET_FRAME_SIZE,
+  WELCOME_SIZE,
+  WelcomeFlag,
+} from './constants.js';
+import { ItemError, ProtocolError, ProtocolErrorCode } from './errors.js';
+import { decodeOnDemandPayload, decodeWelcome, type OnDemandPayload, type WelcomeMessage } from './handshake.js';
+import { decompressBlock, LZ4_ERROR_TEXT } from './lz4-block.js';
+import { QueueDecoder } from './queue-decoder.js';
+import { QUEUE_TYPE_NAMES } from './queue-types.js';
+import type { TracyVisitor } from './visitor.js';
+
+const STATUS = 0;
+const WELCOME = 1;
+const ON_DEMAND = 2;
+const FRAME_HEADER = 3;
+const FRAME_BODY = 4;
+const FAILED = 5;
+
+/**
+ * Decompressed output window: the last 64 KiB of output always sit directly in front of the
+ * next block's destination, so back-references across frames (and across the sender's ring
+ * wrap) resolve in place (tracy-protocol.md 2.3). Room for four full frames after the history
+ * keeps the slide (one 64 KiB copyWithin) rare.
+ */
+const WINDOW_SIZE = LZ4_HISTORY_SIZE + 4 * TARGET_FRAME_SIZE;
+
+export interface StreamReaderHooks {
+  /** After the WelcomeMessage (and the on-demand payload, if any) was read. */
+  onWelcome?(welcome: WelcomeMessage, onDemand: OnDemandPayload | null): void;
+  /** After each frame's items were walked. */
+  onFrame?(): void;
+}
+
+/**
+ * Incremental decoder of the app -> receiver byte stream, starting at the handshake status byte:
+ * status, WelcomeMessage, optional OnDemandPayloadMessage, then `u32 size + LZ4 block` frames
+ * of queue items. Feed it chunks of any size (one byte at a time works); it keeps the state
+ * between them. No I/O.
+ *
+ * Errors are ProtocolErrors with the byte offset in this stream; after one, the reader stays
+ * failed and throws the same error again.
+ */
+export class TracyStreamReader {
+  readonly decoder: QueueDecoder;
+  welcome: WelcomeMessage | null = null;
+  onDemand: OnDemandPayload | null = null;
+  /** Bytes of the stream consumed (status byte included). */
+  bytes = 0;
+  /** Compressed bytes of frames, headers included. */
+  compressedBytes = 0;
+  decompressedBytes = 0;
+  frames = 0;
+  error: ProtocolError | null = null;
+
+  private readonly hooks: StreamReaderHooks;
+  private state = STATUS;
+  private readonly head = new Uint8Array(WELCOME_SIZE);
+  private headLength = 0;
+  private frameSize = 0;
+  private frameStart = 0;
+  private readonly block = new Uint8Array(LZ4_SIZE);
+  private blockLength = 0;
+  private readonly window = new Uint8Array(WINDOW_SIZE);
+  private readonly windowView = new DataView(this.window.buffer);
+  private writePos = 0;
+  private history = 0;
+
+  constructor(visitor: TracyVisitor, hooks: StreamReaderHooks = {}) {
+    this.decoder = new QueueDecoder(visitor);
+    this.hooks = hooks;
+  }
+
+  /** True once the WelcomeMessage was read and frames are expected. */
+  get streaming(): boolean {
+    return this.state === FRAME_HEADER || this.state === FRAME_BODY;
+  }
+
+  /**
+   * Consumes `chunk[start, end)`.
+   * @throws ProtocolError for anything that is not a valid stream
+   */
+  push(chunk: Uint8Array, start = 0, end = chunk.length): void {
+    if (this.error) throw this.error;
+    try {
+      this.consume(chunk, start, end);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.error = err;
+        this.state = FAILED;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Says whether the stream ended cleanly, on a frame boundary.
+   * @returns null if so, else what was cut (what and where)
+   */
+  truncation(): string | null {
+    switch (this.state) {
+      case STATUS:
+        return this.bytes === 0 ? 'the stream is empty' : null;
+      case WELCOME:
+        return `the stream ended inside the WelcomeMessage (${this.headLength} of ${WELCOME_SIZE} bytes) at offset ${this.bytes}`;
+      case ON_DEMAND:
+        return `the stream ended inside the OnDemandPayloadMessage (${this.headLength} of ${ON_DEMAND_PAYLOAD_SIZE} bytes) at offset ${this.bytes}`;
+      case FRAME_HEADER:
+        return this.headLength === 0 ? null : `the stream ended inside a frame header (${this.headLength} of 4 bytes) at offset ${this.bytes}`;
+      case FRAME_BODY:
+        return `the stream ended inside the frame at offset ${this.frameStart} (${this.blockLength} of ${this.frameSize} bytes)`;
+      default:
+        return null;
+    }
+  }
+
+  private consume(chunk: Uint8Array, start: number, end: number): void {
+    let p = start;
+    while (p < end) {
+      switch (this.state) {
+        case STATUS: {
+          const status = chunk[p]!;
+          if (status !== HandshakeStatus.Welcome) {
+            const name = HANDSHAKE_STATUS_NAMES[status] ?? `unknown status ${status}`;
+            throw new ProtocolError(ProtocolErrorCode.HandshakeRejected, `the app answered the handshake with ${name} (${status}), not Welcome (1)`, this.bytes);
+          }
+          p++;
+          this.bytes++;
+          this.state = WELCOME;
+          this.headLength = 0;
+          break;
+        }
+        case WELCOME:
+        case ON_DEMAND: {
+          const need = (this.state === WELCOME ? WELCOME_SIZE : ON_DEMAND_PAYLOAD_SIZE) - this.headLength;
+          const n = Math.min(need, end - p);
+          this.head.set(chunk.subarray(p, p + n), this.headLength);
+          this.headLength += n;
+          p += n;
+          this.bytes += n;
+          if (n < need) break;
+          if (this.state === WELCOME) {
+            this.welcome = decodeWelcome(this.head, 0);
+            this.decoder.setClock(this.welcome.timerMul, this.welcome.initBegin);
+            this.headLength = 0;
+            if (this.welcome.flags & WelcomeFlag.OnDemand) {
+              this.state = ON_DEMAND;
+              break;
+            }
+          } else {
+            this.onDemand = decodeOnDemandPayload(this.head, 0);
+          }
+          this.state = FRAME_HEADER;
+          this.headLength = 0;
+          this.hooks.onWelcome?.(this.welcome!, this.onDemand);
+          break;
+        }
+        case FRAME_HEADER: {
+          if (this.headLength === 0 && end - p >= 4) {
+            this.frameSize = (chunk[p]! | (chunk[p + 1]! << 8) | (chunk[p + 2]! << 16) | (chunk[p + 3]! << 24)) >>> 0;
+            p += 4;
+          } else {
+            this.head[this.headLength++] = chunk[p++]!;
+            if (this.headLength < 4) {
+              this.bytes++;
+              break;
+            }
+            this.frameSize = (this.head[0]! | (this.head[1]! << 8) | (this.head[2]! << 16) | (this.head[3]! << 24)) >>> 0;
+            this.bytes -= 3;
+            this.headLength = 0;
+          }
+          this.frameStart = this.bytes;
+          this.bytes += 4;
+          if (this.frameSize === 0 || this.frameSize > LZ4_SIZE) {
+            throw new ProtocolError(
+              ProtocolErrorCode.BadFrameSize,
+              `frame size ${this.frameSize} is outside 1..${LZ4_SIZE} (LZ4Size)`,
+              this.frameStart,
+            );
+          }
+          this.state = FRAME_BODY;
+          this.blockLength = 0;
+          // Fast path: the whole block is in this chunk, decode it in place.
+          if (end - p >= this.frameSize) {
+            const size = this.frameSize;
+            this.bytes += size;
+            this.decodeFrame(chunk, p, size);
+            p += size;
+            this.state = FRAME_HEADER;
+          }
+          break;
+        }
+        case FRAME_BODY: {
+          const n = Math.min(this.frameSize - this.blockLength, end - p);
+          this.block.set(chunk.subarray(p, p + n), this.blockLength);
+          this.blockLength += n;
+          p += n;
+          this.bytes += n;
+          if (this.blockLength === this.frameSize) {
+            this.decodeFrame(this.block, 0, this.frameSize);
+            this.state = FRAME_HEADER;
+          }
+          break;
+        }
+        default:
+          throw this.error ?? new ProtocolError(ProtocolErrorCode.BadState, 'reader used after a failure', this.bytes);
+      }
+    }
+  }
+
+  private decodeFrame(src: Uint8Array, start: number, size: number): void {
+    const window = this.window;
+    if (this.writePos + TARGET_FRAME_SIZE > window.length) {
+      window.copyWithin(0, this.writePos - this.history, this.writePos);
+      this.writePos = this.history;
+    }
+    const out = this.writePos;
+    const end = decompressBlock(src, start, size, window, out, out + TARGET_FRAME_SIZE, out - this.history, this.windowView);
+    if (end < 0) {
+      throw new ProtocolError(
+        ProtocolErrorCode.BadLz4Block,
+        `corrupt LZ4 block of ${size} bytes: ${LZ4_ERROR_TEXT[end]}`,
+        this.frameStart,
+      );
+    }
+    this.frames++;
+    this.compressedBytes += size + 4;
+    this.decompressedBytes += end - out;
+    this.writePos = end;
+    this.history = Math.min(LZ4_HISTORY_SIZE, this.history + (end - out));
+    try {
+      this.decoder.walk(window, out, end);
+    } catch (err) {
+      if (err instanceof ItemError) {
+        const type = err.queueType >= 0 ? ` (type ${err.queueType} ${QUEUE_TYPE_NAMES[err.queueType] ?? '?'})` : '';
+        throw new ProtocolError(
+          err.code,
+          `${err.message} at byte ${err.itemOffset} of the frame at offset ${this.frameStart}${type}`,
+          this.frameStart,
+          err.queueType,
+          err.itemOffset,
+        );
+      }
+      throw err;
+    }
+    this.hooks.onFrame?.();
+  }
+}

@@ -1,0 +1,165 @@
+import { stat } from 'node:fs/promises';
+import { TracyStreamReader } from '../../protocol/tracy/index.js';
+import { BufferedOutput, type OutputStream } from './buffered-output.js';
+import { type CsvWriter, MessageCsvWriter, PlotCsvWriter, ZoneCsvWriter } from './csv-writers.js';
+import { type DecodeOutcome, decodeFile } from './decode-file.js';
+import { buildReport } from './inspect-report.js';
+import { NameLookup } from './name-lookup.js';
+import { StreamSummary } from './stream-summary.js';
+import { formatSummary } from './summary-text.js';
+
+export type { OutputStream } from './buffered-output.js';
+
+export const INSPECT_USAGE = `Usage: zonescope inspect FILE [--json | --csv zones|messages|plots]
+
+Decodes a recorded Tracy stream (*.client.bin: the bytes an app sent to the profiler, from the
+handshake status byte and the welcome message on) and prints a readable summary: program, host,
+duration, threads, top source locations by total time, frames, plots, messages, locks, errors.
+
+Options:
+  --json            print one JSON object: protocolVersion, program, pid, appInfo, threads,
+                    zones (one entry per source location: name, file, line, count, open,
+                    totalNs, minNs, maxNs), frames (default set = ""), plots, messages, memory,
+                    locks, zoneExtras, items, bytes, errors
+  --csv zones       one row per ended zone, like Tracy's csvexport -u:
+                    name,src_file,src_line,ns_since_start,exec_time_ns,thread,value
+                    (thread = the app's thread id, value = the zone's text and value)
+  --csv messages    MessageName,total_ns (like csvexport -m)
+  --csv plots       name,ns_since_start,value
+  -h, --help        this text
+
+CSV fields are quoted (RFC 4180) when they contain a comma, a quote or a line break.
+With --csv, problems with the stream are written to stderr.
+
+Exit status:
+  0  the stream decoded cleanly
+  1  the stream is truncated or broken (or has zone anomalies): everything decoded before the
+     problem is still printed, and the problem (what, where) is listed under errors
+  2  usage error, or FILE cannot be read
+`;
+
+type Mode = 'summary' | 'json' | 'zones' | 'messages' | 'plots';
+const CSV_KINDS = ['zones', 'messages', 'plots'] as const;
+
+interface ParsedArgs {
+  file: string;
+  mode: Mode;
+}
+
+/**
+ * `zonescope inspect`: decodes FILE and writes the summary, JSON or CSV to `stdout`.
+ * @returns the exit status (0 clean, 1 stream errors, 2 usage or file error); never throws for
+ *   bad input
+ */
+export async function runInspect(args: string[], stdout: OutputStream, stderr: OutputStream): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    stdout.write(INSPECT_USAGE);
+    return 0;
+  }
+  const parsed = parseArgs(args);
+  if (typeof parsed === 'string') {
+    stderr.write(`zonescope inspect: ${parsed}\n\n${INSPECT_USAGE}`);
+    return 2;
+  }
+  const { file, mode } = parsed;
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) {
+      stderr.write(`zonescope inspect: ${file} is not a file\n`);
+      return 2;
+    }
+  } catch (err) {
+    stderr.write(`zonescope inspect: cannot read ${file}: ${describeFsError(err)}\n`);
+    return 2;
+  }
+
+  const summary = new StreamSummary();
+  let writer: CsvWriter | null = null;
+  const reader = new TracyStreamReader(summary, { onFrame: () => writer?.onFrame() });
+  const names = new NameLookup(reader.decoder);
+  const output = new BufferedOutput(stdout);
+  if (mode === 'zones') {
+    const w = new ZoneCsvWriter(output, names);
+    summary.zoneSink = w;
+    writer = w;
+  } else if (mode === 'messages') {
+    const w = new MessageCsvWriter(output, names);
+    summary.messageSink = w;
+    writer = w;
+  } else if (mode === 'plots') {
+    const w = new PlotCsvWriter(output, names);
+    summary.plotSink = w;
+    writer = w;
+  }
+
+  let outcome: DecodeOutcome;
+  try {
+    outcome = await decodeFile(file, reader, {
+      afterChunk: async () => {
+        await output.drained();
+        if (output.failure !== null) throw output.failure;
+      },
+    });
+  } catch (err) {
+    if (output.failure !== null && err === output.failure) {
+      // The reader of our output went away (`inspect ... | head`): stop quietly, like a pipe.
+      return (err as NodeJS.ErrnoException).code === 'EPIPE' ? 0 : 1;
+    }
+    stderr.write(`zonescope inspect: cannot read ${file}: ${describeFsError(err)}\n`);
+    return 2;
+  }
+
+  const { report, details } = buildReport(summary, reader, names, outcome);
+  if (writer !== null) {
+    writer.finish();
+    for (const e of report.errors) stderr.write(`zonescope inspect: ${file}: ${e}\n`);
+  } else if (mode === 'json') {
+    output.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    output.write(formatSummary(file, report, details));
+  }
+  output.flush();
+  await output.drained();
+  return report.errors.length > 0 ? 1 : 0;
+}
+
+function parseArgs(args: string[]): ParsedArgs | string {
+  let file: string | null = null;
+  let mode: Mode = 'summary';
+  let modeFlag: string | null = null;
+  const setMode = (next: Mode, flag: string): string | null => {
+    if (modeFlag !== null) return `${modeFlag} and ${flag} cannot be combined`;
+    mode = next;
+    modeFlag = flag;
+    return null;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    let problem: string | null = null;
+    if (arg === '--json') {
+      problem = setMode('json', arg);
+    } else if (arg === '--csv' || arg.startsWith('--csv=')) {
+      const kind = arg === '--csv' ? args[++i] : arg.slice('--csv='.length);
+      if (kind === undefined) return `--csv needs one of ${CSV_KINDS.join(', ')}`;
+      if (!(CSV_KINDS as readonly string[]).includes(kind)) return `--csv ${kind}: expected one of ${CSV_KINDS.join(', ')}`;
+      problem = setMode(kind as Mode, `--csv ${kind}`);
+    } else if (arg.startsWith('-') && arg !== '-') {
+      return `unknown option ${arg}`;
+    } else if (file !== null) {
+      return `one FILE expected, got ${file} and ${arg}`;
+    } else {
+      file = arg;
+    }
+    if (problem !== null) return problem;
+  }
+  if (file === null) return 'missing FILE';
+  return { file, mode };
+}
+
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ENOENT') return 'no such file';
+  if (e?.code === 'EACCES') return 'permission denied';
+  if (e?.code === 'EISDIR') return 'is a directory';
+  return e instanceof Error ? e.message : String(err);
+}
