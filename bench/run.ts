@@ -1,17 +1,23 @@
 /**
  * `npm run bench`: every benchmark, printed as plain figures. Record them in
  * docs/PERFORMANCE.md with the machine line printed first.
- * Select with arguments, e.g. `npm run bench -- decode`.
+ * Select with arguments, e.g. `npm run bench -- decode` or `npm run bench -- store lod`.
  *
  *   decode  the decoder alone on stress, medium x10 and the synthetic 10 M-zone stream
+ *   store   decode + SessionStore in process: zones/s and bytes per stored zone
+ *   ingest  end to end into `zonescope serve` in a child process (TCP ingest, --connect)
+ *   lod     the viewport query on the 10 M-zone store at 2000 px
  *
  * ZONESCOPE_FIXTURES overrides where the real recordings are read from;
  * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
  */
 import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.js';
 import { runDecodeBench } from './decoder-bench.js';
+import { runIngestBench } from './ingest-bench.js';
+import { runLodBench } from './lod-bench.js';
+import { runStoreBench } from './store-bench.js';
 
-const BENCHES = ['decode'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -32,6 +38,18 @@ const section = (name: string) => console.log(`\n== ${name} ==`);
 if (want('decode')) {
   section('decode');
   runDecodeBench(fixtures);
+}
+if (want('store')) {
+  section('store');
+  runStoreBench(fixtures);
+}
+if (want('ingest')) {
+  section('ingest');
+  await runIngestBench(fixtures);
+}
+if (want('lod')) {
+  section('lod');
+  runLodBench();
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { runInspect } from './inspect/inspect-command.js';
+import { runServe } from './serve-command.js';
 
 const USAGE = `zonescope — a Tracy-compatible telemetry server
 
 Usage:
-  zonescope serve                    the live server (not in this build yet)
+  zonescope serve [options]          start the server (zonescope serve --help)
   zonescope inspect FILE [--json | --csv zones|messages|plots]
                                      decode a recorded Tracy stream (*.client.bin) and summarise it
   zonescope --help                   this text
@@ -16,9 +17,7 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect':
       return runInspect(rest, process.stdout, process.stderr);
     case 'serve':
-      // The live server is the next piece of work; until it lands, say what exists.
-      process.stderr.write('zonescope serve: the live server is not part of this build yet; `zonescope inspect FILE` works (see --help).\n');
-      return 0;
+      return runServe(rest, process.stdout, process.stderr);
     case undefined:
     case '--help':
     case '-h':

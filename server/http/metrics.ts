@@ -1,0 +1,43 @@
+import type { SessionRegistry } from '../session/session-registry.js';
+import { plotName } from '../query/series-query.js';
+
+/** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
+export function renderMetrics(registry: SessionRegistry): string {
+  const sessions = registry.list();
+  const lines: string[] = [];
+  const family = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of rows) lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
+  };
+  const per = (fn: (s: (typeof sessions)[number]) => number): [Record<string, string>, number][] =>
+    sessions.map((s) => [{ session: s.id, app: s.welcome?.programName ?? '' }, fn(s)]);
+
+  family('zonescope_session_bytes_total', 'counter', 'Bytes received from the app, handshake reply included.', per((s) => s.bytesReceived));
+  family('zonescope_session_queue_items_total', 'counter', 'Tracy queue items decoded.', per((s) => s.reader.decoder.items));
+  family('zonescope_session_zones_total', 'counter', 'Completed zones.', per((s) => s.store.zonesEnded));
+  family('zonescope_session_protocol_errors_total', 'counter', 'Protocol errors that ended the session (0 or 1).', per((s) => (s.endReason === 'protocol-error' ? 1 : 0)));
+  family('zonescope_session_evicted_bytes_total', 'counter', 'Store bytes evicted to stay within the memory budget.', per((s) => s.store.budget.evictedBytes));
+  family('zonescope_store_bytes', 'gauge', 'Bytes held by all session stores.', [[{}, registry.budget.used]]);
+  family('zonescope_sessions', 'gauge', 'Sessions listed (live and ended).', [[{}, sessions.length]]);
+  const plots: [Record<string, string>, number][] = [];
+  for (const s of sessions) {
+    for (const p of s.store.plots.values()) {
+      if (p.series.total === 0) continue;
+      plots.push([{ session: s.id, app: s.welcome?.programName ?? '', plot: plotName(s.store, p.namePtr) }, p.series.last]);
+    }
+  }
+  family('zonescope_plot_value', 'gauge', 'Latest value of every plot.', plots);
+  return lines.join('\n') + '\n';
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
+}

@@ -1,0 +1,186 @@
+import { Hono, type Context } from 'hono';
+import type { Session } from '../session/session.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import { flameGraph } from '../query/flame-graph.js';
+import { frameSetName, plotName, queryFrames, querySeries } from '../query/series-query.js';
+import { queryThreadZones } from '../query/zone-lod.js';
+import { searchZones } from '../query/zone-search.js';
+import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
+import { SEGMENT_MASK } from '../store/zone-columns.js';
+import { HttpError, numberParam, respond } from './encode.js';
+import { sessionDetails, sessionSummary, threadSummaries } from './session-view.js';
+
+const MAX_ZONES_PER_DEPTH = 2_000_000;
+
+function sessionOf(registry: SessionRegistry, c: Context): Session {
+  const id = c.req.param('id') ?? '';
+  const s = registry.get(id);
+  if (!s) throw new HttpError(404, 'ZS_HTTP_NO_SESSION', `no session ${id}`);
+  return s;
+}
+
+/** t0/t1 (ns), default the whole session; `threads` = comma-separated app thread ids. */
+function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: number } {
+  const t0 = numberParam(c, 't0', 0);
+  const t1 = numberParam(c, 't1', Math.max(s.store.lastNs, t0));
+  if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
+  const threads = c.req.query('threads');
+  const out: RangeOptions & { t0: number; t1: number } = { t0, t1 };
+  if (threads) out.threads = threads.split(',').map(Number);
+  return out;
+}
+
+/** REST endpoints under /api/sessions. */
+export function sessionRoutes(registry: SessionRegistry): Hono {
+  const api = new Hono();
+
+  api.get('/', (c) => respond(c, registry.list().map(sessionSummary)));
+
+  api.get('/:id', (c) => respond(c, sessionDetails(sessionOf(registry, c))));
+
+  api.delete('/:id', (c) => {
+    const s = sessionOf(registry, c);
+    registry.delete(s.id);
+    return respond(c, { deleted: s.id });
+  });
+
+  api.get('/:id/threads', (c) => respond(c, threadSummaries(sessionOf(registry, c))));
+
+  api.get('/:id/srclocs', (c) => {
+    const store = sessionOf(registry, c).store;
+    const out = [];
+    for (let i = 0; i < store.srclocs.count; i++) {
+      out.push({
+        srcloc: i,
+        name: store.srclocs.displayName(i, store.names.strings),
+        function: store.srclocs.functionName(i, store.names.strings),
+        file: store.srclocs.fileName(i, store.names.strings),
+        line: store.srclocs.line[i] ?? 0,
+        color: store.srclocs.color[i] ?? 0,
+      });
+    }
+    return respond(c, out);
+  });
+
+  /**
+   * Zones of a viewport at a level of detail: nsPerPx (or px = viewport width in pixels);
+   * nsPerPx=0 lists every zone individually.
+   */
+  api.get('/:id/zones', (c) => {
+    const s = sessionOf(registry, c);
+    const { t0, t1, threads } = rangeOf(c, s);
+    const px = numberParam(c, 'px', 0);
+    const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
+    const out = [];
+    for (const t of s.store.threadList()) {
+      if (threads && !threads.includes(t.id)) continue;
+      out.push({ ...queryThreadZones(t, t0, t1, nsPerPx, MAX_ZONES_PER_DEPTH), name: t.name });
+    }
+    return respond(c, { t0, t1, nsPerPx, threads: out });
+  });
+
+  /** One zone's details: thread, depth, row (as returned by /zones). */
+  api.get('/:id/zone', (c) => {
+    const s = sessionOf(registry, c);
+    const thread = s.store.threads.get(numberParam(c, 'thread', -1));
+    const depth = numberParam(c, 'depth', -1);
+    const row = numberParam(c, 'row', -1);
+    const cols = thread?.depths[depth];
+    const seg = cols?.segmentOf(row);
+    if (!thread || !cols || !seg) throw new HttpError(404, 'ZS_HTTP_NO_ZONE', 'no such zone (evicted, or wrong thread/depth/row)');
+    const slot = row & SEGMENT_MASK;
+    const srcloc = seg.srcloc[slot]!;
+    const startNs = seg.start[slot]!;
+    const durNs = seg.durationAt(slot);
+    const extra = seg.extraAt(slot);
+    const children = thread.depths[depth + 1];
+    let childNs = 0;
+    let childCount = 0;
+    if (children) {
+      for (let k = children.firstStartingAtOrAfter(startNs); k < children.count && children.startAt(k) < startNs + durNs; k++) {
+        childNs += children.endAt(k) - children.startAt(k);
+        childCount++;
+      }
+    }
+    const strings = s.store.names.strings;
+    return respond(c, {
+      thread: thread.id,
+      threadName: thread.name,
+      depth,
+      row,
+      srcloc,
+      name: extra?.name ?? s.store.srclocs.displayName(srcloc, strings),
+      srclocName: s.store.srclocs.displayName(srcloc, strings),
+      function: s.store.srclocs.functionName(srcloc, strings),
+      file: s.store.srclocs.fileName(srcloc, strings),
+      line: s.store.srclocs.line[srcloc] ?? 0,
+      startNs,
+      durNs,
+      selfNs: durNs - childNs,
+      children: childCount,
+      text: extra?.text ?? null,
+      value: extra && extra.valueHi >= 0 ? (BigInt(extra.valueHi) * 2n ** 32n + BigInt(extra.valueLo)).toString() : null,
+      color: extra && extra.color >= 0 ? extra.color : s.store.srclocs.color[srcloc] ?? 0,
+    });
+  });
+
+  api.get('/:id/frames', (c) => {
+    const s = sessionOf(registry, c);
+    const { t0, t1 } = rangeOf(c, s);
+    const out = [];
+    for (const set of s.store.frames.values()) {
+      out.push({ namePtr: set.namePtr, name: frameSetName(s.store, set), continuous: set.continuous, count: set.count, ...queryFrames(set, t0, t1) });
+    }
+    return respond(c, out);
+  });
+
+  api.get('/:id/plots', (c) => {
+    const s = sessionOf(registry, c);
+    const { t0, t1 } = rangeOf(c, s);
+    const px = numberParam(c, 'px', 0);
+    const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
+    const only = c.req.query('name');
+    const out = [];
+    for (const p of s.store.plots.values()) {
+      const name = plotName(s.store, p.namePtr);
+      if (only !== undefined && name !== only) continue;
+      out.push({ name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.series.total, min: p.series.min, max: p.series.max, ...querySeries(p.series, t0, t1, nsPerPx) });
+    }
+    for (const m of s.store.memory.values()) {
+      const name = m.namePtr === 0 ? 'Memory usage' : `Memory usage: ${s.store.names.strings.get(m.namePtr) ?? m.namePtr}`;
+      if (only !== undefined && name !== only) continue;
+      out.push({ name, format: 1, step: true, fill: true, color: 0, count: m.usage.total, min: m.usage.min, max: m.usage.max, memory: true, ...querySeries(m.usage, t0, t1, nsPerPx) });
+    }
+    return respond(c, out);
+  });
+
+  api.get('/:id/messages', (c) => {
+    const s = sessionOf(registry, c);
+    const { t0, t1 } = rangeOf(c, s);
+    const q = (c.req.query('q') ?? '').toLowerCase();
+    const limit = numberParam(c, 'limit', 10_000);
+    const strings = s.store.names.strings;
+    let list = s.store.messages.inRange(t0, t1, (ptr) => strings.get(ptr), q ? Infinity : limit);
+    if (q) list = list.filter((m) => m.text.toLowerCase().includes(q)).slice(0, limit);
+    return respond(c, { total: s.store.messages.total, evictedBeforeNs: s.store.messages.evictedBeforeNs, messages: list });
+  });
+
+  api.get('/:id/stats', (c) => {
+    const s = sessionOf(registry, c);
+    return respond(c, zoneStatistics(s.store, rangeOf(c, s)));
+  });
+
+  api.get('/:id/flame', (c) => {
+    const s = sessionOf(registry, c);
+    return respond(c, flameGraph(s.store, rangeOf(c, s)));
+  });
+
+  api.get('/:id/search', (c) => {
+    const s = sessionOf(registry, c);
+    const q = c.req.query('q') ?? '';
+    if (q === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME');
+    return respond(c, searchZones(s.store, q, { ...rangeOf(c, s), limit: numberParam(c, 'limit', 1000) }));
+  });
+
+  return api;
+}

@@ -1,0 +1,105 @@
+import type { Session } from '../session/session.js';
+import { frameSetName, plotName } from '../query/series-query.js';
+
+/** What the session list and details show of a session (JSON-safe). */
+export function sessionSummary(s: Session) {
+  const w = s.welcome;
+  const store = s.store;
+  return {
+    id: s.id,
+    app: w?.programName ?? null,
+    pid: w ? Number(w.pid) : null,
+    host: w?.hostInfo ?? null,
+    source: s.source,
+    remote: s.remote,
+    state: s.state,
+    endReason: s.endReason,
+    error: s.error,
+    truncation: s.truncation,
+    startedAt: s.startedAt,
+    endedAt: s.endedAt,
+    bytes: s.bytesReceived,
+    decompressedBytes: s.reader.decompressedBytes,
+    queueItems: s.reader.decoder.items,
+    zones: store.zonesEnded,
+    zonesBegun: store.zonesBegun,
+    threads: store.threads.size,
+    lastNs: store.lastNs,
+    storeBytes: store.budget.bytes,
+    evictedBytes: store.budget.evictedBytes,
+  };
+}
+
+export function sessionDetails(s: Session) {
+  const w = s.welcome;
+  const store = s.store;
+  return {
+    ...sessionSummary(s),
+    welcome: w
+      ? {
+          timerMul: w.timerMul,
+          resolution: Number(w.resolution),
+          epoch: Number(w.epoch),
+          flags: w.flags,
+          cpuArch: w.cpuArch,
+          cpuManufacturer: w.cpuManufacturer,
+          cpuId: w.cpuId,
+          programName: w.programName,
+          hostInfo: w.hostInfo,
+          samplingPeriod: Number(w.samplingPeriod),
+        }
+      : null,
+    appInfo: store.appInfoTexts,
+    queriesSent: s.queriesSent,
+    frames: [...store.frames.values()].map((f) => ({
+      namePtr: f.namePtr,
+      name: frameSetName(store, f),
+      continuous: f.continuous,
+      count: f.count,
+    })),
+    plots: [...store.plots.values()].map((p) => ({
+      namePtr: p.namePtr,
+      name: plotName(store, p.namePtr),
+      count: p.series.total,
+      min: p.series.min,
+      max: p.series.max,
+      last: p.series.last,
+      format: p.format,
+      step: p.step,
+      fill: p.fill,
+      color: p.color,
+      evictedBeforeNs: p.series.evictedBeforeNs,
+    })),
+    memory: [...store.memory.values()].map((m) => ({
+      namePtr: m.namePtr,
+      name: m.namePtr === 0 ? '' : store.names.strings.get(m.namePtr) ?? null,
+      usedBytes: m.usedBytes,
+      allocs: m.allocs,
+      frees: m.frees,
+      unknownFrees: m.unknownFrees,
+    })),
+    locks: [...store.locks.values()].map((l) => ({
+      id: l.id,
+      name: l.name ?? store.srclocs.functionName(l.srcloc, store.names.strings),
+      obtains: l.obtains,
+    })),
+    messages: store.messages.total,
+    messagesEvictedBeforeNs: store.messages.evictedBeforeNs,
+  };
+}
+
+export function threadSummaries(s: Session) {
+  return s.store.threadList().map((t) => ({
+    id: t.id,
+    name: t.name,
+    zones: t.zonesEnded,
+    zonesBegun: t.zonesBegun,
+    open: t.openCount,
+    depth: t.depths.length,
+    storedZones: t.storedZones,
+    firstNs: Number.isFinite(t.firstNs) ? t.firstNs : null,
+    lastNs: Number.isFinite(t.lastNs) ? t.lastNs : null,
+    evictedBeforeNs: t.evictedBeforeNs,
+    unmatchedEnds: t.unmatchedEnds,
+  }));
+}

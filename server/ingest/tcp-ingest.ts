@@ -1,0 +1,24 @@
+import { createServer, type Server } from 'node:net';
+import type { SessionRegistry } from '../session/session-registry.js';
+import { attachSocket, socketTransport } from './socket-transport.js';
+
+/**
+ * TCP ingest: apps using our SDK dial in. The conversation is Tracy's with the roles of the
+ * sockets swapped: we accepted, but we still speak first (the handshake).
+ */
+export function listenTcpIngest(registry: SessionRegistry, host: string, port: number): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const session = registry.create(socketTransport(socket), 'tcp', remote);
+    attachSocket(socket, session);
+    session.start();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,118 @@
+import type { FrameSet, SessionStore } from '../store/session-store.js';
+import type { TimeSeries } from '../store/time-series.js';
+import { F64List } from './growable.js';
+
+/**
+ * Plot samples for a viewport: every sample when there are few, else per pixel bucket the
+ * first, min, max and last samples (what a line chart needs to look the same), like uPlot's
+ * and Perfetto's decimation.
+ */
+export interface SeriesWindow {
+  timeNs: Float64Array;
+  value: Float64Array;
+  /** true when samples were folded per pixel */
+  decimated: boolean;
+  evictedBeforeNs: number;
+}
+
+export function querySeries(series: TimeSeries, t0: number, t1: number, nsPerPx: number): SeriesWindow {
+  const time = new F64List();
+  const value = new F64List();
+  let inRange = 0;
+  series.forEachInRange(t0, t1, () => inRange++);
+  const pixels = nsPerPx > 0 ? (t1 - t0) / nsPerPx : Infinity;
+  if (!(nsPerPx > 0) || inRange <= 4 * pixels) {
+    series.forEachInRange(t0, t1, (t, v) => {
+      time.push(t);
+      value.push(v);
+    });
+    return { timeNs: time.view(), value: value.view(), decimated: false, evictedBeforeNs: series.evictedBeforeNs };
+  }
+  // per bucket: first, min, max, last (in time order; min/max ordered by their times)
+  let bucket = -1;
+  let fT = 0, fV = 0, minT = 0, minV = 0, maxT = 0, maxV = 0, lT = 0, lV = 0;
+  const flush = () => {
+    if (bucket < 0) return;
+    const pts: [number, number][] = [[fT, fV], [minT, minV], [maxT, maxV], [lT, lV]];
+    pts.sort((a, b) => a[0] - b[0]);
+    let prevT = NaN;
+    let prevV = NaN;
+    for (const [t, v] of pts) {
+      if (t === prevT && v === prevV) continue;
+      time.push(t);
+      value.push(v);
+      prevT = t;
+      prevV = v;
+    }
+  };
+  series.forEachInRange(t0, t1, (t, v) => {
+    const b = Math.floor((t - t0) / nsPerPx);
+    if (b !== bucket) {
+      flush();
+      bucket = b;
+      fT = minT = maxT = lT = t;
+      fV = minV = maxV = lV = v;
+      return;
+    }
+    if (v < minV) { minV = v; minT = t; }
+    if (v > maxV) { maxV = v; maxT = t; }
+    lT = t;
+    lV = v;
+  });
+  flush();
+  return { timeNs: time.view(), value: value.view(), decimated: true, evictedBeforeNs: series.evictedBeforeNs };
+}
+
+/** Frames of a set overlapping [t0, t1]: start and end per frame. */
+export interface FrameWindow {
+  startNs: Float64Array;
+  endNs: Float64Array;
+  evictedBeforeNs: number;
+}
+
+export function queryFrames(set: FrameSet, t0: number, t1: number, limit = 100_000): FrameWindow {
+  const start = new F64List();
+  const end = new F64List();
+  if (set.continuous) {
+    // Each mark ends the previous frame: frame i = [mark i, mark i+1]. Frames overlapping the
+    // range end at or after t0 and start at or before t1, so the first one starts at the last
+    // mark before t0 and the last one ends at the first mark after t1. Segments follow each
+    // other in time (see TimeSeries), so whole segments before t0 are skipped.
+    let prev = NaN;
+    outer: for (const seg of set.marks.segments) {
+      if (seg.count === 0) continue;
+      if (seg.maxTime < t0) {
+        prev = seg.time[seg.count - 1]!;
+        continue;
+      }
+      let i = seg.lowerBound(t0);
+      if (i > 0) prev = seg.time[i - 1]!;
+      for (; i < seg.count; i++) {
+        const t = seg.time[i]!;
+        if (!Number.isNaN(prev)) {
+          if (prev > t1 || start.length >= limit) break outer;
+          start.push(prev);
+          end.push(t);
+        }
+        prev = t;
+      }
+    }
+    return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.marks.evictedBeforeNs };
+  }
+  set.spans.forEachInRange(-Infinity, t1, (s, e) => {
+    if (e >= t0 && start.length < limit) {
+      start.push(s);
+      end.push(e);
+    }
+  });
+  return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.spans.evictedBeforeNs };
+}
+
+/** Display name of a frame set ("" for the default set). */
+export function frameSetName(store: SessionStore, set: FrameSet): string {
+  return set.namePtr === 0 ? '' : store.names.frames.get(set.namePtr) ?? store.names.strings.get(set.namePtr) ?? `frame@${set.namePtr.toString(16)}`;
+}
+
+export function plotName(store: SessionStore, namePtr: number): string {
+  return store.names.plots.get(namePtr) ?? store.names.strings.get(namePtr) ?? `plot@${namePtr.toString(16)}`;
+}

@@ -1,0 +1,93 @@
+import type { ThreadTimeline } from '../store/thread-timeline.js';
+import { SEGMENT_MASK, SEGMENT_SHIFT, type ZoneColumns } from '../store/zone-columns.js';
+import { F64List, I32List } from './growable.js';
+
+/**
+ * Zones of one (thread, depth) track for a viewport, at a level of detail decided in pixels:
+ * a zone at least one pixel wide comes back on its own; a run of narrower ones that start
+ * within the same pixel is folded into one merged item with its count (srcloc -1). Runs are
+ * skipped with binary search, so the cost is about pixels x log(zones), not zones in range.
+ */
+export interface DepthZones {
+  depth: number;
+  startNs: Float64Array;
+  endNs: Float64Array;
+  /** source location index; -1 = merged item */
+  srcloc: Int32Array;
+  /** zones in the item: 1 for a single zone */
+  count: Int32Array;
+  /** row of a single zone in its track (for details), -1 for merged items */
+  row: Int32Array;
+}
+
+export interface ThreadZones {
+  thread: number;
+  depths: DepthZones[];
+  /** Zones still open: start, srcloc, depth (end = the session's latest time). */
+  open: { startNs: number; srcloc: number; depth: number }[];
+  /** Time before which this thread's zones were evicted (0: nothing evicted). */
+  evictedBeforeNs: number;
+}
+
+/**
+ * Zones of one depth that intersect the closed range [t0, t1] (end >= t0, start <= t1): a zero-
+ * length zone at either end counts, and merged items never count zones starting after t1.
+ * @param nsPerPx nanoseconds per pixel; 0 returns every zone individually
+ * @param maxItems safety cap per depth (a huge range at nsPerPx 0)
+ */
+export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): DepthZones {
+  const start = new F64List();
+  const end = new F64List();
+  const srcloc = new I32List();
+  const count = new I32List();
+  const rows = new I32List();
+  // rows [r, last) intersect the closed range [t0, t1]: end >= t0 and start <= t1
+  const last = columns.firstStartingAfter(t1);
+  let r = columns.firstEndingAtOrAfter(t0);
+  while (r < last && start.length < maxItems) {
+    const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
+    const slot = r & SEGMENT_MASK;
+    const s = seg.start[slot]!;
+    const e = seg.endAt(slot);
+    if (nsPerPx <= 0 || e - s >= nsPerPx) {
+      start.push(s);
+      end.push(e);
+      srcloc.push(seg.srcloc[slot]!);
+      count.push(1);
+      rows.push(r);
+      r++;
+      continue;
+    }
+    // zones r .. j-1 start inside this pixel (and in range); only the last of them can be wide
+    let j = Math.min(columns.gallopStartingAtOrAfter(s + nsPerPx, r + 1), last);
+    if (j - 1 > r && columns.endAt(j - 1) - columns.startAt(j - 1) >= nsPerPx) j--;
+    start.push(s);
+    end.push(columns.endAt(j - 1));
+    if (j === r + 1) {
+      srcloc.push(seg.srcloc[slot]!);
+      count.push(1);
+      rows.push(r);
+    } else {
+      srcloc.push(-1);
+      count.push(j - r);
+      rows.push(-1);
+    }
+    r = j;
+  }
+  return { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
+}
+
+export function queryThreadZones(thread: ThreadTimeline, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): ThreadZones {
+  const depths: DepthZones[] = [];
+  for (const columns of thread.depths) {
+    if (columns.count === columns.firstRow) continue;
+    const d = queryDepth(columns, t0, t1, nsPerPx, maxItems);
+    if (d.startNs.length > 0) depths.push(d);
+  }
+  const open: ThreadZones['open'] = [];
+  for (let d = 0; d < thread.openCount; d++) {
+    const s = thread.openStart[d]!;
+    if (s <= t1) open.push({ startNs: s, srcloc: thread.openSrcloc[d]!, depth: d });
+  }
+  return { thread: thread.id, depths, open, evictedBeforeNs: thread.evictedBeforeNs };
+}

@@ -1,0 +1,112 @@
+import { setLogSink } from './log.js';
+import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
+
+export const SERVE_HELP = `Usage: zonescope serve [options]
+
+Starts the server: the viewer and API over HTTP, TCP ingest for SDK apps, and (optionally)
+dials Tracy-instrumented apps.
+
+Options:
+  --http HOST:PORT      viewer at /, API at /api/*, viewer WebSocket /api/live, ingest WebSocket
+                        /ingest, Prometheus /metrics (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port})
+  --ingest HOST:PORT    TCP ingest: apps using the SDK dial in (default ${DEFAULT_INGEST.host}:${DEFAULT_INGEST.port});
+                        --ingest off disables it
+  --connect HOST[:PORT] dial a Tracy client (Tracy apps listen on 8086); repeatable; re-dials
+                        when the app restarts
+  --discover[=PORT]     listen for Tracy clients' UDP broadcasts (port 8086) and dial each one
+  --memory SIZE         memory budget of all sessions' stores, e.g. 512MB, 2GiB (default 1GiB);
+                        the oldest data is evicted first and reported
+  --quiet               no log lines (errors only)
+  -h, --help            this text
+`;
+
+export interface ParsedServe {
+  options: ServeOptions;
+  quiet: boolean;
+}
+
+/** Parses serve's arguments; throws TypeError naming the bad option. */
+export function parseServeArgs(args: string[]): ParsedServe | 'help' {
+  const options: ServeOptions = {};
+  let quiet = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = args[++i];
+      if (v === undefined) throw new TypeError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '--http':
+        options.http = parseHostPort(value(), DEFAULT_HTTP);
+        break;
+      case '--ingest': {
+        const v = value();
+        options.ingest = v === 'off' ? null : parseHostPort(v, DEFAULT_INGEST);
+        break;
+      }
+      case '--connect':
+        (options.connect ??= []).push(parseHostPort(value(), { host: '127.0.0.1', port: 8086 }));
+        break;
+      case '--discover':
+        options.discoverPort = inline !== undefined ? Number(inline) : 8086;
+        if (!(options.discoverPort >= 0 && options.discoverPort < 65536)) throw new TypeError(`bad --discover port: ${inline}`);
+        break;
+      case '--memory':
+        options.memoryBytes = parseSize(value());
+        break;
+      case '--quiet':
+        quiet = true;
+        break;
+      default:
+        throw new TypeError(`unknown option ${arg}`);
+    }
+  }
+  return { options, quiet };
+}
+
+const fmt = (hp: HostPort) => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);
+
+export async function runServe(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let parsed: ParsedServe | 'help';
+  try {
+    parsed = parseServeArgs(args);
+  } catch (e) {
+    err.write(`zonescope serve: ${(e as Error).message}\n\n${SERVE_HELP}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    out.write(SERVE_HELP);
+    return 0;
+  }
+  const { options, quiet } = parsed;
+  if (!quiet) setLogSink((line) => err.write(`${new Date().toISOString()} ${line}\n`));
+  const server = await startServer(options);
+  const httpAt = options.http ?? DEFAULT_HTTP;
+  const say = (line: string) => out.write(line + '\n');
+  say(`zonescope: viewer and API on http://${fmt({ host: httpAt.host, port: server.httpPort })}/  (live WebSocket /api/live, ingest WebSocket /ingest, metrics /metrics)`);
+  if (server.ingest) say(`zonescope: TCP ingest for SDK apps on ${fmt({ host: (options.ingest ?? DEFAULT_INGEST).host, port: server.ingestPort! })}`);
+  for (const d of server.dialers) say(`zonescope: dialing Tracy client at ${fmt(d)} (re-dials when the app restarts)`);
+  if (server.discovery) say(`zonescope: listening for Tracy broadcasts on UDP ${server.discovery.boundPort}`);
+  say(`zonescope: memory budget ${(server.registry.budget.limit / 2 ** 20).toFixed(0)} MiB`);
+  // The ports actually bound (port 0 picks one), so the warning names what is reachable.
+  const bound = [{ host: httpAt.host, port: server.httpPort }];
+  if (server.ingest) bound.push({ host: (options.ingest ?? DEFAULT_INGEST).host, port: server.ingestPort! });
+  for (const hp of bound) {
+    if (!isLoopback(hp.host)) err.write(`zonescope: WARNING: ${fmt(hp)} is reachable from other hosts, and the server has no authentication; bind to 127.0.0.1 unless the network is trusted\n`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      say('zonescope: shutting down');
+      server.close().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

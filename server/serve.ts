@@ -1,0 +1,111 @@
+import type { Server } from 'node:net';
+import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
+import { Discovery } from './ingest/discovery.js';
+import { listenTcpIngest } from './ingest/tcp-ingest.js';
+import { TracyDialer } from './ingest/tracy-dialer.js';
+import { SessionRegistry } from './session/session-registry.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ServeOptions {
+  /** HTTP (viewer, API, /ingest, /api/live, /metrics); default 127.0.0.1:8088. Port 0 = any. */
+  http?: HostPort;
+  /** TCP ingest for SDK apps; default 127.0.0.1:8087; null = off. */
+  ingest?: HostPort | null;
+  /** Tracy clients to dial (and re-dial). */
+  connect?: HostPort[];
+  /** Listen for Tracy's UDP broadcasts on this port (8086) and dial every client; off when undefined. */
+  discoverPort?: number;
+  /** Memory budget of all sessions, bytes; default 1 GiB. */
+  memoryBytes?: number;
+}
+
+export interface ServerHandle {
+  registry: SessionRegistry;
+  http: HttpServerHandle;
+  httpPort: number;
+  ingest: Server | null;
+  ingestPort: number | null;
+  dialers: TracyDialer[];
+  discovery: Discovery | null;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HTTP: HostPort = { host: '127.0.0.1', port: 8088 };
+export const DEFAULT_INGEST: HostPort = { host: '127.0.0.1', port: 8087 };
+
+/** Starts everything `zonescope serve` runs, in this process. */
+export async function startServer(options: ServeOptions = {}): Promise<ServerHandle> {
+  const registry = new SessionRegistry(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {});
+  const httpAt = options.http ?? DEFAULT_HTTP;
+  const http = await startHttpServer(registry, httpAt.host, httpAt.port);
+  let ingest: Server | null = null;
+  try {
+    const ingestAt = options.ingest === undefined ? DEFAULT_INGEST : options.ingest;
+    if (ingestAt) ingest = await listenTcpIngest(registry, ingestAt.host, ingestAt.port);
+  } catch (err) {
+    await http.close();
+    throw err;
+  }
+  let discovery: Discovery | null = null;
+  if (options.discoverPort !== undefined) {
+    discovery = new Discovery(registry, options.discoverPort);
+    try {
+      await discovery.start();
+    } catch (err) {
+      // e.g. EADDRINUSE: release what is already listening, or the process would stay up
+      discovery.stop();
+      await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
+      await http.close();
+      throw err;
+    }
+  }
+  // Dial last, once nothing else can fail: a session must not start on a server that will not.
+  const dialers = (options.connect ?? []).map((hp) => new TracyDialer(registry, { host: hp.host, port: hp.port }));
+  for (const d of dialers) d.start();
+  const ingestAddress = ingest?.address();
+  return {
+    registry,
+    http,
+    httpPort: http.port,
+    ingest,
+    ingestPort: ingestAddress && typeof ingestAddress === 'object' ? ingestAddress.port : null,
+    dialers,
+    discovery,
+    close: async () => {
+      for (const d of dialers) d.stop();
+      discovery?.stop();
+      registry.stopAll();
+      await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
+      await http.close();
+    },
+  };
+}
+
+/** Parses HOST:PORT, HOST, :PORT or PORT (IPv6 as [::1]:PORT). */
+export function parseHostPort(text: string, defaults: HostPort): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(text.trim());
+  if (!m) throw new TypeError(`not HOST[:PORT]: ${text}`);
+  const host = m[1] ?? (m[2] || defaults.host);
+  const port = m[3] !== undefined ? Number(m[3]) : /^\d+$/.test(text) ? Number(text) : defaults.port;
+  const realHost = /^\d+$/.test(text) ? defaults.host : host;
+  if (!(port >= 0 && port < 65536)) throw new TypeError(`port out of range in ${text}`);
+  return { host: realHost, port };
+}
+
+/** Parses 64MB, 1GiB, 512k, 1e9 (bytes). */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]?)(i?b?)\s*$/i.exec(text);
+  if (!m) throw new TypeError(`not a size: ${text} (e.g. 512MB, 1GiB)`);
+  const unit = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (!(bytes > 0)) throw new TypeError(`size must be positive: ${text}`);
+  return bytes;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

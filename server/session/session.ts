@@ -1,0 +1,293 @@
+import {
+  encodeHandshake,
+  ProtocolError,
+  SERVER_QUERY_PACKET_SIZE,
+  ServerQuery,
+  TracyStreamReader,
+  type OnDemandPayload,
+  type WelcomeMessage,
+} from '../../protocol/tracy/index.js';
+import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
+import { SessionStore } from '../store/session-store.js';
+import { log } from '../log.js';
+
+/**
+ * The byte sink towards the app and the flow control of the byte source. Each transport (TCP
+ * socket, WebSocket, a test's in-memory pair) provides one.
+ */
+export interface SessionTransport {
+  /** Sends bytes to the app (handshake, query packets). */
+  write(bytes: Uint8Array): void;
+  /** Ends the connection. */
+  close(): void;
+  /** Stop delivering bytes until resume() (backpressure while the decoder is behind). */
+  pause(): void;
+  resume(): void;
+}
+
+export type SessionState = 'handshake' | 'live' | 'ended';
+/** How a session ended: the app said Terminate; the connection closed; its bytes were invalid; ... */
+export type EndReason = 'terminated' | 'disconnected' | 'protocol-error' | 'handshake-rejected' | 'store-error' | 'server-closed' | 'deleted';
+
+export interface SessionError {
+  code: string;
+  message: string;
+  /** byte offset in the app's stream */
+  offset: number;
+  /** queue type, or -1 */
+  queueType: number;
+}
+
+export interface SessionOptions {
+  id: string;
+  budget: MemoryBudget;
+  transport: SessionTransport;
+  /** 'tcp' (app dialed in), 'ws' (WebSocket ingest), 'connect' (we dialed a Tracy client), 'replay' */
+  source: string;
+  /** remote address, for the session list */
+  remote: string;
+  /** query packets allowed in flight (Tracy: min(SO_SNDBUF / 13, 8192) - 4; ~1000 is its fallback) */
+  queryCredit?: number;
+  /** how long to wait for query answers after Terminate before closing anyway (ms) */
+  terminateGraceMs?: number;
+}
+
+/** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
+const SLICE_BYTES = 128 * 1024;
+/**
+ * Milliseconds of decoding per event-loop turn. The byte bound above is not enough on its own:
+ * LZ4 turns 128 KiB of wire into up to ~32 MiB of items, seconds of work. Input is fed in
+ * steps of STEP_BYTES and the clock is read between steps, so a slice overshoots by at most
+ * the frames one step completes (a frame of 256 KiB of items takes at least ~1 KiB of wire).
+ */
+const SLICE_MS = 8;
+const STEP_BYTES = 1024;
+const MAX_PACKETS_PER_WRITE = 4096;
+
+/**
+ * One connected app: the Tracy conversation from the receiver's side (tracy-protocol.md 1.3,
+ * 3, 1.7), over any transport. It speaks first (handshake), decodes what arrives in bounded
+ * slices, feeds the store, asks for every unknown pointer with the server's query-credit
+ * flow control, and ends on Terminate, on close (keeping everything decoded) or on the first
+ * protocol error (with the reason, offset and queue type).
+ */
+export class Session {
+  readonly id: string;
+  readonly source: string;
+  readonly remote: string;
+  readonly store: SessionStore;
+  readonly reader: TracyStreamReader;
+  readonly startedAt = Date.now();
+  state: SessionState = 'handshake';
+  endReason: EndReason | null = null;
+  endedAt: number | null = null;
+  error: SessionError | null = null;
+  /** Set when the stream stopped inside a frame or header: what was cut. */
+  truncation: string | null = null;
+  welcome: WelcomeMessage | null = null;
+  onDemand: OnDemandPayload | null = null;
+  queriesSent = 0;
+  /** Called once when the session ends. */
+  onEnd: ((session: Session) => void) | null = null;
+
+  private readonly transport: SessionTransport;
+  private readonly credit: number;
+  private readonly terminateGraceMs: number;
+  private readonly pending: Uint8Array[] = [];
+  private pendingOffset = 0;
+  private scheduled = false;
+  private paused = false;
+  /** The transport closed; the session ends once what arrived before is decoded. */
+  private closed = false;
+  private terminateSent = false;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly packet = new Uint8Array(SERVER_QUERY_PACKET_SIZE * MAX_PACKETS_PER_WRITE);
+
+  constructor(options: SessionOptions) {
+    this.id = options.id;
+    this.source = options.source;
+    this.remote = options.remote;
+    this.transport = options.transport;
+    this.credit = options.queryCredit ?? 1000;
+    this.terminateGraceMs = options.terminateGraceMs ?? 10_000;
+    this.store = new SessionStore(new BudgetAccount(options.budget));
+    this.reader = new TracyStreamReader(this.store, {
+      onWelcome: (welcome, onDemand) => {
+        this.welcome = welcome;
+        this.onDemand = onDemand;
+        this.state = 'live';
+        log('session %s: %s pid %s via %s from %s', this.id, welcome.programName, String(welcome.pid), this.source, this.remote);
+      },
+      onFrame: () => {
+        this.store.version++;
+        this.sendQueries();
+      },
+    });
+    this.store.srclocs = this.reader.decoder.srclocs;
+    this.store.names = this.reader.decoder.names;
+  }
+
+  /** Speaks first: the 12-byte handshake. */
+  start(): void {
+    this.transport.write(encodeHandshake());
+  }
+
+  /** Bytes from the app. Decoding happens in slices; the transport is paused while behind. */
+  receive(chunk: Uint8Array): void {
+    if (this.state === 'ended' || this.closed || chunk.length === 0) return;
+    this.pending.push(chunk);
+    if (!this.scheduled) this.drain();
+  }
+
+  /**
+   * The connection closed (the app exited, crashed or the network broke). Whatever already
+   * arrived is decoded first, in slices like the rest (a closed socket can leave a chunk that
+   * decompresses to many MiB of items), and then the session ends with how the stream ended.
+   */
+  connectionClosed(): void {
+    if (this.state === 'ended' || this.closed) return;
+    this.closed = true;
+    if (!this.scheduled) this.drain();
+  }
+
+  /** Ends the session from the server's side (shutdown, delete): tells the app and closes. */
+  stop(reason: EndReason = 'server-closed'): void {
+    if (this.state === 'ended') return;
+    this.sendTerminate();
+    this.end(reason);
+  }
+
+  /** Bytes received from the app so far (status byte onwards). */
+  get bytesReceived(): number {
+    return this.reader.bytes;
+  }
+
+  /** Read through a method so TypeScript does not narrow it across calls that change it. */
+  get ended(): boolean {
+    return this.state === 'ended';
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    this.decodeSlice(SLICE_BYTES);
+    if (this.ended) return;
+    if (this.pending.length > 0) {
+      if (!this.paused && !this.closed) {
+        this.paused = true;
+        this.transport.pause();
+      }
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    } else if (this.closed) {
+      this.truncation = this.reader.truncation();
+      this.end(this.store.terminated ? 'terminated' : 'disconnected');
+    } else if (this.paused) {
+      this.paused = false;
+      this.transport.resume();
+    }
+  }
+
+  private decodeSlice(budgetBytes: number): void {
+    let left = budgetBytes;
+    const until = performance.now() + SLICE_MS;
+    while (left > 0 && this.pending.length > 0 && performance.now() < until) {
+      const chunk = this.pending[0]!;
+      const n = Math.min(chunk.length - this.pendingOffset, left, STEP_BYTES);
+      const from = this.pendingOffset;
+      try {
+        this.reader.push(chunk, from, from + n);
+      } catch (err) {
+        this.fail(err);
+        return;
+      }
+      left -= n;
+      this.pendingOffset += n;
+      if (this.pendingOffset === chunk.length) {
+        this.pending.shift();
+        this.pendingOffset = 0;
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.error = { code: err.code, message: err.message, offset: err.offset, queueType: err.queueType };
+      log('session %s: protocol error %s at offset %d: %s', this.id, err.code, err.offset, err.message);
+      this.sendTerminate();
+      this.end(err.code === 'ZS_PROTOCOL_HANDSHAKE_REJECTED' ? 'handshake-rejected' : 'protocol-error');
+    } else {
+      const e = err as { code?: unknown; message?: unknown };
+      this.error = {
+        code: typeof e.code === 'string' ? e.code : 'ZS_SESSION_INTERNAL',
+        message: typeof e.message === 'string' ? e.message : String(err),
+        offset: this.reader.bytes,
+        queueType: -1,
+      };
+      log('session %s: %s', this.id, this.error.message);
+      this.sendTerminate();
+      this.end('store-error');
+    }
+  }
+
+  /** After each frame: send what the credit allows; after Terminate, finish when answered. */
+  private sendQueries(): void {
+    const decoder = this.reader.decoder;
+    const inFlight = this.queriesSent - decoder.repliesCounted;
+    const room = Math.min(this.credit - inFlight, MAX_PACKETS_PER_WRITE);
+    if (room > 0 && decoder.queries.length > 0) {
+      const n = decoder.queries.drainInto(this.packet, 0, room);
+      this.queriesSent += n;
+      this.transport.write(this.packet.slice(0, n * SERVER_QUERY_PACKET_SIZE));
+    }
+    if (decoder.terminated && !this.terminateSent) {
+      const outstanding = decoder.queries.length + (this.queriesSent - decoder.repliesCounted);
+      if (outstanding <= 0) {
+        this.sendTerminate();
+        this.end('terminated');
+      } else if (this.graceTimer === null) {
+        this.graceTimer = setTimeout(() => {
+          log('session %s: %d queries unanswered %d ms after Terminate; closing', this.id, outstanding, this.terminateGraceMs);
+          this.sendTerminate();
+          this.end('terminated');
+        }, this.terminateGraceMs);
+        this.graceTimer.unref?.();
+      }
+    }
+  }
+
+  private sendTerminate(): void {
+    if (this.terminateSent || this.state === 'ended') return;
+    this.terminateSent = true;
+    const packet = new Uint8Array(SERVER_QUERY_PACKET_SIZE);
+    packet[0] = ServerQuery.Terminate;
+    try {
+      this.transport.write(packet);
+    } catch {
+      // the connection is already gone: nothing to tell
+    }
+  }
+
+  private end(reason: EndReason): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.endReason = reason;
+    this.endedAt = Date.now();
+    this.pending.length = 0;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.store.version++;
+    try {
+      // A paused transport cannot read the peer's side of the close (a WebSocket's close frame,
+      // a TCP FIN): the close would wait for its timeout (30 s for ws). What arrives now is
+      // dropped by receive().
+      if (this.paused) {
+        this.paused = false;
+        this.transport.resume();
+      }
+      this.transport.close();
+    } catch {
+      // already closed
+    }
+    log('session %s ended: %s%s', this.id, reason, this.truncation ? ` (${this.truncation})` : '');
+    this.onEnd?.(this);
+  }
+}

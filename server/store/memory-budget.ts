@@ -1,0 +1,158 @@
+/**
+ * One memory budget shared by every session's store. Each typed-array segment registers its
+ * real byte size (and every growth); when the total would pass the limit, the oldest segments,
+ * across all sessions, are evicted first. A segment says what eviction means for its track
+ * (drop the data, remember the time before which data is gone).
+ *
+ *   register(seg) -> [ oldest ... newest ] FIFO -> evict() from the front while used > limit
+ */
+export interface Evictable {
+  /** Bytes this segment holds right now (typed arrays plus side data). */
+  readonly bytes: number;
+  /** Drop the data; called once. The segment must not call back into the budget. */
+  evict(): void;
+  /** Set by the budget while the segment is registered. */
+  budgetSlot: number;
+  /**
+   * True while the segment is its track's tail (still receiving the newest data). Such a
+   * segment can be the oldest registered one (a quiet track's only segment), yet evicting it
+   * would drop that track's newest data: it is passed over while older full segments remain.
+   */
+  active(): boolean;
+}
+
+export class MemoryBudget {
+  used = 0;
+  evictedBytes = 0;
+  evictedSegments = 0;
+  private queue: (Evictable | null)[] = [];
+  /** Slots before `head` are all null (evicted or released). */
+  private head = 0;
+  private live = 0;
+  /** Null slots in `queue` (evicted or released), before or after `head`. */
+  private holes = 0;
+
+  /** @param limit bytes; throws TypeError when not a positive number */
+  constructor(readonly limit: number) {
+    if (!(limit > 0) || !Number.isFinite(limit)) throw new TypeError(`memory budget must be a positive number of bytes, got ${limit}`);
+  }
+
+  /** Adds a new segment (youngest) with its current size, evicting older ones if needed. */
+  register(seg: Evictable): void {
+    seg.budgetSlot = this.queue.length;
+    this.queue.push(seg);
+    this.live++;
+    this.used += seg.bytes;
+    this.enforce(seg);
+  }
+
+  /** A registered segment grew (or shrank) by `delta` bytes; ignored once it is not registered. */
+  resize(seg: Evictable, delta: number): void {
+    if (seg.budgetSlot < 0) return;
+    this.used += delta;
+    if (delta > 0) this.enforce(seg);
+  }
+
+  /** Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
+   * they make room by evicting segments like any other growth. */
+  charge(delta: number): void {
+    this.used += delta;
+    if (delta > 0) this.enforce(null);
+  }
+
+  /** Removes a segment without counting it as evicted (its session was deleted). */
+  release(seg: Evictable): void {
+    if (seg.budgetSlot < 0 || this.queue[seg.budgetSlot] !== seg) return;
+    this.queue[seg.budgetSlot] = null;
+    seg.budgetSlot = -1;
+    this.live--;
+    this.holes++;
+    this.used -= seg.bytes;
+    this.compact();
+  }
+
+  /** Segments registered and not evicted. */
+  get segments(): number {
+    return this.live;
+  }
+
+  /**
+   * Evicts from the oldest while over the limit. Two passes: the first passes over `keep` (the
+   * segment being written right now) and every active tail, so a quiet track's only segment,
+   * registered long ago but holding its newest zones, survives while older full segments
+   * remain; the second, only if that was not enough, takes active tails too (never `keep`).
+   */
+  private enforce(keep: Evictable | null): void {
+    for (let pass = 0; pass < 2 && this.used > this.limit; pass++) {
+      for (let i = this.head; this.used > this.limit && i < this.queue.length; i++) {
+        const seg = this.queue[i];
+        if (!seg || seg === keep || (pass === 0 && seg.active())) continue;
+        this.queue[i] = null;
+        this.holes++;
+        this.live--;
+        this.used -= seg.bytes;
+        this.evictedBytes += seg.bytes;
+        this.evictedSegments++;
+        seg.budgetSlot = -1;
+        seg.evict();
+      }
+    }
+    while (this.head < this.queue.length && this.queue[this.head] === null) this.head++;
+    this.compact();
+  }
+
+  /** Drops the null slots once they are most of the queue (evicted at the head or released). */
+  private compact(): void {
+    if (this.holes > 1024 && this.holes * 2 > this.queue.length) {
+      this.queue = this.queue.filter((s): s is Evictable => s !== null);
+      for (let i = 0; i < this.queue.length; i++) this.queue[i]!.budgetSlot = i;
+      this.head = 0;
+      this.holes = 0;
+    }
+  }
+}
+
+/**
+ * One session's share of the budget: what its store holds and what was evicted from it. The
+ * store's tracks talk to this; it forwards to the shared MemoryBudget.
+ */
+export class BudgetAccount {
+  /** Bytes this session's store holds now. */
+  bytes = 0;
+  evictedBytes = 0;
+
+  constructor(readonly budget: MemoryBudget) {}
+
+  register(seg: Evictable): void {
+    this.bytes += seg.bytes;
+    this.budget.register(seg);
+  }
+
+  resize(seg: Evictable, delta: number): void {
+    if (seg.budgetSlot < 0) return; // released or evicted: no longer counted
+    this.bytes += delta;
+    this.budget.resize(seg, delta);
+  }
+
+  charge(delta: number): void {
+    this.bytes += delta;
+    this.budget.charge(delta);
+  }
+
+  release(seg: Evictable): void {
+    if (seg.budgetSlot >= 0) this.bytes -= seg.bytes;
+    this.budget.release(seg);
+  }
+
+  /** Called by a track when the budget evicted one of its segments (`bytes` before eviction). */
+  evicted(bytes: number): void {
+    this.bytes -= bytes;
+    this.evictedBytes += bytes;
+  }
+
+  /** After every segment was released: what was charged outside segments goes back too. */
+  close(): void {
+    this.budget.charge(-this.bytes);
+    this.bytes = 0;
+  }
+}

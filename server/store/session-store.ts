@@ -1,0 +1,354 @@
+import { NameTables, QueueType, SourceLocationTable, type TracyVisitor } from '../../protocol/tracy/index.js';
+import type { BudgetAccount } from './memory-budget.js';
+import { MessageLog } from './message-log.js';
+import { ThreadTimeline } from './thread-timeline.js';
+import { TimeSeries } from './time-series.js';
+import { MAX_SRCLOC } from './zone-columns.js';
+
+const utf8 = new TextDecoder('utf-8');
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A frame set: continuous marks (each ends the previous frame) or start/end spans. */
+export interface FrameSet {
+  namePtr: number;
+  /** continuous: `marks` holds (markNs, 0); discontinuous: `spans` holds (startNs, endNs) */
+  continuous: boolean;
+  marks: TimeSeries;
+  spans: TimeSeries;
+  /** FrameMarkStart waiting for its end, or NaN */
+  openStartNs: number;
+  /** marks (continuous) or ends (discontinuous) ever received */
+  count: number;
+  /** FrameMarkEnd without a start: counted, ignored */
+  unmatchedEnds: number;
+}
+
+export interface PlotTrack {
+  namePtr: number;
+  series: TimeSeries;
+  /** PlotConfig: 0 Number, 1 Memory, 2 Percentage, 3 Watt */
+  format: number;
+  step: boolean;
+  fill: boolean;
+  /** 0xRRGGBB, 0 = default */
+  color: number;
+}
+
+export interface MemoryPool {
+  namePtr: number;
+  usedBytes: number;
+  allocs: number;
+  frees: number;
+  /** Live allocations: pointer -> size. */
+  live: Map<number, number>;
+  /** Bytes in use after every event. */
+  usage: TimeSeries;
+  /** Frees of unknown pointers (Tracy fails the capture without IgnoreMemFaults): counted. */
+  unknownFrees: number;
+}
+
+export interface LockInfo {
+  id: number;
+  srcloc: number;
+  name: string | null;
+  shared: boolean;
+  obtains: number;
+  announcedNs: number;
+  terminatedNs: number;
+}
+
+/**
+ * Everything one session has stored: a TracyVisitor that the session's decoder feeds directly.
+ * Zones go to per-thread, per-depth columns; frames, plots, memory usage and messages to
+ * segmented series; all segments count against one shared MemoryBudget.
+ */
+export class SessionStore implements TracyVisitor {
+  readonly threads = new Map<number, ThreadTimeline>();
+  readonly frames = new Map<number, FrameSet>();
+  readonly plots = new Map<number, PlotTrack>();
+  readonly memory = new Map<number, MemoryPool>();
+  readonly locks = new Map<number, LockInfo>();
+  readonly messages: MessageLog;
+  /** CPU usage % of the app's process (SysTimeReport). */
+  readonly cpuUsage: TimeSeries;
+  readonly appInfoTexts: string[] = [];
+  /** Set by the session once its decoder exists: resolves source locations and names. */
+  srclocs = new SourceLocationTable();
+  names = new NameTables();
+  /** Latest event time seen (ns since the session's start). */
+  lastNs = 0;
+  terminated = false;
+  crashed = false;
+  /**
+   * Bumped when something a live viewer shows changed. Zones do not bump it one by one (the
+   * hot path): the session bumps it once per decoded frame.
+   */
+  version = 0;
+
+  private current: ThreadTimeline | null = null;
+
+  constructor(readonly budget: BudgetAccount) {
+    this.messages = new MessageLog(budget);
+    this.cpuUsage = new TimeSeries(budget);
+  }
+
+  /** Zones begun, all threads (summed on demand: the hot path keeps one counter per thread). */
+  get zonesBegun(): number {
+    let n = 0;
+    for (const t of this.threads.values()) n += t.zonesBegun;
+    return n;
+  }
+
+  /** Zones finished, all threads. */
+  get zonesEnded(): number {
+    let n = 0;
+    for (const t of this.threads.values()) n += t.zonesEnded;
+    return n;
+  }
+
+  thread(id: number): ThreadTimeline {
+    const cur = this.current;
+    if (cur !== null && cur.id === id) return cur;
+    let t = this.threads.get(id);
+    if (t === undefined) {
+      t = new ThreadTimeline(id, this.budget);
+      this.threads.set(id, t);
+      this.budget.charge(256);
+    }
+    this.current = t;
+    return t;
+  }
+
+  /** Threads sorted by id, with names resolved from the app's answers. */
+  threadList(): ThreadTimeline[] {
+    const list = [...this.threads.values()].sort((a, b) => a.id - b.id);
+    for (const t of list) t.name ??= this.names.threads.get(t.id) ?? null;
+    return list;
+  }
+
+  /** Every store segment leaves the budget (the session is deleted). */
+  release(): void {
+    for (const t of this.threads.values()) t.release();
+    for (const f of this.frames.values()) {
+      f.marks.release();
+      f.spans.release();
+    }
+    for (const p of this.plots.values()) p.series.release();
+    for (const m of this.memory.values()) m.usage.release();
+    this.messages.release();
+    this.cpuUsage.release();
+    this.budget.close();
+  }
+
+  // ---- TracyVisitor ----
+
+  threadContext(thread: number): void {
+    // Timelines are made on first use, so a thread that only reports CPU usage is not listed.
+    this.current = this.threads.get(thread) ?? null;
+  }
+
+  zoneBegin(thread: number, timeNs: number, srcloc: number): void {
+    if (srcloc > MAX_SRCLOC) {
+      throw new StoreError('ZS_STORE_SRCLOC_LIMIT', `more than ${MAX_SRCLOC + 1} source locations in one session`);
+    }
+    const t = this.current !== null && this.current.id === thread ? this.current : this.thread(thread);
+    t.begin(timeNs, srcloc);
+  }
+
+  zoneEnd(thread: number, timeNs: number): void {
+    const t = this.current !== null && this.current.id === thread ? this.current : this.thread(thread);
+    t.end(timeNs);
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
+  }
+
+  zoneText(thread: number, bytes: Uint8Array, start: number, length: number): void {
+    const extra = this.thread(thread).openZoneExtra();
+    if (extra === null) return;
+    const text = utf8.decode(bytes.subarray(start, start + length));
+    extra.text = extra.text === null ? text : `${extra.text}\n${text}`;
+  }
+
+  zoneName(thread: number, bytes: Uint8Array, start: number, length: number): void {
+    const extra = this.thread(thread).openZoneExtra();
+    if (extra !== null) extra.name = utf8.decode(bytes.subarray(start, start + length));
+  }
+
+  zoneColor(thread: number, rgb: number): void {
+    const extra = this.thread(thread).openZoneExtra();
+    if (extra !== null) extra.color = rgb;
+  }
+
+  zoneValue(thread: number, lo: number, hi: number): void {
+    const extra = this.thread(thread).openZoneExtra();
+    if (extra === null) return;
+    extra.valueLo = lo;
+    extra.valueHi = hi;
+  }
+
+  frameMark(kind: number, namePtr: number, timeNs: number): void {
+    let set = this.frames.get(namePtr);
+    if (set === undefined) {
+      set = {
+        namePtr,
+        continuous: kind === 0,
+        marks: new TimeSeries(this.budget),
+        spans: new TimeSeries(this.budget),
+        openStartNs: NaN,
+        count: 0,
+        unmatchedEnds: 0,
+      };
+      this.frames.set(namePtr, set);
+    }
+    if (kind === 0) {
+      set.marks.add(timeNs, 0);
+      set.count++;
+    } else if (kind === 1) {
+      set.openStartNs = timeNs;
+    } else if (Number.isNaN(set.openStartNs)) {
+      set.unmatchedEnds++;
+    } else {
+      set.spans.add(set.openStartNs, timeNs);
+      set.openStartNs = NaN;
+      set.count++;
+    }
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
+    this.version++;
+  }
+
+  plot(namePtr: number, timeNs: number, value: number): void {
+    this.plotTrack(namePtr).series.add(timeNs, value);
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
+    this.version++;
+  }
+
+  plotConfig(namePtr: number, format: number, step: boolean, fill: boolean, rgb: number): void {
+    const track = this.plotTrack(namePtr);
+    track.format = format;
+    track.step = step;
+    track.fill = fill;
+    track.color = rgb;
+  }
+
+  message(thread: number, timeNs: number, bytes: Uint8Array, start: number, length: number, rgb: number, metadata: number): void {
+    this.messages.add(timeNs, thread, rgb, metadata, utf8.decode(bytes.subarray(start, start + length)));
+    this.version++;
+  }
+
+  messageLiteral(thread: number, timeNs: number, textPtr: number, rgb: number, metadata: number): void {
+    this.messages.add(timeNs, thread, rgb, metadata, null, textPtr);
+    this.version++;
+  }
+
+  appInfo(_timeNs: number, bytes: Uint8Array, start: number, length: number): void {
+    const text = utf8.decode(bytes.subarray(start, start + length));
+    this.appInfoTexts.push(text);
+    this.budget.charge(2 * text.length + 32);
+  }
+
+  memAlloc(_thread: number, timeNs: number, ptr: number, size: number, poolPtr: number): void {
+    const pool = this.pool(poolPtr);
+    const prev = pool.live.get(ptr);
+    if (prev !== undefined) pool.usedBytes -= prev; // allocating a live pointer again replaces it
+    else this.budget.charge(48);
+    pool.live.set(ptr, size);
+    pool.usedBytes += size;
+    pool.allocs++;
+    pool.usage.add(timeNs, pool.usedBytes);
+  }
+
+  memFree(_thread: number, timeNs: number, ptr: number, poolPtr: number): void {
+    if (ptr === 0) return;
+    const pool = this.pool(poolPtr);
+    const size = pool.live.get(ptr);
+    pool.frees++;
+    if (size === undefined) {
+      pool.unknownFrees++;
+      return;
+    }
+    pool.live.delete(ptr);
+    this.budget.charge(-48);
+    pool.usedBytes -= size;
+    pool.usage.add(timeNs, pool.usedBytes);
+  }
+
+  memDiscard(_thread: number, timeNs: number, poolPtr: number): void {
+    const pool = this.pool(poolPtr);
+    this.budget.charge(-48 * pool.live.size);
+    pool.live.clear();
+    pool.usedBytes = 0;
+    pool.usage.add(timeNs, 0);
+  }
+
+  lockAnnounce(id: number, timeNs: number, srcloc: number, shared: boolean): void {
+    this.locks.set(id, { id, srcloc, name: null, shared, obtains: 0, announcedNs: timeNs, terminatedNs: NaN });
+  }
+
+  lockTerminate(id: number, timeNs: number): void {
+    const lock = this.locks.get(id);
+    if (lock) lock.terminatedNs = timeNs;
+  }
+
+  lockEvent(kind: number, _shared: boolean, _thread: number, id: number, _timeNs: number): void {
+    if (kind !== 1) return;
+    const lock = this.locks.get(id);
+    if (lock) lock.obtains++;
+  }
+
+  lockName(id: number, bytes: Uint8Array, start: number, length: number): void {
+    const lock = this.locks.get(id);
+    if (lock) lock.name = utf8.decode(bytes.subarray(start, start + length));
+  }
+
+  sysTime(timeNs: number, percent: number): void {
+    if (Number.isFinite(percent)) this.cpuUsage.add(timeNs, percent);
+  }
+
+  stringData(type: number, ptr: number, _bytes: Uint8Array, _start: number, length: number): void {
+    this.budget.charge(2 * length + 48);
+    if (type === QueueType.ThreadName) {
+      const t = this.threads.get(ptr);
+      if (t) t.name = this.names.threads.get(ptr) ?? null;
+    }
+    this.version++;
+  }
+
+  sourceLocation(_srcloc: number): void {
+    this.budget.charge(160);
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.version++;
+  }
+
+  crash(): void {
+    this.crashed = true;
+  }
+
+  private plotTrack(namePtr: number): PlotTrack {
+    let track = this.plots.get(namePtr);
+    if (track === undefined) {
+      track = { namePtr, series: new TimeSeries(this.budget), format: 0, step: false, fill: true, color: 0 };
+      this.plots.set(namePtr, track);
+    }
+    return track;
+  }
+
+  private pool(namePtr: number): MemoryPool {
+    let pool = this.memory.get(namePtr);
+    if (pool === undefined) {
+      pool = { namePtr, usedBytes: 0, allocs: 0, frees: 0, live: new Map(), usage: new TimeSeries(this.budget), unknownFrees: 0 };
+      this.memory.set(namePtr, pool);
+    }
+    return pool;
+  }
+}

@@ -1,0 +1,299 @@
+import type { BudgetAccount, Evictable } from './memory-budget.js';
+
+/**
+ * Finished zones of one (thread, depth) track, in fixed-size segments of typed-array columns.
+ * At one depth zones never overlap and are appended when they end, so every column is sorted
+ * by start and by end at once.
+ *
+ *   global row r -> segment r >>> SEGMENT_SHIFT, slot r & SEGMENT_MASK
+ *   segments: [ evicted... | seg k | seg k+1 | ... | tail (growing) ]
+ *
+ * Per zone 14 bytes: start f64 (exact ns), duration u32 (ns; 0xFFFFFFFF = look it up in the
+ * segment's `longDurations`), source location u16 (Tracy's own limit is 32767 static + 32767
+ * inline locations). Zone text, name, colour and value are rare and live in a sparse side list.
+ * A segment's arrays start small and double up to SEGMENT_ROWS, so a quiet track costs little.
+ */
+export const SEGMENT_SHIFT = 14;
+export const SEGMENT_ROWS = 1 << SEGMENT_SHIFT;
+export const SEGMENT_MASK = SEGMENT_ROWS - 1;
+const FIRST_CAPACITY = 256;
+const LONG_DURATION = 0xffffffff;
+export const MAX_SRCLOC = 0xffff;
+
+/** Text, name, colour and value of one zone (only zones that have any). */
+export interface ZoneExtra {
+  text: string | null;
+  name: string | null;
+  /** 0xRRGGBB, or -1 */
+  color: number;
+  /** ZoneValue as u64 halves, or valueHi = -1 when none */
+  valueLo: number;
+  valueHi: number;
+}
+
+const EXTRA_BYTES = 64; // one ZoneExtra object and its slot, strings counted separately
+
+export class ZoneSegment implements Evictable {
+  budgetSlot = -1;
+  count = 0;
+  start: Float64Array;
+  dur: Uint32Array;
+  srcloc: Uint16Array;
+  /** Rows (within the segment) that have extras, ascending, and the extras themselves. */
+  extraRows: number[] = [];
+  extras: ZoneExtra[] = [];
+  longDurations: Map<number, number> | null = null;
+  private extraBytes = 0;
+  evicted = false;
+
+  constructor(
+    private readonly owner: ZoneColumns,
+    readonly index: number,
+    capacity: number,
+  ) {
+    this.start = new Float64Array(capacity);
+    this.dur = new Uint32Array(capacity);
+    this.srcloc = new Uint16Array(capacity);
+  }
+
+  active(): boolean {
+    return this.owner.isTail(this);
+  }
+
+  get capacity(): number {
+    return this.start.length;
+  }
+
+  get bytes(): number {
+    return this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes;
+  }
+
+  /** Doubles the arrays; returns the bytes added. */
+  grow(): number {
+    const before = this.bytes;
+    const cap = Math.min(SEGMENT_ROWS, this.capacity * 2);
+    const start = new Float64Array(cap);
+    start.set(this.start);
+    const dur = new Uint32Array(cap);
+    dur.set(this.dur);
+    const srcloc = new Uint16Array(cap);
+    srcloc.set(this.srcloc);
+    this.start = start;
+    this.dur = dur;
+    this.srcloc = srcloc;
+    return this.bytes - before;
+  }
+
+  durationAt(slot: number): number {
+    const d = this.dur[slot]!;
+    return d === LONG_DURATION ? this.longDurations!.get(slot)! : d;
+  }
+
+  endAt(slot: number): number {
+    return this.start[slot]! + this.durationAt(slot);
+  }
+
+  /** The extra of `slot`, or null. Binary search over the sparse rows. */
+  extraAt(slot: number): ZoneExtra | null {
+    const rows = this.extraRows;
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (rows[mid]! < slot) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < rows.length && rows[lo] === slot ? this.extras[lo]! : null;
+  }
+
+  addExtra(slot: number, extra: ZoneExtra): number {
+    this.extraRows.push(slot);
+    this.extras.push(extra);
+    const added = EXTRA_BYTES + 2 * ((extra.text?.length ?? 0) + (extra.name?.length ?? 0));
+    this.extraBytes += added;
+    return added;
+  }
+
+  addLongDuration(slot: number, durNs: number): number {
+    (this.longDurations ??= new Map()).set(slot, durNs);
+    this.extraBytes += 32;
+    return 32;
+  }
+
+  evict(): void {
+    this.evicted = true;
+    this.owner.onEvicted(this);
+    this.start = new Float64Array(0);
+    this.dur = new Uint32Array(0);
+    this.srcloc = new Uint16Array(0);
+    this.extraRows = [];
+    this.extras = [];
+    this.longDurations = null;
+    this.extraBytes = 0;
+  }
+}
+
+export class ZoneColumns {
+  /** segments[i] holds rows [i * SEGMENT_ROWS, (i + 1) * SEGMENT_ROWS); evicted ones are null. */
+  readonly segments: (ZoneSegment | null)[] = [];
+  /** Rows ever appended (the next row number). */
+  count = 0;
+  /** First row still stored (rows below were evicted). */
+  firstRow = 0;
+  /** Time before which this track's data was evicted (0 = nothing evicted). */
+  evictedBeforeNs = 0;
+  private tail: ZoneSegment | null = null;
+
+  constructor(
+    private readonly budget: BudgetAccount,
+    readonly depth: number,
+  ) {}
+
+  /** Appends a finished zone. startNs must not precede the previous zone's end. */
+  append(startNs: number, endNs: number, srcloc: number, extra: ZoneExtra | null): void {
+    const row = this.count;
+    const slot = row & SEGMENT_MASK;
+    let seg = this.tail;
+    // an evicted tail was already dropped (onEvicted sets tail = null)
+    if (seg === null || slot === 0) seg = this.newSegment(row >>> SEGMENT_SHIFT, slot);
+    else if (slot >= seg.capacity) this.budget.resize(seg, seg.grow());
+    const dur = endNs - startNs;
+    seg.start[slot] = startNs;
+    seg.srcloc[slot] = srcloc;
+    if (dur >= 0 && dur < LONG_DURATION) seg.dur[slot] = dur;
+    else {
+      seg.dur[slot] = LONG_DURATION;
+      this.budget.resize(seg, seg.addLongDuration(slot, dur));
+    }
+    if (extra !== null) this.budget.resize(seg, seg.addExtra(slot, extra));
+    seg.count = slot + 1;
+    this.count = row + 1;
+  }
+
+  /** The segment holding `row`, or null when evicted or out of range. */
+  segmentOf(row: number): ZoneSegment | null {
+    if (row < this.firstRow || row >= this.count) return null;
+    return this.segments[row >>> SEGMENT_SHIFT] ?? null;
+  }
+
+  startAt(row: number): number {
+    return this.segments[row >>> SEGMENT_SHIFT]!.start[row & SEGMENT_MASK]!;
+  }
+
+  endAt(row: number): number {
+    return this.segments[row >>> SEGMENT_SHIFT]!.endAt(row & SEGMENT_MASK);
+  }
+
+  /** First stored row whose end is after `t` (zones are sorted by end too); count if none. */
+  firstEndingAfter(t: number): number {
+    let lo = this.firstRow;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.endAt(mid) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First stored row whose end is at or after `t` (a zone ending at t touches t); count if none. */
+  firstEndingAtOrAfter(t: number): number {
+    let lo = this.firstRow;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.endAt(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First stored row whose start is after `t`: rows before it start at or before t; count if none. */
+  firstStartingAfter(t: number): number {
+    let lo = this.firstRow;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.startAt(mid) <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** First stored row at or after `from` whose start is >= t; count if none. */
+  firstStartingAtOrAfter(t: number, from = this.firstRow): number {
+    let lo = Math.max(from, this.firstRow);
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.startAt(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Like firstStartingAtOrAfter from `from`, but galloping: probes from+1, +2, +4... before the
+   * binary search, so a caller stepping forward through nearby rows (the level-of-detail walk,
+   * whose next pixel is usually a few hundred rows ahead) pays log(distance), not log(count).
+   */
+  gallopStartingAtOrAfter(t: number, from: number): number {
+    let lo = Math.max(from, this.firstRow);
+    const count = this.count;
+    let step = 1;
+    let hi = lo;
+    while (hi < count && this.startAt(hi) < t) {
+      lo = hi + 1;
+      hi = lo + step;
+      step *= 2;
+    }
+    if (hi > count) hi = count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.startAt(mid) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  isTail(seg: ZoneSegment): boolean {
+    return this.tail === seg;
+  }
+
+  /** Called by a segment the budget evicts. */
+  onEvicted(seg: ZoneSegment): void {
+    this.budget.evicted(seg.bytes);
+    if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.endAt(seg.count - 1));
+    this.segments[seg.index] = null;
+    if (this.tail === seg) this.tail = null;
+    // Segments of one track are registered, so evicted, oldest first: everything up to the end
+    // of this one is gone. Skip any later hole too.
+    let first = Math.max(this.firstRow, seg.index * SEGMENT_ROWS + seg.count);
+    while (first < this.count && !this.segments[first >>> SEGMENT_SHIFT]) first = ((first >>> SEGMENT_SHIFT) + 1) * SEGMENT_ROWS;
+    this.firstRow = Math.min(first, this.count);
+  }
+
+  /** Releases every segment from the budget (session deleted). */
+  release(): void {
+    for (const seg of this.segments) if (seg) this.budget.release(seg);
+    this.segments.length = 0;
+    this.tail = null;
+    this.firstRow = this.count;
+  }
+
+  /**
+   * A new segment; `slot` > 0 when the track's tail segment was evicted while in use. Only a
+   * track's first segment starts small: one that filled a segment is busy, so the next ones
+   * are allocated whole instead of being copied through every doubling.
+   */
+  private newSegment(index: number, slot: number): ZoneSegment {
+    let capacity = index === 0 ? FIRST_CAPACITY : SEGMENT_ROWS;
+    while (capacity <= slot) capacity *= 2;
+    const seg = new ZoneSegment(this, index, capacity);
+    while (this.segments.length < index) this.segments.push(null);
+    this.segments[index] = seg;
+    this.tail = seg;
+    this.budget.register(seg);
+    return seg;
+  }
+}
