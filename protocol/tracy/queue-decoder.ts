@@ -146,6 +146,12 @@ export class QueueDecoder {
     const hist = this.histogram;
     let p = start;
     let items = 0;
+    // The thread time reference lives in locals while walking (every zone event moves it);
+    // it is written back around the cold path and at the end.
+    let refT = this.refs[REF_T]!;
+    let tZero = this.refZero[REF_T] === 1;
+    const baseHi = this.baseHi;
+    const baseLo = this.baseLo;
     while (p < end) {
       const t = buf[p]!;
       let size = FIXED_SIZE[t]!;
@@ -159,50 +165,53 @@ export class QueueDecoder {
         // ---- zones (the hot path) ----
         case Q.ZoneBegin16:
         case Q.ZoneBeginCallstack16: {
-          const rel = (this.refs[REF_T]! += v.getUint16(q, true));
-          this.refZero[REF_T] = 0;
+          const rel = (refT += v.getUint16(q, true));
+          tZero = false;
           const srcloc = this.srclocIndex(v, q + 2); // Tracy asks for the location, then the thread
           if (!this.threadNoticed) this.noticeThread();
           visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
           break;
         }
         case Q.ZoneEnd16: {
-          const rel = (this.refs[REF_T]! += v.getUint16(q, true));
-          this.refZero[REF_T] = 0;
+          const rel = (refT += v.getUint16(q, true));
+          tZero = false;
           visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
           break;
         }
         case Q.ZoneBegin32:
         case Q.ZoneBeginCallstack32: {
-          const rel = (this.refs[REF_T]! += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
-          this.refZero[REF_T] = 0;
+          const rel = (refT += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
+          tZero = false;
           const srcloc = this.srclocIndex(v, q + 4); // Tracy asks for the location, then the thread
           if (!this.threadNoticed) this.noticeThread();
           visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
           break;
         }
         case Q.ZoneEnd32: {
-          const rel = (this.refs[REF_T]! += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
-          this.refZero[REF_T] = 0;
+          const rel = (refT += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
+          tZero = false;
           visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
           break;
         }
         case Q.ZoneBegin:
         case Q.ZoneBeginCallstack: {
-          const rel = this.delta64(REF_T, v, q, true);
+          const rel = (refT = add64(refT, tZero, v, q, true, baseHi, baseLo));
+          tZero = false;
           const srcloc = this.srclocIndex(v, q + 8); // Tracy asks for the location, then the thread
           if (!this.threadNoticed) this.noticeThread();
           visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
           break;
         }
         case Q.ZoneEnd: {
-          const rel = this.delta64(REF_T, v, q, true);
+          const rel = (refT = add64(refT, tZero, v, q, true, baseHi, baseLo));
+          tZero = false;
           visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
           break;
         }
         case Q.ZoneBeginAllocSrcLoc:
         case Q.ZoneBeginAllocSrcLocCallstack: {
-          const rel = this.delta64(REF_T, v, q, false);
+          const rel = (refT = add64(refT, tZero, v, q, false, baseHi, baseLo));
+          tZero = false;
           if (this.stagedPayload === NONE) throw this.missing(t, p - start, 'SourceLocationPayload');
           const srcloc = this.stagedPayload;
           this.stagedPayload = NONE;
@@ -213,8 +222,8 @@ export class QueueDecoder {
         case Q.ThreadContext: {
           const thread = v.getUint32(q, true);
           this.thread = thread;
-          this.refs[REF_T] = -(this.baseHi * TWO_POW_32 + this.baseLo);
-          this.refZero[REF_T] = 1;
+          refT = -(baseHi * TWO_POW_32 + baseLo);
+          tZero = true;
           this.threadNoticed = this.knownThreads.has(thread);
           visitor.threadContext(thread);
           break;
@@ -254,7 +263,8 @@ export class QueueDecoder {
         case Q.PlotDataDouble: {
           const namePtr = readPtr(v, q);
           if (namePtr !== this.lastPlotPtr) this.seePlot(v, q, namePtr);
-          const rel = this.delta64(REF_T, v, q + 8, false);
+          const rel = (refT = add64(refT, tZero, v, q + 8, false, baseHi, baseLo));
+          tZero = false;
           const value =
             t === Q.PlotDataInt
               ? v.getInt32(q + 20, true) * TWO_POW_32 + v.getUint32(q + 16, true)
@@ -273,10 +283,16 @@ export class QueueDecoder {
         }
 
         default:
+          this.refs[REF_T] = refT;
+          this.refZero[REF_T] = tZero ? 1 : 0;
           this.other(t, v, buf, p, size, start);
+          refT = this.refs[REF_T]!;
+          tZero = this.refZero[REF_T] === 1;
       }
       p += size;
     }
+    this.refs[REF_T] = refT;
+    this.refZero[REF_T] = tZero ? 1 : 0;
     this.items += items;
   }
 
@@ -752,6 +768,20 @@ export class QueueDecoder {
   private missing(t: number, at: number, what: string): ItemError {
     return new ItemError(ProtocolErrorCode.BadState, `${QUEUE_TYPE_NAMES[t]} without ${what} before it`, at, t);
   }
+}
+
+/**
+ * A reference plus a 64-bit delta at `at` (tracy-protocol.md 5.2). `compact`: the zone/sample
+ * form, which adds 2^32 + 2^16 to non-negative values. When the reference is absolute 0 (just
+ * reset), the value is an absolute tick count: initBegin is subtracted in 32-bit halves so the
+ * result stays exact.
+ */
+function add64(ref: number, zero: boolean, v: DataView, at: number, compact: boolean, baseHi: number, baseLo: number): number {
+  const lo = v.getUint32(at, true);
+  const hi = v.getInt32(at + 4, true);
+  let rel = zero ? (hi - baseHi) * TWO_POW_32 + (lo - baseLo) : ref + (hi * TWO_POW_32 + lo);
+  if (compact && hi >= 0) rel += PROTOCOL_OFFSET_32BIT;
+  return rel;
 }
 
 /** A u64 pointer as a number (exact below 2^53). */

@@ -30,7 +30,7 @@ export class ThreadTimeline {
     if (d === this.openStart.length) this.growStack();
     this.openStart[d] = timeNs;
     this.openSrcloc[d] = srcloc;
-    this.openExtra[d] = null;
+    // openExtra[d] is already null: end() clears the slots it leaves (most zones have no extra)
     this.openCount = d + 1;
     this.zonesBegun++;
   }
@@ -48,7 +48,9 @@ export class ThreadTimeline {
       while (this.depths.length <= d) this.depths.push(new ZoneColumns(this.budget, this.depths.length));
       columns = this.depths[d]!;
     }
-    columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, this.openExtra[d] ?? null);
+    const extra = this.openExtra[d] ?? null;
+    if (extra !== null) this.openExtra[d] = null;
+    columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, extra);
     this.zonesEnded++;
     return true;
   }
