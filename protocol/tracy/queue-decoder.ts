@@ -152,19 +152,23 @@ export class QueueDecoder {
     let tZero = this.refZero[REF_T] === 1;
     const baseHi = this.baseHi;
     const baseLo = this.baseLo;
+    // the four commonest types are counted in locals, every other type in the histogram
+    let begin16 = 0;
+    let end16 = 0;
+    let begin32 = 0;
+    let end32 = 0;
     while (p < end) {
       const t = buf[p]!;
       let size = FIXED_SIZE[t]!;
       if (size === 0) size = this.variableSize(v, buf, t, p, start, end);
       if (p + size > end) throw this.spans(t, p - start, size, end - p);
       const q = p + 1; // payload offset
-      hist[t]!++;
       items++;
 
       switch (t) {
         // ---- zones (the hot path) ----
-        case Q.ZoneBegin16:
-        case Q.ZoneBeginCallstack16: {
+        case Q.ZoneBegin16: {
+          begin16++;
           const rel = (refT += v.getUint16(q, true));
           tZero = false;
           const srcloc = this.srclocIndex(v, q + 2); // Tracy asks for the location, then the thread
@@ -173,13 +177,14 @@ export class QueueDecoder {
           break;
         }
         case Q.ZoneEnd16: {
+          end16++;
           const rel = (refT += v.getUint16(q, true));
           tZero = false;
           visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
           break;
         }
-        case Q.ZoneBegin32:
-        case Q.ZoneBeginCallstack32: {
+        case Q.ZoneBegin32: {
+          begin32++;
           const rel = (refT += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
           tZero = false;
           const srcloc = this.srclocIndex(v, q + 4); // Tracy asks for the location, then the thread
@@ -188,104 +193,18 @@ export class QueueDecoder {
           break;
         }
         case Q.ZoneEnd32: {
+          end32++;
           const rel = (refT += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
           tZero = false;
           visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
           break;
         }
-        case Q.ZoneBegin:
-        case Q.ZoneBeginCallstack: {
-          const rel = (refT = add64(refT, tZero, v, q, true, baseHi, baseLo));
-          tZero = false;
-          const srcloc = this.srclocIndex(v, q + 8); // Tracy asks for the location, then the thread
-          if (!this.threadNoticed) this.noticeThread();
-          visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
-          break;
-        }
-        case Q.ZoneEnd: {
-          const rel = (refT = add64(refT, tZero, v, q, true, baseHi, baseLo));
-          tZero = false;
-          visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
-          break;
-        }
-        case Q.ZoneBeginAllocSrcLoc:
-        case Q.ZoneBeginAllocSrcLocCallstack: {
-          const rel = (refT = add64(refT, tZero, v, q, false, baseHi, baseLo));
-          tZero = false;
-          if (this.stagedPayload === NONE) throw this.missing(t, p - start, 'SourceLocationPayload');
-          const srcloc = this.stagedPayload;
-          this.stagedPayload = NONE;
-          if (!this.threadNoticed) this.noticeThread();
-          visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
-          break;
-        }
-        case Q.ThreadContext: {
-          const thread = v.getUint32(q, true);
-          this.thread = thread;
-          refT = -(baseHi * TWO_POW_32 + baseLo);
-          tZero = true;
-          this.threadNoticed = this.knownThreads.has(thread);
-          visitor.threadContext(thread);
-          break;
-        }
-        case Q.ZoneText:
-        case Q.ZoneName: {
-          const len = this.takeSingle(t, p - start);
-          if (t === Q.ZoneText) visitor.zoneText(this.thread, this.single, 0, len);
-          else visitor.zoneName(this.thread, this.single, 0, len);
-          break;
-        }
-        case Q.ZoneColor:
-          visitor.zoneColor(this.thread, buf[q]! | (buf[q + 1]! << 8) | (buf[q + 2]! << 16));
-          break;
-        case Q.ZoneValue:
-          visitor.zoneValue(this.thread, v.getUint32(q, true), v.getUint32(q + 4, true));
-          break;
-        case Q.ZoneValidation:
-          break;
-
-        // ---- frames ----
-        case Q.FrameMarkMsg:
-        case Q.FrameMarkMsgStart:
-        case Q.FrameMarkMsgEnd: {
-          const namePtr = readPtr(v, q + 8);
-          if (namePtr !== 0 && !this.queriedFrames.has(namePtr)) {
-            this.queriedFrames.add(namePtr);
-            this.queries.push(ServerQuery.FrameName, v.getUint32(q + 8, true), v.getUint32(q + 12, true));
-          }
-          visitor.frameMark(t - Q.FrameMarkMsg, namePtr, this.absNs(v, q));
-          break;
-        }
-
-        // ---- plots ----
-        case Q.PlotDataInt:
-        case Q.PlotDataFloat:
-        case Q.PlotDataDouble: {
-          const namePtr = readPtr(v, q);
-          if (namePtr !== this.lastPlotPtr) this.seePlot(v, q, namePtr);
-          const rel = (refT = add64(refT, tZero, v, q + 8, false, baseHi, baseLo));
-          tZero = false;
-          const value =
-            t === Q.PlotDataInt
-              ? v.getInt32(q + 20, true) * TWO_POW_32 + v.getUint32(q + 16, true)
-              : t === Q.PlotDataFloat
-                ? v.getFloat32(q + 16, true)
-                : v.getFloat64(q + 16, true);
-          if (value - value !== 0) this.droppedNonFinite++;
-          else visitor.plot(namePtr, Math.trunc(rel * this.timerMul), value);
-          break;
-        }
-        case Q.PlotConfig: {
-          const namePtr = readPtr(v, q);
-          if (namePtr !== this.lastPlotPtr) this.seePlot(v, q, namePtr);
-          visitor.plotConfig(namePtr, buf[q + 8]!, buf[q + 9] !== 0, buf[q + 10] !== 0, v.getUint32(q + 11, true) & 0xffffff);
-          break;
-        }
-
         default:
+          // every other type: counted here, handled by warm() with the reference in fields
+          hist[t]!++;
           this.refs[REF_T] = refT;
           this.refZero[REF_T] = tZero ? 1 : 0;
-          this.other(t, v, buf, p, size, start);
+          this.warm(t, v, buf, p, size, start);
           refT = this.refs[REF_T]!;
           tZero = this.refZero[REF_T] === 1;
       }
@@ -293,13 +212,132 @@ export class QueueDecoder {
     }
     this.refs[REF_T] = refT;
     this.refZero[REF_T] = tZero ? 1 : 0;
+    hist[Q.ZoneBegin16]! += begin16;
+    hist[Q.ZoneEnd16]! += end16;
+    hist[Q.ZoneBegin32]! += begin32;
+    hist[Q.ZoneEnd32]! += end32;
     this.items += items;
   }
 
   /**
-   * Every item type but the hot ones (zones, thread context, frames, plots). Kept out of walk
-   * so the hot loop stays small for the optimizing compiler, and a rare type seen late costs a
-   * recompile of this method only.
+   * The item types after the four commonest: 64-bit zone forms, inline source locations,
+   * thread context, zone text/name/colour/value, frames and plots; everything else goes on to
+   * `other`. Kept out of walk so the hot loop stays small enough for the optimizing compiler
+   * to inline the visitor's zone callbacks into it.
+   */
+  private warm(t: number, v: DataView, buf: Uint8Array, p: number, size: number, start: number): void {
+    const q = p + 1;
+    const visitor = this.visitor;
+    switch (t) {
+      case Q.ZoneBeginCallstack16: {
+        const rel = (this.refs[REF_T]! += v.getUint16(q, true));
+        this.refZero[REF_T] = 0;
+        const srcloc = this.srclocIndex(v, q + 2);
+        if (!this.threadNoticed) this.noticeThread();
+        visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        break;
+      }
+      case Q.ZoneBeginCallstack32: {
+        const rel = (this.refs[REF_T]! += v.getUint32(q, true) + PROTOCOL_OFFSET_16BIT);
+        this.refZero[REF_T] = 0;
+        const srcloc = this.srclocIndex(v, q + 4);
+        if (!this.threadNoticed) this.noticeThread();
+        visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        break;
+      }
+      case Q.ZoneBegin:
+      case Q.ZoneBeginCallstack: {
+        const rel = this.delta64(REF_T, v, q, true);
+        const srcloc = this.srclocIndex(v, q + 8); // Tracy asks for the location, then the thread
+        if (!this.threadNoticed) this.noticeThread();
+        visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        break;
+      }
+      case Q.ZoneEnd: {
+        const rel = this.delta64(REF_T, v, q, true);
+        visitor.zoneEnd(this.thread, Math.trunc(rel * this.timerMul));
+        break;
+      }
+      case Q.ZoneBeginAllocSrcLoc:
+      case Q.ZoneBeginAllocSrcLocCallstack: {
+        const rel = this.delta64(REF_T, v, q, false);
+        if (this.stagedPayload === NONE) throw this.missing(t, p - start, 'SourceLocationPayload');
+        const srcloc = this.stagedPayload;
+        this.stagedPayload = NONE;
+        if (!this.threadNoticed) this.noticeThread();
+        visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        break;
+      }
+      case Q.ThreadContext: {
+        const thread = v.getUint32(q, true);
+        this.thread = thread;
+        this.refs[REF_T] = -(this.baseHi * TWO_POW_32 + this.baseLo);
+        this.refZero[REF_T] = 1;
+        this.threadNoticed = this.knownThreads.has(thread);
+        visitor.threadContext(thread);
+        break;
+      }
+      case Q.ZoneText:
+      case Q.ZoneName: {
+        const len = this.takeSingle(t, p - start);
+        if (t === Q.ZoneText) visitor.zoneText(this.thread, this.single, 0, len);
+        else visitor.zoneName(this.thread, this.single, 0, len);
+        break;
+      }
+      case Q.ZoneColor:
+        visitor.zoneColor(this.thread, buf[q]! | (buf[q + 1]! << 8) | (buf[q + 2]! << 16));
+        break;
+      case Q.ZoneValue:
+        visitor.zoneValue(this.thread, v.getUint32(q, true), v.getUint32(q + 4, true));
+        break;
+      case Q.ZoneValidation:
+        break;
+
+      // ---- frames ----
+      case Q.FrameMarkMsg:
+      case Q.FrameMarkMsgStart:
+      case Q.FrameMarkMsgEnd: {
+        const namePtr = readPtr(v, q + 8);
+        if (namePtr !== 0 && !this.queriedFrames.has(namePtr)) {
+          this.queriedFrames.add(namePtr);
+          this.queries.push(ServerQuery.FrameName, v.getUint32(q + 8, true), v.getUint32(q + 12, true));
+        }
+        visitor.frameMark(t - Q.FrameMarkMsg, namePtr, this.absNs(v, q));
+        break;
+      }
+
+      // ---- plots ----
+      case Q.PlotDataInt:
+      case Q.PlotDataFloat:
+      case Q.PlotDataDouble: {
+        const namePtr = readPtr(v, q);
+        if (namePtr !== this.lastPlotPtr) this.seePlot(v, q, namePtr);
+        const rel = this.delta64(REF_T, v, q + 8, false);
+        const value =
+          t === Q.PlotDataInt
+            ? v.getInt32(q + 20, true) * TWO_POW_32 + v.getUint32(q + 16, true)
+            : t === Q.PlotDataFloat
+              ? v.getFloat32(q + 16, true)
+              : v.getFloat64(q + 16, true);
+        if (value - value !== 0) this.droppedNonFinite++;
+        else visitor.plot(namePtr, Math.trunc(rel * this.timerMul), value);
+        break;
+      }
+      case Q.PlotConfig: {
+        const namePtr = readPtr(v, q);
+        if (namePtr !== this.lastPlotPtr) this.seePlot(v, q, namePtr);
+        visitor.plotConfig(namePtr, buf[q + 8]!, buf[q + 9] !== 0, buf[q + 10] !== 0, v.getUint32(q + 11, true) & 0xffffff);
+        break;
+      }
+
+      default:
+        this.other(t, v, buf, p, size, start);
+    }
+  }
+
+  /**
+   * Every item type that `warm` does not take. Kept out of the hot path so a rare type seen
+   * late costs a recompile of this method only.
    */
   private other(t: number, v: DataView, buf: Uint8Array, p: number, size: number, start: number): void {
     const q = p + 1;
@@ -768,20 +806,6 @@ export class QueueDecoder {
   private missing(t: number, at: number, what: string): ItemError {
     return new ItemError(ProtocolErrorCode.BadState, `${QUEUE_TYPE_NAMES[t]} without ${what} before it`, at, t);
   }
-}
-
-/**
- * A reference plus a 64-bit delta at `at` (tracy-protocol.md 5.2). `compact`: the zone/sample
- * form, which adds 2^32 + 2^16 to non-negative values. When the reference is absolute 0 (just
- * reset), the value is an absolute tick count: initBegin is subtracted in 32-bit halves so the
- * result stays exact.
- */
-function add64(ref: number, zero: boolean, v: DataView, at: number, compact: boolean, baseHi: number, baseLo: number): number {
-  const lo = v.getUint32(at, true);
-  const hi = v.getInt32(at + 4, true);
-  let rel = zero ? (hi - baseHi) * TWO_POW_32 + (lo - baseLo) : ref + (hi * TWO_POW_32 + lo);
-  if (compact && hi >= 0) rel += PROTOCOL_OFFSET_32BIT;
-  return rel;
 }
 
 /** A u64 pointer as a number (exact below 2^53). */

@@ -12,7 +12,8 @@ export class ThreadTimeline {
   openCount = 0;
   openStart = new Float64Array(64);
   openSrcloc = new Int32Array(64);
-  openExtra: (ZoneExtra | null)[] = [];
+  /** Filled with null up to the stack's capacity: a packed array, never read through a hole. */
+  openExtra: (ZoneExtra | null)[] = new Array<ZoneExtra | null>(64).fill(null);
   zonesBegun = 0;
   zonesEnded = 0;
   /** ZoneEnd with nothing open (Tracy's ZoneDoubleEnd): counted, ignored. */
@@ -48,7 +49,7 @@ export class ThreadTimeline {
       while (this.depths.length <= d) this.depths.push(new ZoneColumns(this.budget, this.depths.length));
       columns = this.depths[d]!;
     }
-    const extra = this.openExtra[d] ?? null;
+    const extra = this.openExtra[d]!;
     if (extra !== null) this.openExtra[d] = null;
     columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, extra);
     this.zonesEnded++;
@@ -110,5 +111,6 @@ export class ThreadTimeline {
     srcloc.set(this.openSrcloc);
     this.openStart = start;
     this.openSrcloc = srcloc;
+    for (let i = this.openExtra.length; i < start.length; i++) this.openExtra.push(null);
   }
 }
