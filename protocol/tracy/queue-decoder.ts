@@ -150,8 +150,6 @@ export class QueueDecoder {
     // it is written back around the cold path and at the end.
     let refT = this.refs[REF_T]!;
     let tZero = this.refZero[REF_T] === 1;
-    const baseHi = this.baseHi;
-    const baseLo = this.baseLo;
     // the four commonest types are counted in locals, every other type in the histogram
     let begin16 = 0;
     let end16 = 0;
