@@ -238,22 +238,40 @@ export class ZoneColumns {
    * whose next pixel is usually a few hundred rows ahead) pays log(distance), not log(count).
    */
   gallopStartingAtOrAfter(t: number, from: number): number {
-    let lo = Math.max(from, this.firstRow);
+    let row = Math.max(from, this.firstRow);
     const count = this.count;
-    let step = 1;
-    let hi = lo;
-    while (hi < count && this.startAt(hi) < t) {
-      lo = hi + 1;
-      hi = lo + step;
-      step *= 2;
+    while (row < count) {
+      const index = row >>> SEGMENT_SHIFT;
+      const seg = this.segments[index];
+      const base = index * SEGMENT_ROWS;
+      if (!seg) {
+        row = base + SEGMENT_ROWS;
+        continue;
+      }
+      // search this segment's own start column: no segment lookup per probe
+      const starts = seg.start;
+      const n = seg.count;
+      if (starts[n - 1]! < t) {
+        row = base + n;
+        continue;
+      }
+      let lo = row - base;
+      let hi = lo;
+      let step = 1;
+      while (hi < n && starts[hi]! < t) {
+        lo = hi + 1;
+        hi = lo + step;
+        step *= 2;
+      }
+      if (hi > n) hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return base + lo;
     }
-    if (hi > count) hi = count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.startAt(mid) < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return count;
   }
 
   isTail(seg: ZoneSegment): boolean {
