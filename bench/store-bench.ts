@@ -6,7 +6,7 @@
  */
 import { TracyStreamReader } from '../protocol/tracy/index.js';
 import { BudgetAccount, MemoryBudget } from '../server/store/memory-budget.js';
-import { SessionStore } from '../server/store/session-store.js';
+import { readerForStore, SessionStore } from '../server/store/session-store.js';
 import { checkTarget, collectGarbage, fmtMBs, fmtRate, hasGc, heapBytes, median } from './bench-util.js';
 import { loadFixture } from './decoder-bench.js';
 import { syntheticStream } from './synthetic-stream.js';
@@ -33,9 +33,7 @@ export interface StoreFigures {
 /** Decodes the whole stream into a fresh store, the way Session wires them. */
 export function fillStore(stream: Uint8Array): { store: SessionStore; reader: TracyStreamReader } {
   const store = new SessionStore(new BudgetAccount(new MemoryBudget(BUDGET_BYTES)));
-  const reader = new TracyStreamReader(store);
-  store.srclocs = reader.decoder.srclocs;
-  store.names = reader.decoder.names;
+  const reader = readerForStore(store);
   reader.push(stream);
   return { store, reader };
 }

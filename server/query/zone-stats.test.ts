@@ -4,10 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TracyStreamReader } from '../../protocol/tracy/index.js';
 import { FIXTURES_PRESENT, fixture, parseCsvexportStats } from '../../test/support/inspect-fixtures.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { SessionStore } from '../store/session-store.js';
+import { readerForStore, SessionStore } from '../store/session-store.js';
 import { SEGMENT_ROWS } from '../store/zone-columns.js';
 import { percentile, zoneStatistics, type SrclocStats } from './zone-stats.js';
 
@@ -15,9 +14,7 @@ if (!FIXTURES_PRESENT) console.warn('zone-stats.test: ../shared/fixtures/tracy i
 
 function decodeFixture(name: string): SessionStore {
   const store = new SessionStore(new BudgetAccount(new MemoryBudget(2 ** 40)));
-  const reader = new TracyStreamReader(store);
-  store.srclocs = reader.decoder.srclocs;
-  store.names = reader.decoder.names;
+  const reader = readerForStore(store);
   reader.push(new Uint8Array(readFileSync(fixture(`${name}.client.bin`))));
   return store;
 }

@@ -3,12 +3,12 @@ import {
   ProtocolError,
   SERVER_QUERY_PACKET_SIZE,
   ServerQuery,
-  TracyStreamReader,
   type OnDemandPayload,
+  type TracyStreamReader,
   type WelcomeMessage,
 } from '../../protocol/tracy/index.js';
 import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
-import { SessionStore } from '../store/session-store.js';
+import { readerForStore, SessionStore } from '../store/session-store.js';
 import { log } from '../log.js';
 
 /**
@@ -111,7 +111,7 @@ export class Session {
     this.credit = options.queryCredit ?? 1000;
     this.terminateGraceMs = options.terminateGraceMs ?? 10_000;
     this.store = new SessionStore(new BudgetAccount(options.budget));
-    this.reader = new TracyStreamReader(this.store, {
+    this.reader = readerForStore(this.store, {
       onWelcome: (welcome, onDemand) => {
         this.welcome = welcome;
         this.onDemand = onDemand;
@@ -123,8 +123,6 @@ export class Session {
         this.sendQueries();
       },
     });
-    this.store.srclocs = this.reader.decoder.srclocs;
-    this.store.names = this.reader.decoder.names;
   }
 
   /** Speaks first: the 12-byte handshake. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TracyStreamReader } from '../../protocol/tracy/index.js';
 import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
-import { SessionStore } from './session-store.js';
+import { readerForStore, SessionStore } from './session-store.js';
 
 if (!FIXTURES_PRESENT) console.warn('session-store.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
@@ -37,9 +37,7 @@ function readJson<T>(name: string): T {
 function decodeFixture(name: string, limit = 2 ** 40): { store: SessionStore; budget: MemoryBudget; reader: TracyStreamReader } {
   const budget = new MemoryBudget(limit);
   const store = new SessionStore(new BudgetAccount(budget));
-  const reader = new TracyStreamReader(store);
-  store.srclocs = reader.decoder.srclocs;
-  store.names = reader.decoder.names;
+  const reader = readerForStore(store);
   reader.push(new Uint8Array(readFileSync(fixture(`${name}.client.bin`))));
   expect(reader.error).toBeNull();
   expect(reader.truncation()).toBeNull();

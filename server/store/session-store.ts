@@ -1,4 +1,4 @@
-import { NameTables, QueueType, SourceLocationTable, type TracyVisitor } from '../../protocol/tracy/index.js';
+import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { MessageLog } from './message-log.js';
 import { ThreadTimeline } from './thread-timeline.js';
@@ -351,4 +351,16 @@ export class SessionStore implements TracyVisitor {
     }
     return pool;
   }
+}
+
+/**
+ * A stream reader that feeds `store`, with the store resolving names through the reader's
+ * tables (source locations, strings, threads, plots, frames): how a session, a benchmark or a
+ * test connects the two.
+ */
+export function readerForStore(store: SessionStore, hooks: StreamReaderHooks = {}): TracyStreamReader {
+  const reader = new TracyStreamReader(store, hooks);
+  store.srclocs = reader.decoder.srclocs;
+  store.names = reader.decoder.names;
+  return reader;
 }
