@@ -7,6 +7,8 @@
  *   store   decode + SessionStore in process: zones/s and bytes per stored zone
  *   ingest  end to end into `zonescope serve` in a child process (TCP ingest, --connect)
  *   lod     the viewport query on the 10 M-zone store at 2000 px
+ *   sdk     the client SDK: ns per zoneBegin+zoneEnd pair beside clock reads and perf_hooks,
+ *           and the sustained zones/s into `zonescope serve` in a child process
  *
  * ZONESCOPE_FIXTURES overrides where the real recordings are read from;
  * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
@@ -15,9 +17,10 @@ import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.j
 import { runDecodeBench } from './decoder-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runLodBench } from './lod-bench.js';
+import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -50,6 +53,10 @@ if (want('ingest')) {
 if (want('lod')) {
   section('lod');
   runLodBench();
+}
+if (want('sdk')) {
+  section('sdk');
+  await runSdkBench();
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -1,0 +1,142 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { HANDSHAKE_SIZE, HandshakeStatus } from '../protocol/tracy/constants.js';
+import { decodeHandshake } from '../protocol/tracy/handshake.js';
+import { Broadcaster } from './broadcaster.js';
+import type { Client } from './client.js';
+import { socketTransport } from './tcp-transport.js';
+
+export interface ListenerOptions {
+  host: string;
+  /** null: the first free port of 8086..8105, as Tracy's client does */
+  port: number | null;
+  broadcast: { address: string; port: number } | null;
+}
+
+/** Tracy's client: 2 s for the receiver's handshake; 1 s when it only says NotAvailable. */
+const HANDSHAKE_TIMEOUT_MS = 2000;
+const REJECT_TIMEOUT_MS = 1000;
+const FIRST_PORT = 8086;
+const LAST_PORT = 8105;
+
+/**
+ * Listen mode: the app waits for a receiver like a Tracy client (tracy-protocol.md 1.1-1.3).
+ * The first receiver whose handshake is valid gets the session, and with it every event held
+ * since the client started; a bad handshake (or a version mismatch, answered with status 2)
+ * puts the app back to waiting. While a receiver has the session, and after it, every valid
+ * handshake is answered NotAvailable (3). Optional UDP broadcasts announce the app while it waits.
+ */
+export class Listener {
+  port = 0;
+  broadcaster: Broadcaster | null = null;
+  /** Resolves when a receiver took the session. */
+  readonly connected: Promise<void>;
+  private readonly server: Server;
+  private resolveConnected!: () => void;
+  private stopped = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: ListenerOptions,
+    private readonly pid: number,
+  ) {
+    this.server = createServer((socket) => this.onSocket(socket));
+    this.connected = new Promise<void>((resolve) => (this.resolveConnected = resolve));
+  }
+
+  /**
+   * Starts listening (and broadcasting).
+   * @returns the TCP port
+   * @throws the listen error (EADDRINUSE for an explicit port, or when 8086..8105 are all taken)
+   */
+  async start(): Promise<number> {
+    const { host, port } = this.options;
+    if (port !== null) {
+      await listenOn(this.server, host, port);
+    } else {
+      for (let p = FIRST_PORT; ; p++) {
+        try {
+          await listenOn(this.server, host, p);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || p === LAST_PORT) throw err;
+        }
+      }
+    }
+    this.server.unref();
+    this.port = (this.server.address() as { port: number }).port;
+    const b = this.options.broadcast;
+    if (b !== null) {
+      this.broadcaster = new Broadcaster({ address: b.address, port: b.port, listenPort: this.port, pid: this.pid, programName: this.client.appName, epochS: this.client.epochS });
+      this.broadcaster.start();
+    }
+    return this.port;
+  }
+
+  /**
+   * Stops listening and announcing. A receiver that has the session keeps its connection (the
+   * server's close callback would wait for it: not awaited). Idempotent.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.broadcaster?.stop();
+    this.server.close();
+  }
+
+  private onSocket(socket: Socket): void {
+    socket.on('error', () => {
+      // reported through the transport's close, or irrelevant for a rejected socket
+    });
+    if (!this.client.canAttach) {
+      rejectNotAvailable(socket);
+      return;
+    }
+    this.broadcaster?.taken();
+    const conv = this.client.attach(socketTransport(socket), HANDSHAKE_TIMEOUT_MS);
+    conv.ready.then(
+      () => this.resolveConnected(),
+      () => {
+        // Not a receiver, or another protocol version: wait for the next one.
+        if (this.client.canAttach) this.broadcaster?.start();
+      },
+    );
+  }
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** Reads the receiver's handshake and, when it is one, answers NotAvailable (3) and closes. */
+function rejectNotAvailable(socket: Socket): void {
+  const head = new Uint8Array(HANDSHAKE_SIZE);
+  let n = 0;
+  const timer = setTimeout(() => socket.destroy(), REJECT_TIMEOUT_MS);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    if (n >= HANDSHAKE_SIZE) return;
+    const take = Math.min(HANDSHAKE_SIZE - n, chunk.length);
+    head.set(chunk.subarray(0, take), n);
+    n += take;
+    if (n < HANDSHAKE_SIZE) return;
+    clearTimeout(timer);
+    try {
+      decodeHandshake(head);
+      socket.end(Uint8Array.of(HandshakeStatus.NotAvailable));
+    } catch {
+      socket.destroy();
+    }
+  });
+}

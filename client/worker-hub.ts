@@ -1,0 +1,120 @@
+import { withTimeout, type Client } from './client.js';
+import { HELLO_CHANNEL, hrOriginNs, workerChannelName, type HelloMessage, type ToMain, type ToWorker } from './worker-protocol.js';
+
+interface JoinedWorker {
+  threadId: number;
+  channel: BroadcastChannel;
+  /** open zones per track at the last report: tid, depth, ... */
+  open: number[];
+  /** compressed bytes received but not acknowledged (held back while the main buffer is full) */
+  unacked: number;
+  /** resolves the wait for the answer to `flush` */
+  replied: (() => void) | null;
+}
+
+/** Only the newest main-thread client answers workers' hellos. */
+let activeHub: WorkerHub | null = null;
+
+/**
+ * The main thread's side of worker threads (see worker-protocol.ts): answers hellos with the
+ * clock offset, splices each batch into the client's stream, and acknowledges it while the
+ * client's buffer has room; a worker stops sending past its in-flight limit, so a slow receiver
+ * makes workers drop events in their own bounded buffers instead of queueing here. At close it
+ * asks every worker for its last events, then ends the zones they still report open.
+ */
+export class WorkerHub {
+  private readonly id = Math.floor(Math.random() * 2 ** 31) + 1;
+  private readonly origin = hrOriginNs();
+  private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly workers = new Map<number, JoinedWorker>();
+  private ended = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly flushTimeoutMs: number,
+  ) {
+    activeHub = this;
+    this.hello.onmessage = (event: MessageEvent) => this.onHello(event.data as HelloMessage);
+    unref(this.hello);
+    client.afterFlush = () => this.releaseAcks();
+    client.addCloseHook(() => this.finish());
+    void client.closed.then(() => this.end());
+  }
+
+  private onHello(msg: HelloMessage): void {
+    if (this.ended || activeHub !== this || msg?.type !== 'hello') return;
+    let w = this.workers.get(msg.threadId);
+    if (w === undefined) {
+      const channel = new BroadcastChannel(workerChannelName(msg.threadId));
+      unref(channel);
+      w = { threadId: msg.threadId, channel, open: [], unacked: 0, replied: null };
+      const joined = w;
+      channel.onmessage = (event: MessageEvent) => this.onWorkerMessage(joined, event.data as ToMain);
+      this.workers.set(msg.threadId, w);
+      this.client.workerCount++;
+    }
+    this.post(w, { type: 'welcome', hub: this.id, offsetNs: Number(msg.hrOrigin - this.origin) });
+  }
+
+  private onWorkerMessage(w: JoinedWorker, msg: ToMain): void {
+    if (msg?.hub !== this.id || this.ended) return;
+    w.open = msg.open;
+    if (msg.type === 'batch') {
+      this.client.spliceWorkerFrames(msg.defs, msg.frames);
+      w.unacked += msg.bytes;
+      this.releaseAcks();
+      if (msg.reply) w.replied?.();
+    } else {
+      w.replied?.();
+      w.channel.close();
+      this.workers.delete(w.threadId);
+    }
+  }
+
+  private releaseAcks(): void {
+    if (!this.client.hasRoom) return;
+    for (const w of this.workers.values()) {
+      if (w.unacked === 0) continue;
+      this.post(w, { type: 'ack', hub: this.id, bytes: w.unacked });
+      w.unacked = 0;
+    }
+  }
+
+  /** Close hook: each worker's last events, then its open zones ended (they cannot end later). */
+  private async finish(): Promise<void> {
+    if (this.ended) return;
+    const waits: Promise<void>[] = [];
+    for (const w of this.workers.values()) {
+      waits.push(new Promise<void>((resolve) => (w.replied = resolve)));
+      this.post(w, { type: 'flush', hub: this.id });
+    }
+    // A worker busy in a long synchronous loop cannot answer: its last report stands.
+    await withTimeout(Promise.all(waits), this.flushTimeoutMs);
+    for (const w of this.workers.values()) {
+      for (let i = 0; i + 1 < w.open.length; i += 2) this.client.endWorkerZones(w.open[i]!, w.open[i + 1]!);
+      w.open = [];
+    }
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (activeHub === this) activeHub = null;
+    for (const w of this.workers.values()) {
+      this.post(w, { type: 'ended', hub: this.id });
+      w.channel.close();
+    }
+    this.workers.clear();
+    this.hello.close();
+  }
+
+  private post(w: JoinedWorker, msg: ToWorker): void {
+    w.channel.postMessage(msg);
+  }
+}
+
+/** Node's BroadcastChannel can be unreferenced (it must not keep the process alive). */
+export function unref(channel: BroadcastChannel): void {
+  (channel as unknown as { unref?: () => void }).unref?.();
+}
