@@ -86,12 +86,7 @@ export class Client extends Recorder implements TracyClient {
 
   get stats(): ClientStats {
     return {
-      dropped: this.dropped,
-      droppedNonFinite: this.droppedNonFinite,
-      zonesEndedAtClose: this.zonesEndedAtClose,
-      zonesEndedEarly: this.zonesEndedEarly,
-      unknownZoneIds: this.unknownZoneIds,
-      unmatchedFrameEnds: this.unmatchedFrameEnds,
+      ...this.recordingStats(),
       bufferedBytes: this.w.length + this.outbox.queuedBytes,
       sentBytes: this.outbox.sentBytes,
       frames: this.outbox.frames,

@@ -4,7 +4,7 @@ import { nowNs } from './clock.js';
 import { IdTables, threadTid } from './ids.js';
 import { SourceLocationCache } from './source-location-cache.js';
 import { LanePool, Track, type AsyncZoneContext, type ContextStore } from './tracks.js';
-import type { PlotConfigOptions } from './types.js';
+import type { ClientStats, PlotConfigOptions } from './types.js';
 import { OP_COLOR, OP_NAME, OP_TEXT, OP_VALUE, PendingZoneOps, writeZoneOp } from './zone-ops.js';
 
 export interface RecorderOptions {
@@ -238,6 +238,18 @@ export class Recorder {
    * Hook for events written straight to `w` (runtime metrics, a virtual thread's zones): true
    * when the session takes events and `bytes` more droppable bytes fit under the buffer limit.
    */
+  /** The counters every recorder keeps (the owners add what their transport knows). */
+  protected recordingStats(): Pick<ClientStats, 'dropped' | 'droppedNonFinite' | 'zonesEndedAtClose' | 'zonesEndedEarly' | 'unknownZoneIds' | 'unmatchedFrameEnds'> {
+    return {
+      dropped: this.dropped,
+      droppedNonFinite: this.droppedNonFinite,
+      zonesEndedAtClose: this.zonesEndedAtClose,
+      zonesEndedEarly: this.zonesEndedEarly,
+      unknownZoneIds: this.unknownZoneIds,
+      unmatchedFrameEnds: this.unmatchedFrameEnds,
+    };
+  }
+
   canRecord(bytes: number): boolean {
     return this.accepting && this.w.length + bytes < this.limit;
   }

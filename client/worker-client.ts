@@ -49,12 +49,7 @@ export class WorkerClient extends Recorder implements TracyClient {
 
   get stats(): ClientStats {
     return {
-      dropped: this.dropped,
-      droppedNonFinite: this.droppedNonFinite,
-      zonesEndedAtClose: this.zonesEndedAtClose,
-      zonesEndedEarly: this.zonesEndedEarly,
-      unknownZoneIds: this.unknownZoneIds,
-      unmatchedFrameEnds: this.unmatchedFrameEnds,
+      ...this.recordingStats(),
       bufferedBytes: this.w.length,
       sentBytes: this.sentBytes,
       frames: this.frames,
