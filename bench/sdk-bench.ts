@@ -227,11 +227,13 @@ export async function runSdkBench(): Promise<void> {
     console.log(`  nowNs() x2 (the SDK's clock)           ${fmtNs(m.nowNs).padStart(10)}  ${runs(f.nowNs)}`);
     console.log(`  process.hrtime.bigint() x2             ${fmtNs(m.hrtime).padStart(10)}  ${runs(f.hrtime)}`);
     console.log(`  performance.mark + measure (perf_hooks)${fmtNs(m.perfHooks).padStart(10)}  ${runs(f.perfHooks)}`);
-    const overClock = m.byName / m.perfNow;
+    // the two clock reads a pair makes are the SDK's own (nowNs: performance.now() through a
+    // cached object); the global `performance` getter makes the plain call slower than that
+    const overClock = m.byName / m.nowNs;
     const perfOver = m.perfHooks / m.byName;
-    console.log(`  pair / its two clock reads: ${overClock.toFixed(2)}x; pair without the clock reads: ${fmtNs(m.byName - m.perfNow)}; perf_hooks / pair: ${perfOver.toFixed(1)}x`);
+    console.log(`  pair / its two clock reads (nowNs x2): ${overClock.toFixed(2)}x; pair without the clock reads: ${fmtNs(m.byName - m.nowNs)}; perf_hooks / pair: ${perfOver.toFixed(1)}x`);
     checkTarget('sdk', 'zoneBegin+zoneEnd pair', fmtNs(m.byName), `< ${PAIR_NS} ns`, m.byName < PAIR_NS);
-    checkTarget('sdk', 'pair / performance.now() x2', `${overClock.toFixed(2)}x`, `<= ${PAIR_OVER_CLOCK}x`, overClock <= PAIR_OVER_CLOCK);
+    checkTarget('sdk', 'pair / its two clock reads (nowNs() x2)', `${overClock.toFixed(2)}x`, `<= ${PAIR_OVER_CLOCK}x`, overClock <= PAIR_OVER_CLOCK);
     checkTarget('sdk', 'perf_hooks mark+measure / pair', `${perfOver.toFixed(1)}x`, `>= ${PERF_OVER_PAIR}x`, perfOver >= PERF_OVER_PAIR);
 
     const s = await measureSustained(server);

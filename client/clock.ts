@@ -17,10 +17,15 @@
  */
 
 let offsetNs = 0;
+/**
+ * The Performance object, looked up once: in Node 20 the global `performance` is a lazy getter,
+ * and going through it on every read cost ~20 ns of a ~80 ns clock read.
+ */
+const perf = globalThis.performance;
 
 /** Now, in nanoseconds on this process's time line (an integer). */
 export function nowNs(): number {
-  return Math.round(performance.now() * 1e6) + offsetNs;
+  return Math.round(perf.now() * 1e6) + offsetNs;
 }
 
 /** Puts this thread's clock on the main thread's time line (worker threads). */
