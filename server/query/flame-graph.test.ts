@@ -2,24 +2,17 @@
  * The flame graph of the real recordings against a brute-force call tree built from the store
  * (zones sorted by start and depth; a zone's parent is the latest zone one level up).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
+import { decodeFixtureStore } from '../../test/support/fixture-store.js';
+import { FIXTURES_PRESENT } from '../../test/support/inspect-fixtures.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { readerForStore, SessionStore } from '../store/session-store.js';
+import { SessionStore } from '../store/session-store.js';
 import type { ThreadTimeline } from '../store/thread-timeline.js';
 import { SEGMENT_ROWS } from '../store/zone-columns.js';
 import { flameGraph, type FlameNode } from './flame-graph.js';
 import { zoneStatistics } from './zone-stats.js';
 
 if (!FIXTURES_PRESENT) console.warn('flame-graph.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
-
-function decodeFixture(name: string): SessionStore {
-  const store = new SessionStore(new BudgetAccount(new MemoryBudget(2 ** 40)));
-  const reader = readerForStore(store);
-  reader.push(new Uint8Array(readFileSync(fixture(`${name}.client.bin`))));
-  return store;
-}
 
 interface RefZone {
   start: number;
@@ -108,7 +101,7 @@ function checkInvariants(nodes: readonly FlameNode[], zones: readonly RefZone[],
 }
 
 describe.skipIf(!FIXTURES_PRESENT).each(['small', 'medium'])('flameGraph on the %s recording', (name) => {
-  const store = FIXTURES_PRESENT ? decodeFixture(name) : (null as unknown as SessionStore);
+  const store = FIXTURES_PRESENT ? decodeFixtureStore(name) : (null as unknown as SessionStore);
   const zones = FIXTURES_PRESENT ? referenceZones(store) : [];
   const nodes = FIXTURES_PRESENT ? flameGraph(store) : [];
 

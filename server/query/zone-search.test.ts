@@ -1,23 +1,15 @@
 /**
  * Zone search on the real recordings against a brute-force filter of every stored zone.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
-import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { readerForStore, SessionStore } from '../store/session-store.js';
+import { decodeFixtureStore } from '../../test/support/fixture-store.js';
+import { FIXTURES_PRESENT } from '../../test/support/inspect-fixtures.js';
+import type { SessionStore } from '../store/session-store.js';
 import { SEGMENT_ROWS } from '../store/zone-columns.js';
 import { searchZones, type ZoneSearchResult } from './zone-search.js';
 import { zoneStatistics } from './zone-stats.js';
 
 if (!FIXTURES_PRESENT) console.warn('zone-search.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
-
-function decodeFixture(name: string): SessionStore {
-  const store = new SessionStore(new BudgetAccount(new MemoryBudget(2 ** 40)));
-  const reader = readerForStore(store);
-  reader.push(new Uint8Array(readFileSync(fixture(`${name}.client.bin`))));
-  return store;
-}
 
 interface RefZone {
   thread: number;
@@ -77,7 +69,7 @@ function checkResult(result: ZoneSearchResult, want: readonly RefZone[], limit: 
 }
 
 describe.skipIf(!FIXTURES_PRESENT).each(['small', 'medium'])('searchZones on the %s recording', (name) => {
-  const store = FIXTURES_PRESENT ? decodeFixture(name) : (null as unknown as SessionStore);
+  const store = FIXTURES_PRESENT ? decodeFixtureStore(name) : (null as unknown as SessionStore);
   const zones = FIXTURES_PRESENT ? allZones(store) : [];
 
   it('finds exactly the zones whose source location name contains the query, in any case', () => {

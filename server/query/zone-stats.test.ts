@@ -5,19 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_PRESENT, fixture, parseCsvexportStats } from '../../test/support/inspect-fixtures.js';
-import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { readerForStore, SessionStore } from '../store/session-store.js';
+import type { SessionStore } from '../store/session-store.js';
+import { decodeFixtureStore } from '../../test/support/fixture-store.js';
 import { SEGMENT_ROWS } from '../store/zone-columns.js';
 import { percentile, zoneStatistics, type SrclocStats } from './zone-stats.js';
 
 if (!FIXTURES_PRESENT) console.warn('zone-stats.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
-
-function decodeFixture(name: string): SessionStore {
-  const store = new SessionStore(new BudgetAccount(new MemoryBudget(2 ** 40)));
-  const reader = readerForStore(store);
-  reader.push(new Uint8Array(readFileSync(fixture(`${name}.client.bin`))));
-  return store;
-}
 
 interface RefZone {
   start: number;
@@ -98,7 +91,7 @@ describe('percentile', () => {
 });
 
 describe.skipIf(!FIXTURES_PRESENT).each(['small', 'medium'])('zoneStatistics on the %s recording', (name) => {
-  const store = FIXTURES_PRESENT ? decodeFixture(name) : (null as unknown as SessionStore);
+  const store = FIXTURES_PRESENT ? decodeFixtureStore(name) : (null as unknown as SessionStore);
   const stats = FIXTURES_PRESENT ? zoneStatistics(store) : [];
   const ref = FIXTURES_PRESENT ? referenceZones(store) : [];
 
