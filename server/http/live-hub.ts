@@ -1,7 +1,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { WebSocket } from 'ws';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { frameSetName, plotName, queryFrames, querySeries } from '../query/series-query.js';
+import { frameSetName, plotsByName, queryFrames, queryNamedPlot } from '../query/series-query.js';
 import { queryThreadZones } from '../query/zone-lod.js';
 import { toMsgpack } from './encode.js';
 import { sessionSummary } from './session-view.js';
@@ -155,7 +155,7 @@ export class LiveHub {
     const nsPerPx = Math.max(0, (t1 - t0) / viewer.px);
     const threads = store.threadList().map((t) => ({ ...queryThreadZones(t, t0, t1, nsPerPx, 200_000), name: t.name }));
     const frames = [...store.frames.values()].map((f) => ({ name: frameSetName(store, f), continuous: f.continuous, count: f.count, ...queryFrames(f, t0, t1, 20_000) }));
-    const plots = [...store.plots.values()].map((p) => ({ name: plotName(store, p.namePtr), format: p.format, count: p.series.total, ...querySeries(p.series, t0, t1, nsPerPx) }));
+    const plots = plotsByName(store).map((p) => ({ name: p.name, format: p.format, count: p.count, ...queryNamedPlot(p, t0, t1, nsPerPx) }));
     this.send(viewer, {
       type: 'update',
       session: session.id,

@@ -1,5 +1,5 @@
 import type { SessionRegistry } from '../session/session-registry.js';
-import { plotName } from '../query/series-query.js';
+import { plotsByName } from '../query/series-query.js';
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
 export function renderMetrics(registry: SessionRegistry): string {
@@ -21,9 +21,9 @@ export function renderMetrics(registry: SessionRegistry): string {
   family('zonescope_sessions', 'gauge', 'Sessions listed (live and ended).', [[{}, sessions.length]]);
   const plots: [Record<string, string>, number][] = [];
   for (const s of sessions) {
-    for (const p of s.store.plots.values()) {
-      if (p.series.total === 0) continue;
-      plots.push([{ session: s.id, app: s.welcome?.programName ?? '', plot: plotName(s.store, p.namePtr) }, p.series.last]);
+    for (const p of plotsByName(s.store)) {
+      if (p.count === 0) continue;
+      plots.push([{ session: s.id, app: s.welcome?.programName ?? '', plot: p.name }, p.last]);
     }
   }
   family('zonescope_plot_value', 'gauge', 'Latest value of every plot.', plots);

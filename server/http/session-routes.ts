@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { flameGraph } from '../query/flame-graph.js';
-import { frameSetName, plotName, queryFrames, querySeries } from '../query/series-query.js';
+import { frameSetName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { queryThreadZones } from '../query/zone-lod.js';
 import { searchZones } from '../query/zone-search.js';
 import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
@@ -141,10 +141,9 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
     const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
     const only = c.req.query('name');
     const out = [];
-    for (const p of s.store.plots.values()) {
-      const name = plotName(s.store, p.namePtr);
-      if (only !== undefined && name !== only) continue;
-      out.push({ name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.series.total, min: p.series.min, max: p.series.max, ...querySeries(p.series, t0, t1, nsPerPx) });
+    for (const p of plotsByName(s.store)) {
+      if (only !== undefined && p.name !== only) continue;
+      out.push({ name: p.name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.count, min: p.min, max: p.max, ...queryNamedPlot(p, t0, t1, nsPerPx) });
     }
     for (const m of s.store.memory.values()) {
       const name = m.namePtr === 0 ? 'Memory usage' : `Memory usage: ${s.store.names.strings.get(m.namePtr) ?? m.namePtr}`;

@@ -1,5 +1,5 @@
 import type { Session } from '../session/session.js';
-import { frameSetName, plotName } from '../query/series-query.js';
+import { frameSetName, plotsByName } from '../query/series-query.js';
 
 /** What the session list and details show of a session (JSON-safe). */
 export function sessionSummary(s: Session) {
@@ -57,18 +57,17 @@ export function sessionDetails(s: Session) {
       continuous: f.continuous,
       count: f.count,
     })),
-    plots: [...store.plots.values()].map((p) => ({
-      namePtr: p.namePtr,
-      name: plotName(store, p.namePtr),
-      count: p.series.total,
-      min: p.series.min,
-      max: p.series.max,
-      last: p.series.last,
+    plots: plotsByName(store).map((p) => ({
+      name: p.name,
+      count: p.count,
+      min: p.min,
+      max: p.max,
+      last: p.last,
       format: p.format,
       step: p.step,
       fill: p.fill,
       color: p.color,
-      evictedBeforeNs: p.series.evictedBeforeNs,
+      evictedBeforeNs: p.evictedBeforeNs,
     })),
     memory: [...store.memory.values()].map((m) => ({
       namePtr: m.namePtr,

@@ -3,7 +3,7 @@ import { mulberry32 } from '../../test/support/tracy-streams.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
 import { SessionStore } from '../store/session-store.js';
 import { SERIES_ROWS, TimeSeries } from '../store/time-series.js';
-import { queryFrames, querySeries } from './series-query.js';
+import { plotsByName, queryFrames, queryNamedPlot, querySeries } from './series-query.js';
 
 function newSeries(): TimeSeries {
   return new TimeSeries(new BudgetAccount(new MemoryBudget(2 ** 40)));
@@ -174,5 +174,30 @@ describe('queryFrames', () => {
     expect([...w.endNs]).toEqual([25, 31, 60]);
     expect([...queryFrames(set, 25, 30).startNs]).toEqual([10, 30]);
     expect([...queryFrames(set, -Infinity, Infinity).startNs]).toEqual([0, 10, 30, 40, 70]);
+  });
+});
+
+describe('plotsByName', () => {
+  it('merges plots whose ids resolve to the same name, as Tracy does, in time order', () => {
+    const store = newStore();
+    // two threads minted their own ids for "fps"; a third plot has another name
+    store.plotConfig(1, 0, true, false, 0xff0000);
+    store.plot(1, 10, 60);
+    store.plot(2, 15, 58);
+    store.plot(1, 20, 61);
+    store.plot(2, 30, 57);
+    store.plot(3, 12, 1);
+    store.names.plots.set(1, 'fps');
+    store.names.plots.set(2, 'fps');
+    store.names.plots.set(3, 'load');
+    const plots = plotsByName(store);
+    expect(plots.map((p) => p.name).sort()).toEqual(['fps', 'load']);
+    const fps = plots.find((p) => p.name === 'fps')!;
+    expect(fps.count).toBe(4);
+    expect([fps.min, fps.max, fps.last]).toEqual([57, 61, 57]);
+    expect(fps.step).toBe(true);
+    const w = queryNamedPlot(fps, 0, 100, 0);
+    expect([...w.timeNs]).toEqual([10, 15, 20, 30]);
+    expect([...w.value]).toEqual([60, 58, 61, 57]);
   });
 });

@@ -1,4 +1,4 @@
-import type { FrameSet, SessionStore } from '../store/session-store.js';
+import type { FrameSet, PlotTrack, SessionStore } from '../store/session-store.js';
 import type { TimeSeries } from '../store/time-series.js';
 import { F64List } from './growable.js';
 
@@ -115,4 +115,60 @@ export function frameSetName(store: SessionStore, set: FrameSet): string {
 
 export function plotName(store: SessionStore, namePtr: number): string {
   return store.names.plots.get(namePtr) ?? store.names.strings.get(namePtr) ?? `plot@${namePtr.toString(16)}`;
+}
+
+/**
+ * Plots grouped by name. Tracy merges plots whose ids resolve to the same text; an app whose
+ * threads mint their own ids for one plot name (our SDK's worker threads) would otherwise show
+ * the same plot several times. Settings come from the first track that has a PlotConfig.
+ */
+export interface NamedPlot {
+  name: string;
+  tracks: PlotTrack[];
+  format: number;
+  step: boolean;
+  fill: boolean;
+  color: number;
+  count: number;
+  min: number;
+  max: number;
+  /** the latest sample's value across the tracks */
+  last: number;
+  evictedBeforeNs: number;
+}
+
+export function plotsByName(store: SessionStore): NamedPlot[] {
+  const byName = new Map<string, NamedPlot>();
+  for (const track of store.plots.values()) {
+    const name = plotName(store, track.namePtr);
+    let plot = byName.get(name);
+    if (!plot) {
+      plot = { name, tracks: [], format: track.format, step: track.step, fill: track.fill, color: track.color, count: 0, min: Infinity, max: -Infinity, last: NaN, evictedBeforeNs: 0 };
+      byName.set(name, plot);
+    }
+    plot.tracks.push(track);
+    const s = track.series;
+    plot.count += s.total;
+    plot.min = Math.min(plot.min, s.min);
+    plot.max = Math.max(plot.max, s.max);
+    plot.evictedBeforeNs = Math.max(plot.evictedBeforeNs, s.evictedBeforeNs);
+    const latest = plot.tracks.reduce((a, t) => (t.series.lastTime > a.series.lastTime ? t : a));
+    plot.last = latest.series.last;
+  }
+  return [...byName.values()];
+}
+
+/** querySeries over every track of a named plot, merged in time order. */
+export function queryNamedPlot(plot: NamedPlot, t0: number, t1: number, nsPerPx: number): SeriesWindow {
+  if (plot.tracks.length === 1) return querySeries(plot.tracks[0]!.series, t0, t1, nsPerPx);
+  const parts = plot.tracks.map((t) => querySeries(t.series, t0, t1, nsPerPx));
+  const rows: [number, number][] = [];
+  for (const part of parts) for (let i = 0; i < part.timeNs.length; i++) rows.push([part.timeNs[i]!, part.value[i]!]);
+  rows.sort((a, b) => a[0] - b[0]);
+  return {
+    timeNs: Float64Array.from(rows, (r) => r[0]),
+    value: Float64Array.from(rows, (r) => r[1]),
+    decimated: parts.some((p) => p.decimated),
+    evictedBeforeNs: Math.max(...parts.map((p) => p.evictedBeforeNs)),
+  };
 }
