@@ -78,7 +78,7 @@ describe('zonescope serve (the built CLI)', () => {
     expect(Number(port)).toBeGreaterThan(0);
     const [, ingestPort] = await waitOutput(s, /TCP ingest for SDK apps on 127\.0\.0\.1:(\d+)/);
     expect(Number(ingestPort)).toBeGreaterThan(0);
-    expect(s.stdout()).toContain('memory budget 1024 MiB');
+    await waitOutput(s, /memory budget 1024 MiB/); // the lines may arrive in separate chunks
 
     const page = await fetch(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);
@@ -156,8 +156,9 @@ describe('zonescope serve (the built CLI)', () => {
     const s = serve(['--http', '0.0.0.0:0', '--ingest', 'off', '--memory', '64MB']);
     children.push(s.child);
     const [, port] = await waitOutput(s, /viewer and API on http:\/\/0\.0\.0\.0:(\d+)\//);
+    // the startup lines may arrive in separate chunks: wait for the last one
+    await waitOutput(s, /memory budget 64 MiB/);
     expect(s.stdout()).not.toContain('TCP ingest');
-    expect(s.stdout()).toContain('memory budget 64 MiB');
     const warning = `zonescope: WARNING: 0.0.0.0:${port} is reachable from other hosts`;
     for (let i = 0; i < 200 && !s.stderr().includes(warning); i++) await new Promise((r) => setTimeout(r, 25));
     expect(s.stderr()).toContain(warning);
