@@ -1,4 +1,5 @@
-import type { BudgetAccount, Evictable } from './memory-budget.js';
+import type { Evictable } from './memory-budget.js';
+import { SortedSegments } from './sorted-segments.js';
 
 /** Messages (time, thread, colour, severity/source, text) in time-sorted segments. */
 export const MESSAGE_ROWS = 4096;
@@ -62,12 +63,8 @@ export class MessageSegment implements Evictable {
   }
 }
 
-export class MessageLog {
-  readonly segments: MessageSegment[] = [];
+export class MessageLog extends SortedSegments<MessageSegment> {
   total = 0;
-  evictedBeforeNs = 0;
-
-  constructor(private readonly budget: BudgetAccount) {}
 
   /** `text` null: a literal message, its text is the string `textPtr`. */
   add(timeNs: number, thread: number, color: number, metadata: number, text: string | null, textPtr = 0): void {
@@ -128,15 +125,4 @@ export class MessageLog {
     return out.length > limit ? out.slice(0, limit) : out;
   }
 
-  onEvicted(seg: MessageSegment): void {
-    this.budget.evicted(seg.bytes);
-    if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.maxTime);
-    const at = this.segments.indexOf(seg);
-    if (at >= 0) this.segments.splice(at, 1);
-  }
-
-  release(): void {
-    for (const seg of this.segments) this.budget.release(seg);
-    this.segments.length = 0;
-  }
 }

@@ -1,4 +1,5 @@
-import type { BudgetAccount, Evictable } from './memory-budget.js';
+import type { Evictable } from './memory-budget.js';
+import { SortedSegments } from './sorted-segments.js';
 
 /**
  * A series of (timeNs, value) pairs (plot samples, frame marks, frame start/end pairs, memory
@@ -93,17 +94,13 @@ export class SeriesSegment implements Evictable {
   }
 }
 
-export class TimeSeries {
-  readonly segments: SeriesSegment[] = [];
+export class TimeSeries extends SortedSegments<SeriesSegment> {
   /** Samples ever added. */
   total = 0;
-  evictedBeforeNs = 0;
   min = Infinity;
   max = -Infinity;
   last = NaN;
   lastTime = -Infinity;
-
-  constructor(private readonly budget: BudgetAccount) {}
 
   add(timeNs: number, value: number): void {
     let seg = this.segments[this.segments.length - 1];
@@ -162,15 +159,4 @@ export class TimeSeries {
     return n;
   }
 
-  onEvicted(seg: SeriesSegment): void {
-    this.budget.evicted(seg.bytes);
-    if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.maxTime);
-    const at = this.segments.indexOf(seg);
-    if (at >= 0) this.segments.splice(at, 1);
-  }
-
-  release(): void {
-    for (const seg of this.segments) this.budget.release(seg);
-    this.segments.length = 0;
-  }
 }

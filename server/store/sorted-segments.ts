@@ -1,0 +1,34 @@
+import type { BudgetAccount, Evictable } from './memory-budget.js';
+
+/** What a track of time-sorted segments needs to know of each segment. */
+export interface TimedSegment extends Evictable {
+  count: number;
+  /** latest time held */
+  maxTime: number;
+}
+
+/**
+ * The part shared by tracks kept as time-sorted segments (plots, frames, memory usage,
+ * messages): the segment list, what eviction leaves behind, and giving everything back.
+ */
+export abstract class SortedSegments<S extends TimedSegment> {
+  readonly segments: S[] = [];
+  /** Time before which this track's data was evicted (0: nothing evicted). */
+  evictedBeforeNs = 0;
+
+  constructor(protected readonly budget: BudgetAccount) {}
+
+  /** Called by a segment the budget evicts (before it drops its data). */
+  onEvicted(seg: S): void {
+    this.budget.evicted(seg.bytes);
+    if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.maxTime);
+    const at = this.segments.indexOf(seg);
+    if (at >= 0) this.segments.splice(at, 1);
+  }
+
+  /** Every segment leaves the budget (the session is deleted). */
+  release(): void {
+    for (const seg of this.segments) this.budget.release(seg);
+    this.segments.length = 0;
+  }
+}
