@@ -3,7 +3,7 @@
  * thread, as the route does) on the store filled with the 10 M-zone synthetic stream, at
  * 2000 px: the full range, the last 1% of it and the last millisecond.
  */
-import { queryThreadZones, type ThreadZones } from '../server/query/zone-lod.js';
+import { MAX_ZONES_PER_DEPTH, queryThreadZones, type ThreadZones } from '../server/query/zone-lod.js';
 import type { SessionStore } from '../server/store/session-store.js';
 import { checkTarget, collectGarbage, median } from './bench-util.js';
 import { filledSyntheticStore } from './store-bench.js';
@@ -11,8 +11,6 @@ import { filledSyntheticStore } from './store-bench.js';
 const WIDTH_PX = 2000;
 const WARMUP = 5;
 const RUNS = 21;
-/** The /zones route's cap per depth. */
-const MAX_ZONES_PER_DEPTH = 2_000_000;
 
 export interface LodFigures {
   view: string;

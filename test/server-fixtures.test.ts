@@ -6,21 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
-import { FIXTURES_PRESENT, fixture, parseCsvexportZones } from './support/inspect-fixtures.js';
+import { FIXTURES_PRESENT, fixture, parseCsvexportZones, readTruth } from './support/inspect-fixtures.js';
 import { dialRecordedClient, listenRecordedClient, wsRecordedClient, type ReplayResult } from './support/tracy-replay.js';
 
 if (!FIXTURES_PRESENT) console.warn('server-fixtures: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
-interface Truth {
-  zones_total: number;
-  zones_by_name: Record<string, number>;
-  frames: Record<string, number>;
-  plots: Record<string, number>;
-  messages_total: number;
-  zone_text_count: number;
-  zone_value_count: number;
-  threads: { name: string; zones: number }[];
-}
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -42,7 +32,7 @@ async function waitEnded(server: ServerHandle, count: number, timeoutMs = 30_000
 
 /** Checks one session against the fixture's truth and (small fixtures) csvexport -u. */
 async function checkSession(server: ServerHandle, id: string, name: string, replay: ReplayResult): Promise<void> {
-  const truth = JSON.parse(readFileSync(fixture(`${name}.truth.json`), 'utf8')) as Truth;
+  const truth = readTruth(name);
   const details = await api(server, `/api/sessions/${id}`);
   expect(details.state).toBe('ended');
   expect(details.endReason).toBe('terminated');

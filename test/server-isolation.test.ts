@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concatChunks, encodeClientStream, FrameEncoder } from '../protocol/tracy/index.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import type { Session } from '../server/session/session.js';
-import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
+import { FIXTURES_PRESENT, fixture, readTruth } from './support/inspect-fixtures.js';
 import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
 import { countPrefix, frameBoundaries } from './support/stream-truth.js';
 import { runSyntheticClient, SyntheticNames, syntheticWelcome } from './support/synthetic-client.js';
@@ -18,11 +18,7 @@ import { declarePatternNames, writeIterations, ZONES_PER_ITERATION } from './sup
 
 const FIRST_FRAME = 1171; // status byte + 1170-byte WelcomeMessage
 
-interface Truth {
-  zones_total: number;
-  zones_by_name: Record<string, number>;
-}
-const truth = (name: string) => JSON.parse(readFileSync(fixture(`${name}.truth.json`), 'utf8')) as Truth;
+const truth = (name: string) => readTruth(name);
 
 /** Checks a session that received a whole recording: every zone, by name. */
 async function expectComplete(server: ServerHandle, id: string, name: string): Promise<void> {

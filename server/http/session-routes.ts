@@ -3,14 +3,13 @@ import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { flameGraph } from '../query/flame-graph.js';
 import { frameSetName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
-import { queryThreadZones } from '../query/zone-lod.js';
+import { MAX_ZONES_PER_DEPTH, queryThreadZones } from '../query/zone-lod.js';
 import { searchZones } from '../query/zone-search.js';
 import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
 import { SEGMENT_MASK } from '../store/zone-columns.js';
 import { HttpError, numberParam, respond } from './encode.js';
 import { sessionDetails, sessionSummary, threadSummaries } from './session-view.js';
 
-const MAX_ZONES_PER_DEPTH = 2_000_000;
 
 function sessionOf(registry: SessionRegistry, c: Context): Session {
   const id = c.req.param('id') ?? '';

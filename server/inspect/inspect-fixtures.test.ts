@@ -4,37 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  CollectingStream,
-  FIXTURE_NAMES,
-  FIXTURES_PRESENT,
-  fixture,
-  parseCsv,
-  parseCsvexportMessages,
-  parseCsvexportPlots,
-  parseCsvexportStats,
-  parseCsvexportZones,
-} from '../../test/support/inspect-fixtures.js';
+import { CollectingStream, FIXTURE_NAMES, FIXTURES_PRESENT, fixture, parseCsv, parseCsvexportMessages, parseCsvexportPlots, parseCsvexportStats, parseCsvexportZones, readTruth, type FixtureTruth } from '../../test/support/inspect-fixtures.js';
 import type { OutputStream } from './buffered-output.js';
 import { runInspect } from './inspect-command.js';
 import type { InspectReport } from './inspect-report.js';
 
-interface Truth {
-  zones_total: number;
-  zones_by_name: Record<string, number>;
-  gotracy_per_call_srclocs: number;
-  zones_open_at_exit: number;
-  zone_name_overrides: { count: number };
-  zone_text_count: number;
-  zone_value_count: number;
-  zone_color_count: number;
-  frames: Record<string, number>;
-  plots: Record<string, number>;
-  messages_total: number;
-  lock_acquisitions: Record<string, number>;
-  memory: { alloc_unnamed: number; free_unnamed: number; alloc_named: Record<string, number>; free_named: Record<string, number> };
-  threads: { name: string; zones: number }[];
-}
 
 interface Decoded {
   client: { welcome: { pid: string; programName: string }; lz4BytesInclHeaders: number; decompressedBytes: number; items: number };
@@ -88,7 +62,7 @@ describe.skipIf(!FIXTURES_PRESENT)('zonescope inspect agrees with the real Tracy
   if (!FIXTURES_PRESENT) console.log('skipping: ../shared/fixtures/tracy is absent');
 
   describe.each(FIXTURE_NAMES)('%s', (name) => {
-    const truth = (): Truth => JSON.parse(readFileSync(fixture(`${name}.truth.json`), 'utf8')) as Truth;
+    const truth = (): FixtureTruth => readTruth(name);
     let cached: InspectReport | null = null;
     const report = async (): Promise<InspectReport> => {
       if (cached === null) {

@@ -35,6 +35,9 @@ export interface ThreadZones {
  * @param nsPerPx nanoseconds per pixel; 0 returns every zone individually
  * @param maxItems safety cap per depth (a huge range at nsPerPx 0)
  */
+/** The per-depth item cap of a viewport query (a huge range at nsPerPx 0 stays bounded). */
+export const MAX_ZONES_PER_DEPTH = 2_000_000;
+
 export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): DepthZones {
   const start = new F64List();
   const end = new F64List();

@@ -5,25 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TracyStreamReader } from '../../protocol/tracy/index.js';
-import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
+import { FIXTURES_PRESENT, fixture, readTruth, type FixtureTruth } from '../../test/support/inspect-fixtures.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
 import { readerForStore, SessionStore } from './session-store.js';
 
 if (!FIXTURES_PRESENT) console.warn('session-store.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
-interface Truth {
-  zones_total: number;
-  zones_open_at_exit: number;
-  zone_text_count: number;
-  zone_value_count: number;
-  zone_color_count: number;
-  frames: Record<string, number>;
-  plots: Record<string, number>;
-  messages_total: number;
-  lock_acquisitions: Record<string, number>;
-  memory: { alloc_unnamed: number; free_unnamed: number };
-  threads: { name: string; zones: number }[];
-}
 
 interface Check {
   checks: { detail?: { tracy_internal_messages?: number } | null }[];
@@ -45,7 +32,7 @@ function decodeFixture(name: string, limit = 2 ** 40): { store: SessionStore; bu
 }
 
 describe.skipIf(!FIXTURES_PRESENT).each(['small', 'small-default', 'small-ondemand'])('SessionStore fed the %s recording', (name) => {
-  const truth = FIXTURES_PRESENT ? readJson<Truth>(`${name}.truth.json`) : (null as unknown as Truth);
+  const truth = FIXTURES_PRESENT ? readTruth(name) : (null as unknown as FixtureTruth);
   const { store, budget } = FIXTURES_PRESENT ? decodeFixture(name) : (null as unknown as ReturnType<typeof decodeFixture>);
 
   it('stores every zone, each under the thread that ran it', () => {
@@ -162,7 +149,7 @@ describe.skipIf(!FIXTURES_PRESENT).each(['small', 'small-default', 'small-ondema
 
 describe.skipIf(!FIXTURES_PRESENT)('SessionStore fed the stress recording', () => {
   it('stores 6.01 million zones in at most 16 bytes each', () => {
-    const truth = readJson<Truth>('stress.truth.json');
+    const truth = readTruth('stress');
     const { store, budget } = decodeFixture('stress');
     let zones = 0;
     for (const t of store.threads.values()) zones += t.storedZones;

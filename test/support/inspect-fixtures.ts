@@ -5,7 +5,7 @@
  * Only tests import this file (test/ is not part of the build). Reusable by other tests of
  * the real recordings.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { OutputStream } from '../../server/inspect/buffered-output.js';
 
@@ -158,4 +158,27 @@ export function parseCsvexportStats(text: string): { name: string; file: string;
       const c = l.split(',');
       return { name: c[0]!, file: c[1]!, line: Number(c[2]), totalNs: Number(c[3]), count: Number(c[5]), minNs: Number(c[7]), maxNs: Number(c[8]) };
     });
+}
+
+/** The keys of `NAME.truth.json` (the fixture app's own ground truth) that tests read. */
+export interface FixtureTruth {
+  zones_total: number;
+  zones_by_name: Record<string, number>;
+  gotracy_per_call_srclocs: number;
+  zones_open_at_exit: number;
+  zone_name_overrides: { count: number };
+  zone_text_count: number;
+  zone_value_count: number;
+  zone_color_count: number;
+  frames: Record<string, number>;
+  plots: Record<string, number>;
+  messages_total: number;
+  lock_acquisitions: Record<string, number>;
+  memory: { alloc_unnamed: number; free_unnamed: number; alloc_named: Record<string, number>; free_named: Record<string, number> };
+  threads: { name: string; zones: number }[];
+}
+
+/** Reads `NAME.truth.json`. */
+export function readTruth(name: string): FixtureTruth {
+  return JSON.parse(readFileSync(fixture(`${name}.truth.json`), 'utf8')) as FixtureTruth;
 }
