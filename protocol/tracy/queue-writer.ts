@@ -165,8 +165,28 @@ export class QueueWriter {
   zoneBegin(thread: number, ticks: number, srcloc: number): void {
     this.reserve(5 + 17);
     if (thread !== this.thread) this.writeThreadContext(thread);
-    const p = this.compactTime(Q.ZoneBegin, ticks - this.refT);
+    const dt = ticks - this.refT;
     this.refT = ticks;
+    const b = this.buf;
+    let p = this.end;
+    if (dt >= 0 && dt < PROTOCOL_OFFSET_16BIT && srcloc >= 0 && srcloc < TWO_POW_32) {
+      // The common case (a zone begun within 65 us of the previous item, a u32 source
+      // location), written byte by byte without the generic paths.
+      b[p] = Q.ZoneBegin16;
+      b[p + 1] = dt & 0xff;
+      b[p + 2] = dt >>> 8;
+      b[p + 3] = srcloc & 0xff;
+      b[p + 4] = (srcloc >>> 8) & 0xff;
+      b[p + 5] = (srcloc >>> 16) & 0xff;
+      b[p + 6] = srcloc >>> 24;
+      b[p + 7] = 0;
+      b[p + 8] = 0;
+      b[p + 9] = 0;
+      b[p + 10] = 0;
+      this.end = p + 11;
+      return;
+    }
+    p = this.compactTime(Q.ZoneBegin, dt);
     writeU64(this.view, p, srcloc);
     this.end = p + 8;
   }
@@ -175,8 +195,18 @@ export class QueueWriter {
   zoneEnd(thread: number, ticks: number): void {
     this.reserve(5 + 9);
     if (thread !== this.thread) this.writeThreadContext(thread);
-    this.end = this.compactTime(Q.ZoneEnd, ticks - this.refT);
+    const dt = ticks - this.refT;
     this.refT = ticks;
+    if (dt >= 0 && dt < PROTOCOL_OFFSET_16BIT) {
+      const b = this.buf;
+      const p = this.end;
+      b[p] = Q.ZoneEnd16;
+      b[p + 1] = dt & 0xff;
+      b[p + 2] = dt >>> 8;
+      this.end = p + 3;
+      return;
+    }
+    this.end = this.compactTime(Q.ZoneEnd, dt);
   }
 
   /**
