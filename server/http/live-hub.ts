@@ -1,7 +1,8 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { WebSocket } from 'ws';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { frameSetName, plotsByName, queryFrames, queryNamedPlot } from '../query/series-query.js';
+import { PlotFormat } from '../../protocol/tracy/constants.js';
+import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { queryThreadZones } from '../query/zone-lod.js';
 import { toMsgpack } from './encode.js';
 import { sessionSummary } from './session-view.js';
@@ -10,6 +11,8 @@ import { sessionSummary } from './session-view.js';
 const RATE_HZ = 30;
 /** A viewer with more than this unsent is skipped this turn; its next update coalesces. */
 const MAX_BUFFERED = 1 << 20;
+/** Messages per update at most (the viewport's first ones; `messagesCut` says more exist). */
+const MAX_MESSAGES = 5000;
 
 interface Viewer {
   ws: WebSocket;
@@ -34,7 +37,8 @@ interface Viewer {
  * viewer -> server: { type: 'subscribe', session, t0?, t1?, px?, follow?, span? }
  *                   { type: 'viewport', t0, t1, px, follow?, span? }   { type: 'unsubscribe' }
  * server -> viewer: { type: 'sessions', sessions } (on connect and on change)
- *                   { type: 'update', session, version, lastNs, t0, t1, nsPerPx, threads, frames, plots, summary }
+ *                   { type: 'update', session, version, lastNs, t0, t1, nsPerPx, threads, frames, plots, messages, messagesCut, summary }
+ * (types: protocol/view/types.ts)
  *                   { type: 'error', error, code }
  */
 export class LiveHub {
@@ -155,7 +159,25 @@ export class LiveHub {
     const nsPerPx = Math.max(0, (t1 - t0) / viewer.px);
     const threads = store.threadList().map((t) => ({ ...queryThreadZones(t, t0, t1, nsPerPx, 200_000), name: t.name }));
     const frames = [...store.frames.values()].map((f) => ({ name: frameSetName(store, f), continuous: f.continuous, count: f.count, ...queryFrames(f, t0, t1, 20_000) }));
-    const plots = plotsByName(store).map((p) => ({ name: p.name, format: p.format, count: p.count, ...queryNamedPlot(p, t0, t1, nsPerPx) }));
+    const plots = [
+      ...plotsByName(store).map((p) => ({ name: p.name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.count, min: p.min, max: p.max, ...queryNamedPlot(p, t0, t1, nsPerPx, true) })),
+      ...[...store.memory.values()].map((m) => ({
+        name: memoryPlotName(store, m.namePtr),
+        format: PlotFormat.Memory,
+        step: true,
+        fill: true,
+        color: 0,
+        count: m.usage.total,
+        min: m.usage.min,
+        max: m.usage.max,
+        memory: true,
+        ...querySeries(m.usage, t0, t1, nsPerPx, true),
+      })),
+    ];
+    const strings = store.names.strings;
+    const messages = store.messages.inRange(t0, t1, (ptr) => strings.get(ptr), MAX_MESSAGES + 1);
+    const messagesCut = messages.length > MAX_MESSAGES ? 1 : 0;
+    if (messagesCut) messages.length = MAX_MESSAGES;
     this.send(viewer, {
       type: 'update',
       session: session.id,
@@ -168,6 +190,8 @@ export class LiveHub {
       threads,
       frames,
       plots,
+      messages,
+      messagesCut,
     });
   }
 

@@ -2,12 +2,13 @@ import { Hono, type Context } from 'hono';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { flameGraph } from '../query/flame-graph.js';
-import { frameSetName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
+import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { MAX_ZONES_PER_DEPTH, queryThreadZones } from '../query/zone-lod.js';
 import { searchZones } from '../query/zone-search.js';
 import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
 import { SEGMENT_MASK } from '../store/zone-columns.js';
 import { HttpError, numberParam, respond } from './encode.js';
+import { exportResponse } from './export-route.js';
 import { sessionDetails, sessionSummary, threadSummaries } from './session-view.js';
 
 
@@ -139,15 +140,17 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
     const px = numberParam(c, 'px', 0);
     const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
     const only = c.req.query('name');
+    // edges=1: also the last sample before t0 and the first after t1 (what the viewer draws)
+    const edges = c.req.query('edges') === '1';
     const out = [];
     for (const p of plotsByName(s.store)) {
       if (only !== undefined && p.name !== only) continue;
-      out.push({ name: p.name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.count, min: p.min, max: p.max, ...queryNamedPlot(p, t0, t1, nsPerPx) });
+      out.push({ name: p.name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.count, min: p.min, max: p.max, ...queryNamedPlot(p, t0, t1, nsPerPx, edges) });
     }
     for (const m of s.store.memory.values()) {
-      const name = m.namePtr === 0 ? 'Memory usage' : `Memory usage: ${s.store.names.strings.get(m.namePtr) ?? m.namePtr}`;
+      const name = memoryPlotName(s.store, m.namePtr);
       if (only !== undefined && name !== only) continue;
-      out.push({ name, format: 1, step: true, fill: true, color: 0, count: m.usage.total, min: m.usage.min, max: m.usage.max, memory: true, ...querySeries(m.usage, t0, t1, nsPerPx) });
+      out.push({ name, format: 1, step: true, fill: true, color: 0, count: m.usage.total, min: m.usage.min, max: m.usage.max, memory: true, ...querySeries(m.usage, t0, t1, nsPerPx, edges) });
     }
     return respond(c, out);
   });
@@ -179,6 +182,8 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
     if (q === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME');
     return respond(c, searchZones(s.store, q, { ...rangeOf(c, s), limit: numberParam(c, 'limit', 1000) }));
   });
+
+  api.get('/:id/export', (c) => exportResponse(c, sessionOf(registry, c)));
 
   return api;
 }

@@ -48,6 +48,25 @@ describe('querySeries', () => {
     expect(querySeries(series, -Infinity, Infinity, 0).timeNs.length).toBe(1000);
   });
 
+  it('adds the samples just outside the range with edges, so a sparse step plot spans the view', () => {
+    const series = newSeries();
+    // a memory-like level that changes rarely, across several segments
+    for (let i = 0; i < 3 * SERIES_ROWS; i++) series.add(i * 1000, i);
+    const t0 = 1000 * SERIES_ROWS + 10;
+    const t1 = t0 + 500; // no sample inside
+    expect(querySeries(series, t0, t1, 1).timeNs.length).toBe(0);
+    const w = querySeries(series, t0, t1, 1, true);
+    expect(pairs(w)).toEqual([
+      [1000 * SERIES_ROWS, SERIES_ROWS],
+      [1000 * (SERIES_ROWS + 1), SERIES_ROWS + 1],
+    ]);
+    // samples inside stay in between; nothing is added past the series' ends
+    const all = querySeries(series, 0, 1000 * (3 * SERIES_ROWS - 1), 0, true);
+    expect(all.timeNs.length).toBe(3 * SERIES_ROWS);
+    const inner = querySeries(series, 5000, 7000, 0, true);
+    expect(pairs(inner)).toEqual([[4000, 4], [5000, 5], [6000, 6], [7000, 7], [8000, 8]]);
+  });
+
   it('keeps the first, min, max and last sample of every pixel when there are many', () => {
     const series = newSeries();
     const { t, v } = randomSamples(2, 200_000);

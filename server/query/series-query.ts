@@ -15,7 +15,57 @@ export interface SeriesWindow {
   evictedBeforeNs: number;
 }
 
-export function querySeries(series: TimeSeries, t0: number, t1: number, nsPerPx: number): SeriesWindow {
+/**
+ * Samples of `series` in [t0, t1] for a viewport: every one when there are at most 4 per pixel,
+ * else per pixel the first, min, max and last. With `edges`, the last sample before t0 and the
+ * first after t1 come too (outside the range), so a chart can draw its line, or a step plot's
+ * level, across the whole viewport even when no sample falls inside it.
+ */
+export function querySeries(series: TimeSeries, t0: number, t1: number, nsPerPx: number, edges = false): SeriesWindow {
+  const w = querySeriesInRange(series, t0, t1, nsPerPx);
+  if (!edges) return w;
+  const before = edgeSample(series, t0, -1);
+  const after = edgeSample(series, t1, 1);
+  if (before === null && after === null) return w;
+  const n = w.timeNs.length + (before ? 1 : 0) + (after ? 1 : 0);
+  const timeNs = new Float64Array(n);
+  const value = new Float64Array(n);
+  let k = 0;
+  if (before) {
+    timeNs[0] = before[0];
+    value[0] = before[1];
+    k = 1;
+  }
+  timeNs.set(w.timeNs, k);
+  value.set(w.value, k);
+  if (after) {
+    timeNs[n - 1] = after[0];
+    value[n - 1] = after[1];
+  }
+  return { ...w, timeNs, value };
+}
+
+/** The newest sample before `t` (side -1) or the oldest after it (side 1), or null. */
+function edgeSample(series: TimeSeries, t: number, side: -1 | 1): [number, number] | null {
+  if (!Number.isFinite(t)) return null;
+  let best: [number, number] | null = null;
+  for (const seg of series.segments) {
+    if (seg.count === 0) continue;
+    if (side < 0) {
+      if (seg.minTime >= t) continue;
+      const i = seg.lowerBound(t) - 1;
+      if (i >= 0 && (best === null || seg.time[i]! > best[0])) best = [seg.time[i]!, seg.value[i]!];
+    } else {
+      if (seg.maxTime <= t) continue;
+      let i = seg.lowerBound(t);
+      while (i < seg.count && seg.time[i]! <= t) i++;
+      if (i < seg.count && (best === null || seg.time[i]! < best[0])) best = [seg.time[i]!, seg.value[i]!];
+    }
+  }
+  return best;
+}
+
+function querySeriesInRange(series: TimeSeries, t0: number, t1: number, nsPerPx: number): SeriesWindow {
   const time = new F64List();
   const value = new F64List();
   let inRange = 0;
@@ -113,6 +163,11 @@ export function frameSetName(store: SessionStore, set: FrameSet): string {
   return set.namePtr === 0 ? '' : store.names.frames.get(set.namePtr) ?? store.names.strings.get(set.namePtr) ?? `frame@${set.namePtr.toString(16)}`;
 }
 
+/** The name a memory pool's usage series is shown under ('' = the default pool). */
+export function memoryPlotName(store: SessionStore, namePtr: number): string {
+  return namePtr === 0 ? 'Memory usage' : `Memory usage: ${store.names.strings.get(namePtr) ?? namePtr}`;
+}
+
 export function plotName(store: SessionStore, namePtr: number): string {
   return store.names.plots.get(namePtr) ?? store.names.strings.get(namePtr) ?? `plot@${namePtr.toString(16)}`;
 }
@@ -159,9 +214,9 @@ export function plotsByName(store: SessionStore): NamedPlot[] {
 }
 
 /** querySeries over every track of a named plot, merged in time order. */
-export function queryNamedPlot(plot: NamedPlot, t0: number, t1: number, nsPerPx: number): SeriesWindow {
-  if (plot.tracks.length === 1) return querySeries(plot.tracks[0]!.series, t0, t1, nsPerPx);
-  const parts = plot.tracks.map((t) => querySeries(t.series, t0, t1, nsPerPx));
+export function queryNamedPlot(plot: NamedPlot, t0: number, t1: number, nsPerPx: number, edges = false): SeriesWindow {
+  if (plot.tracks.length === 1) return querySeries(plot.tracks[0]!.series, t0, t1, nsPerPx, edges);
+  const parts = plot.tracks.map((t) => querySeries(t.series, t0, t1, nsPerPx, edges));
   const rows: [number, number][] = [];
   for (const part of parts) for (let i = 0; i < part.timeNs.length; i++) rows.push([part.timeNs[i]!, part.value[i]!]);
   rows.sort((a, b) => a[0] - b[0]);

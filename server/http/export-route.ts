@@ -1,0 +1,65 @@
+import type { Context } from 'hono';
+import type { Session } from '../session/session.js';
+import { exportStoreToChrome } from '../export/store-to-chrome.js';
+import { HttpError, numberParam } from './encode.js';
+
+/** Chunks handed to the socket per pull: enough to keep it busy, few enough to stay bounded. */
+const CHUNKS_PER_PULL = 4;
+
+/** A file name from the app's name and the session id: letters, digits, '-', '_' and '.' only. */
+export function exportFileName(s: Session, ext: string, ranged: boolean): string {
+  const app = (s.welcome?.programName ?? 'session').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'session';
+  return `${app}-${s.id}${ranged ? '-range' : ''}.${ext}`;
+}
+
+/**
+ * GET /api/sessions/:id/export?format=chrome[&t0&t1][&gzip=1]: the session (or a range of it)
+ * as Chrome Trace Event JSON, streamed: chunks are produced as the client reads them, so the
+ * response holds a few chunks at a time whatever the session's size.
+ */
+export function exportResponse(c: Context, s: Session): Response {
+  const format = c.req.query('format') ?? 'chrome';
+  if (format !== 'chrome') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', `unknown export format '${format}' (chrome)`);
+  const hasRange = c.req.query('t0') !== undefined || c.req.query('t1') !== undefined;
+  const t0 = numberParam(c, 't0', -Infinity);
+  const t1 = numberParam(c, 't1', Infinity);
+  if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
+  const gzip = c.req.query('gzip') === '1' || c.req.query('gzip') === 'true';
+  const w = s.welcome;
+  const chunks = exportStoreToChrome(s.store, {
+    t0,
+    t1,
+    app: w?.programName ?? null,
+    host: w?.hostInfo ?? null,
+    pid: w ? Number(w.pid) : null,
+    sessionId: s.id,
+  });
+  const utf8 = new TextEncoder();
+  let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        for (let i = 0; i < CHUNKS_PER_PULL; i++) {
+          const next = chunks.next();
+          if (next.done) {
+            controller.close();
+            return;
+          }
+          controller.enqueue(utf8.encode(next.value));
+        }
+      },
+      cancel() {
+        chunks.return(undefined as never);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  if (gzip) body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  const name = exportFileName(s, gzip ? 'json.gz' : 'json', hasRange);
+  return new Response(body as unknown as BodyInit, {
+    headers: {
+      'content-type': gzip ? 'application/gzip' : 'application/json; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}"`,
+      'cache-control': 'no-store',
+    },
+  });
+}
