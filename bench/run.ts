@@ -9,6 +9,8 @@
  *   lod     the viewport query on the 10 M-zone store at 2000 px
  *   sdk     the client SDK: ns per zoneBegin+zoneEnd pair beside clock reads and perf_hooks,
  *           and the sustained zones/s into `zonescope serve` in a child process
+ *   viewer  the viewer in Chromium: first timeline and frame times panning/zooming a 10 M-zone
+ *           session, live latency zone end -> drawn at ~1 M zones/s
  *
  * ZONESCOPE_FIXTURES overrides where the real recordings are read from;
  * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
@@ -19,8 +21,9 @@ import { runIngestBench } from './ingest-bench.js';
 import { runLodBench } from './lod-bench.js';
 import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
+import { runViewerBench } from './viewer-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'viewer'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -57,6 +60,10 @@ if (want('lod')) {
 if (want('sdk')) {
   section('sdk');
   await runSdkBench();
+}
+if (want('viewer')) {
+  section('viewer');
+  await runViewerBench();
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

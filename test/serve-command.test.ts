@@ -71,7 +71,7 @@ describe('zonescope serve (the built CLI)', () => {
     expect((err as { stderr: string }).stderr).toContain('zonescope serve: unknown option --bogus');
   });
 
-  it('serves the session page and an empty session list on the port it prints, then stops cleanly on SIGTERM', async () => {
+  it('serves the viewer and an empty session list on the port it prints, then stops cleanly on SIGTERM', async () => {
     const s = serve(['--http', '127.0.0.1:0', '--ingest', '127.0.0.1:0']);
     children.push(s.child);
     const [, port] = await waitOutput(s, /viewer and API on http:\/\/127\.0\.0\.1:(\d+)\//);
@@ -85,7 +85,13 @@ describe('zonescope serve (the built CLI)', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('<title>Zonescope</title>');
-    expect(html).toContain("fetch('/api/sessions')");
+    // the built viewer (npm run build bundles it into dist/viewer) and its script
+    const script = /<script type="module" crossorigin src="\.\/(assets\/[^"]+\.js)"><\/script>/.exec(html);
+    expect(script, html).not.toBeNull();
+    const js = await fetch(`http://127.0.0.1:${port}/${script![1]}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await js.text()).length).toBeGreaterThan(10_000);
     const list = await fetch(`http://127.0.0.1:${port}/api/sessions`);
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual([]);

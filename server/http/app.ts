@@ -1,15 +1,15 @@
 import { Hono } from 'hono';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { HttpError } from './encode.js';
-import { INDEX_HTML } from './index-page.js';
 import { renderMetrics } from './metrics.js';
 import { sessionRoutes } from './session-routes.js';
+import { mountViewer } from './viewer-assets.js';
 
 export interface AppDeps {
   registry: SessionRegistry;
 }
 
-/** The HTTP app: REST API, /metrics and the page at /. WebSockets are routed by http-server.ts. */
+/** The HTTP app: REST API, /metrics and the viewer at / (viewer-assets.ts). WebSockets are routed by http-server.ts. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError((err, c) => {
@@ -17,7 +17,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ error: err instanceof Error ? err.message : String(err), code: 'ZS_HTTP_INTERNAL' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'ZS_HTTP_NOT_FOUND' }, 404));
-  app.get('/', (c) => c.html(INDEX_HTML));
+  mountViewer(app);
   app.get('/metrics', (c) => c.text(renderMetrics(deps.registry), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/api/sessions', sessionRoutes(deps.registry));
   return app;

@@ -1,6 +1,6 @@
 /**
- * The page at / until the viewer lands: the session list, refreshed every second from the
- * REST API, with links to each session's JSON.
+ * The page at / when the viewer was not built (dist/viewer missing: run `npm run build`): the
+ * session list, refreshed every second from the REST API, with links to each session's JSON.
  */
 export const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -17,6 +17,7 @@ export const INDEX_HTML = `<!doctype html>
 </head>
 <body>
 <h1>Zonescope</h1>
+<p><strong>The viewer is not built</strong> (dist/viewer is missing): run <code>npm run build</code>.</p>
 <p>Sessions (live and ended). Point a Tracy app at this server: <code>zonescope serve --connect HOST</code>,
 or dial the ingest port from the SDK.</p>
 <table id="sessions"><thead><tr>

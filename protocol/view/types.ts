@@ -1,0 +1,214 @@
+/**
+ * What the server sends the viewer: the REST responses under /api/sessions and the updates of
+ * the live WebSocket (/api/live), as the viewer sees them after decoding msgpack. Numeric columns
+ * travel as the bytes of typed arrays (little-endian); `decodeColumns` in the viewer turns them
+ * back into the typed arrays named here. Times are nanoseconds since the session's start.
+ */
+
+export interface SessionSummary {
+  id: string;
+  app: string | null;
+  pid: number | null;
+  host: string | null;
+  source: string;
+  remote: string;
+  state: string;
+  endReason: string | null;
+  error: { code: string; message: string; offset?: number; queueType?: number } | null;
+  truncation: unknown;
+  startedAt: number;
+  endedAt: number | null;
+  bytes: number;
+  zones: number;
+  zonesBegun: number;
+  threads: number;
+  lastNs: number;
+  storeBytes: number;
+  evictedBytes: number;
+}
+
+export interface SourceLocationInfo {
+  srcloc: number;
+  name: string;
+  function: string;
+  file: string;
+  line: number;
+  /** 0xRRGGBB, 0 = none (the viewer picks a stable colour from the name) */
+  color: number;
+}
+
+/** One depth of a thread in a viewport: single zones and merged runs (srcloc -1, count > 1). */
+export interface DepthItems {
+  depth: number;
+  startNs: Float64Array;
+  endNs: Float64Array;
+  srcloc: Int32Array;
+  count: Int32Array;
+  /** row of a single zone in its track (GET /zone?thread&depth&row), -1 for merged items */
+  row: Int32Array;
+}
+
+export interface ThreadItems {
+  thread: number;
+  name: string | null;
+  depths: DepthItems[];
+  /** zones still open (they run until the session's latest time) */
+  open: { startNs: number; srcloc: number; depth: number }[];
+  /** time before which this thread's zones were evicted (0: none) */
+  evictedBeforeNs: number;
+}
+
+export interface FrameSetItems {
+  name: string;
+  continuous: boolean;
+  count: number;
+  startNs: Float64Array;
+  endNs: Float64Array;
+  evictedBeforeNs: number;
+}
+
+/** PlotFormat: 0 number, 1 memory (bytes), 2 percentage, 3 watt. */
+export interface PlotItems {
+  name: string;
+  format: number;
+  step: boolean;
+  fill: boolean;
+  /** 0xRRGGBB, 0 = default */
+  color: number;
+  count: number;
+  min: number;
+  max: number;
+  timeNs: Float64Array;
+  value: Float64Array;
+  decimated: boolean;
+  evictedBeforeNs: number;
+  /** a memory-usage series (from alloc/free events) rather than a plot */
+  memory?: boolean;
+}
+
+export interface MessageItem {
+  timeNs: number;
+  thread: number;
+  /** 0xRRGGBB or -1 */
+  color: number;
+  metadata: number;
+  text: string;
+}
+
+/** server -> viewer on /api/live */
+export interface LiveUpdate {
+  type: 'update';
+  session: string;
+  version: number;
+  lastNs: number;
+  t0: number;
+  t1: number;
+  nsPerPx: number;
+  summary: SessionSummary;
+  threads: ThreadItems[];
+  frames: FrameSetItems[];
+  plots: PlotItems[];
+  messages: MessageItem[];
+  /** messages in [t0, t1] beyond those sent */
+  messagesCut: number;
+}
+
+export interface LiveSessions {
+  type: 'sessions';
+  sessions: SessionSummary[];
+}
+
+export interface LiveError {
+  type: 'error';
+  code: string;
+  error: string;
+}
+
+export type LiveMessage = LiveUpdate | LiveSessions | LiveError;
+
+/** viewer -> server on /api/live */
+export type LiveRequest =
+  | { type: 'subscribe'; session: string; t0?: number; t1?: number; px?: number; follow?: boolean; span?: number }
+  | { type: 'viewport'; t0: number; t1: number; px: number; follow?: boolean; span?: number }
+  | { type: 'unsubscribe' };
+
+export interface ZoneDetails {
+  thread: number;
+  threadName: string | null;
+  depth: number;
+  row: number;
+  srcloc: number;
+  name: string;
+  srclocName: string;
+  function: string;
+  file: string;
+  line: number;
+  startNs: number;
+  durNs: number;
+  selfNs: number;
+  children: number;
+  text: string | null;
+  /** u64 as a decimal string */
+  value: string | null;
+  color: number;
+}
+
+export interface SrclocStats {
+  srcloc: number;
+  name: string;
+  function: string;
+  file: string;
+  line: number;
+  color: number;
+  count: number;
+  totalNs: number;
+  selfNs: number;
+  minNs: number;
+  meanNs: number;
+  medianNs: number;
+  p90Ns: number;
+  p99Ns: number;
+  maxNs: number;
+}
+
+export interface FlameNode {
+  id: number;
+  parent: number;
+  srcloc: number;
+  name: string;
+  count: number;
+  totalNs: number;
+  selfNs: number;
+  children: number[];
+}
+
+export interface ZoneMatch {
+  thread: number;
+  depth: number;
+  row: number;
+  srcloc: number;
+  startNs: number;
+  durNs: number;
+}
+
+export interface ZoneSearchResult {
+  query: string;
+  srclocs: { srcloc: number; name: string; count: number }[];
+  total: number;
+  matches: ZoneMatch[];
+  histogram: { edgesNs: number[]; counts: number[] };
+}
+
+export interface ThreadInfo {
+  id: number;
+  name: string | null;
+  zones: number;
+  zonesBegun: number;
+  open: number;
+  depth: number;
+  storedZones: number;
+  firstNs: number | null;
+  lastNs: number | null;
+  evictedBeforeNs: number;
+  unmatchedEnds: number;
+}

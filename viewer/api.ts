@@ -1,0 +1,182 @@
+import { decode, encode } from '@msgpack/msgpack';
+import type {
+  FlameNode,
+  LiveMessage,
+  LiveRequest,
+  MessageItem,
+  SessionSummary,
+  SourceLocationInfo,
+  SrclocStats,
+  ThreadInfo,
+  ZoneDetails,
+  ZoneSearchResult,
+} from '../protocol/view/types.js';
+
+/**
+ * Typed-array columns by key, as the server's msgpack sends them (bytes of little-endian typed
+ * arrays). Every other key stays as decoded.
+ */
+const F64_KEYS = new Set(['startNs', 'endNs', 'timeNs', 'value']);
+const I32_KEYS = new Set(['srcloc', 'count', 'row']);
+
+/** Copies `u8` into a fresh, aligned typed array of `Ctor` (a msgpack bin may sit at any offset). */
+function column<T extends Float64Array | Int32Array>(u8: Uint8Array, Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
+  const n = Math.floor(u8.byteLength / Ctor.BYTES_PER_ELEMENT);
+  if (u8.byteOffset % Ctor.BYTES_PER_ELEMENT === 0) {
+    return new (Ctor as unknown as { new (b: ArrayBufferLike, o: number, n: number): T })(u8.buffer, u8.byteOffset, n);
+  }
+  const copy = new Uint8Array(n * Ctor.BYTES_PER_ELEMENT);
+  copy.set(u8.subarray(0, copy.byteLength));
+  return new Ctor(copy.buffer);
+}
+
+/** Turns the bins of known column keys into Float64Array / Int32Array, recursively, in place. */
+export function decodeColumns<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decodeColumns(value[i]);
+    return value;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      const v = obj[key];
+      if (v instanceof Uint8Array) {
+        if (F64_KEYS.has(key)) obj[key] = column(v, Float64Array);
+        else if (I32_KEYS.has(key)) obj[key] = column(v, Int32Array);
+      } else if (v !== null && typeof v === 'object') {
+        obj[key] = decodeColumns(v);
+      }
+    }
+  }
+  return value;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RangeQuery {
+  t0?: number;
+  t1?: number;
+  threads?: number[];
+}
+
+function qs(params: Record<string, string | number | undefined>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') parts.push(`${k}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function rangeParams(r: RangeQuery = {}): Record<string, string | number | undefined> {
+  return { t0: r.t0, t1: r.t1, threads: r.threads?.join(',') };
+}
+
+/** The REST API under /api/sessions, in msgpack (typed-array columns decoded). */
+export class Api {
+  constructor(private readonly base = '') {}
+
+  async get<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.base}/api/sessions${path}`, { headers: { accept: 'application/msgpack' } });
+    const buf = new Uint8Array(await res.arrayBuffer());
+    const body = (res.headers.get('content-type') ?? '').includes('msgpack') ? decode(buf) : JSON.parse(new TextDecoder().decode(buf));
+    if (!res.ok) {
+      const err = body as { error?: string; code?: string };
+      throw new ApiError(res.status, err.code ?? 'ZS_HTTP', err.error ?? `HTTP ${res.status}`);
+    }
+    return decodeColumns(body as T);
+  }
+
+  sessions(): Promise<SessionSummary[]> {
+    // '' not '/': the server's route is /api/sessions, and /api/sessions/ is a 404
+    return this.get('');
+  }
+  session(id: string): Promise<SessionSummary & Record<string, unknown>> {
+    return this.get(`/${id}`);
+  }
+  threads(id: string): Promise<ThreadInfo[]> {
+    return this.get(`/${id}/threads`);
+  }
+  srclocs(id: string): Promise<SourceLocationInfo[]> {
+    return this.get(`/${id}/srclocs`);
+  }
+  zone(id: string, thread: number, depth: number, row: number): Promise<ZoneDetails> {
+    return this.get(`/${id}/zone${qs({ thread, depth, row })}`);
+  }
+  stats(id: string, r?: RangeQuery): Promise<SrclocStats[]> {
+    return this.get(`/${id}/stats${qs(rangeParams(r))}`);
+  }
+  flame(id: string, r?: RangeQuery): Promise<FlameNode[]> {
+    return this.get(`/${id}/flame${qs(rangeParams(r))}`);
+  }
+  search(id: string, q: string, r?: RangeQuery, limit = 1000): Promise<ZoneSearchResult> {
+    return this.get(`/${id}/search${qs({ q, limit, ...rangeParams(r) })}`);
+  }
+  messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[] }> {
+    return this.get(`/${id}/messages${qs({ q: r?.q, limit: r?.limit, ...rangeParams(r) })}`);
+  }
+}
+
+/**
+ * The live WebSocket (/api/live): reconnects with backoff; the last subscribe/viewport request
+ * is re-sent after a reconnect so the view carries on.
+ */
+export class LiveSocket {
+  private ws: WebSocket | null = null;
+  private last: LiveRequest | null = null;
+  private closed = false;
+  private retryMs = 250;
+  /** updates received (for tests and the status line) */
+  received = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly onMessage: (msg: LiveMessage) => void,
+    private readonly onState: (connected: boolean) => void = () => {},
+  ) {
+    this.open();
+  }
+
+  send(req: LiveRequest): void {
+    if (req.type !== 'unsubscribe') this.last = req.type === 'subscribe' ? req : this.mergeViewport(req);
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encode(req));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+
+  /** A viewport request after a subscribe keeps the subscription's session for reconnects. */
+  private mergeViewport(req: LiveRequest): LiveRequest {
+    if (this.last?.type === 'subscribe' && req.type === 'viewport') return { ...this.last, ...req, type: 'subscribe' };
+    return req;
+  }
+
+  private open(): void {
+    const ws = new WebSocket(this.url);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retryMs = 250;
+      this.onState(true);
+      if (this.last) ws.send(encode(this.last));
+    };
+    ws.onmessage = (ev) => {
+      if (!(ev.data instanceof ArrayBuffer)) return;
+      this.received++;
+      this.onMessage(decodeColumns(decode(new Uint8Array(ev.data)) as LiveMessage));
+    };
+    ws.onclose = () => {
+      this.onState(false);
+      if (this.closed) return;
+      setTimeout(() => this.open(), this.retryMs);
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+    };
+  }
+}

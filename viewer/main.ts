@@ -1,0 +1,80 @@
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { App } from './app.js';
+import { formatDuration, formatTimestamp } from './format.js';
+import { PanelHost } from './panels/panel.js';
+import { createDetailsPanel } from './panels/details.js';
+import { createFindPanel } from './panels/find.js';
+import { createFlamePanel } from './panels/flame.js';
+import { createMessagesPanel } from './panels/messages.js';
+import { createSessionsPanel } from './panels/sessions.js';
+import { createStatsPanel } from './panels/stats.js';
+import { mountExport } from './panels/export.js';
+import { PlotsView } from './plots/plots.js';
+import { Timeline } from './timeline/timeline.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const app = new App();
+const timeline = new Timeline($('timeline'), app);
+const plots = new PlotsView($('plots'), app, timeline);
+const panels = new PanelHost($('tabs'), $('panel-body'), [
+  createSessionsPanel(app),
+  createDetailsPanel(app),
+  createStatsPanel(app),
+  createFlamePanel(app),
+  createFindPanel(app),
+  createMessagesPanel(app),
+]);
+panels.show('sessions');
+app.on('zone', () => {
+  if (app.selectedZone) panels.show('details');
+});
+mountExport(app, $('export-area'));
+
+// ---- top bar ----
+const picker = $<HTMLSelectElement>('session-picker');
+const state = $('session-state');
+const follow = $<HTMLInputElement>('follow-live');
+const range = $('view-range');
+const selInfo = $('selection-info');
+const clearSel = $<HTMLButtonElement>('clear-selection');
+
+function renderPicker(): void {
+  const opts = app.sessions.map((s) => {
+    const o = document.createElement('option');
+    o.value = s.id;
+    o.textContent = `${s.app ?? '?'} (pid ${s.pid ?? '?'}) ${s.state === 'ended' ? '- ended' : '- live'} [${s.id}]`;
+    return o;
+  });
+  picker.replaceChildren(...opts);
+  picker.value = app.sessionId ?? '';
+  const s = app.session;
+  state.textContent = s ? (s.state === 'ended' ? `ended: ${s.endReason ?? ''}` : 'live') : app.connected ? 'no sessions yet' : 'connecting...';
+  state.className = s && s.state !== 'ended' ? 'live' : 'muted';
+}
+picker.addEventListener('change', () => app.openSession(picker.value || null));
+app.on('sessions', renderPicker);
+app.on('session', renderPicker);
+app.on('connection', renderPicker);
+
+follow.checked = app.follow;
+follow.addEventListener('change', () => app.setFollow(follow.checked));
+app.on('follow', () => (follow.checked = app.follow));
+$('fit-view').addEventListener('click', () => app.fit());
+
+app.on('viewport', () => {
+  const { t0, t1 } = app.viewport;
+  range.textContent = `${formatTimestamp(t0)} + ${formatDuration(t1 - t0)}`;
+});
+app.on('selection', () => {
+  const s = app.selection;
+  selInfo.textContent = s ? `range ${formatTimestamp(s.t0)} + ${formatDuration(s.t1 - s.t0)}` : '';
+  clearSel.hidden = s === null;
+});
+clearSel.addEventListener('click', () => app.setSelection(null));
+
+renderPicker();
+
+/** The handle the browser tests and benchmarks use (test/viewer-*.test.ts, bench/viewer-bench.ts). */
+(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels };

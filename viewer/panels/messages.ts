@@ -1,0 +1,115 @@
+import type { MessageItem } from '../../protocol/view/types.js';
+import type { App } from '../app.js';
+import { rgbCss } from '../colors.js';
+import { formatCount, formatTimestamp } from '../format.js';
+import { PanelLifecycle, PanelShell, clickable, errorText, h, threadLabel, threadNames } from './panel-kit.js';
+import type { Panel } from './panel.js';
+
+/** Messages asked for at most (the first ones of the range, in time order). */
+export const MESSAGES_LIMIT = 2000;
+/** Span a message click shows, centred on it, ns. */
+const JUMP_SPAN_NS = 2e6;
+
+/** A message's CSS colour: Tracy's 0xRRGGBB, or null for the default (-1). */
+export function messageColor(color: number): string | null {
+  return color < 0 ? null : rgbCss(color);
+}
+
+/**
+ * Messages of app.analysisRange() (GET /messages, filtered on the server by `q`): time, thread
+ * and the text in its colour. A click centres the timeline on the message.
+ */
+export function createMessagesPanel(app: App): Panel {
+  const shell = new PanelShell();
+  const filter = h('input', { id: 'messages-filter', attrs: { type: 'search', placeholder: 'text contains...', 'aria-label': 'Filter messages' } });
+  const summary = h('span', { class: 'muted messages-summary' });
+  shell.head.append(h('div', { class: 'panel-controls' }, filter, summary));
+  const tbody = h('tbody');
+  const note = h('div', { class: 'muted table-note' });
+  shell.body.append(
+    h('table', { class: 'messages-table' }, h('thead', {}, h('tr', {}, h('th', { text: 'time', class: 'num' }), h('th', { text: 'thread' }), h('th', { text: 'message' }))), tbody),
+    note,
+  );
+  let selectedKey = '';
+  let filterTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const life = new PanelLifecycle(app, {
+    reloadOn: ['session', 'selection'],
+    load: async (reason, isCurrent) => {
+      const range = app.analysisRange();
+      shell.showRange(range);
+      const id = app.sessionId;
+      if (id === null) {
+        tbody.replaceChildren();
+        return shell.setState('empty', 'No session.');
+      }
+      const q = filter.value.trim();
+      if (reason !== 'timer') shell.setState('loading', 'Loading messages...');
+      try {
+        const [res, names] = await Promise.all([app.api.messages(id, { ...(range ?? {}), q: q || undefined, limit: MESSAGES_LIMIT }), threadNames(app)]);
+        if (!isCurrent()) return;
+        render(res.messages, names, res.total, res.evictedBeforeNs, q);
+      } catch (e) {
+        if (isCurrent()) shell.setState('error', errorText(e));
+      }
+    },
+  });
+
+  function render(list: MessageItem[], names: Map<number, string | null>, storedTotal: number, evictedBeforeNs: number, q: string): void {
+    // keep the reader's place on a refresh; follow the end when they were at the end
+    const scroller = shell.element.parentElement;
+    const atEnd = scroller ? scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4 : false;
+    const top = scroller?.scrollTop ?? 0;
+    tbody.replaceChildren(...list.map((m, i) => row(m, i, names)));
+    if (scroller) scroller.scrollTop = atEnd && top > 0 ? scroller.scrollHeight : top;
+    summary.textContent = `${formatCount(list.length)} shown, ${formatCount(storedTotal)} in the session`;
+    summary.dataset.shown = String(list.length);
+    summary.dataset.total = String(storedTotal);
+    const notes: string[] = [];
+    if (list.length >= MESSAGES_LIMIT) notes.push(`only the first ${formatCount(MESSAGES_LIMIT)}: select a shorter range or filter to see later ones`);
+    if (evictedBeforeNs > 0) notes.push(`messages before ${formatTimestamp(evictedBeforeNs)} were evicted`);
+    note.textContent = notes.join('; ');
+    if (list.length === 0) shell.setState('empty', q ? `No message in this range contains "${q}".` : 'No messages in this range.');
+    else shell.setState('ready');
+  }
+
+  function row(m: MessageItem, i: number, names: Map<number, string | null>): HTMLTableRowElement {
+    const key = `${m.timeNs}/${m.thread}/${m.text}`;
+    const text = h('td', { class: 'message-text', text: m.text });
+    const color = messageColor(m.color);
+    if (color) text.style.color = color;
+    const tr = h(
+      'tr',
+      { data: { message: i, timeNs: m.timeNs, thread: m.thread }, class: key === selectedKey ? 'selected' : '' },
+      h('td', { class: 'num mono', text: formatTimestamp(m.timeNs) }),
+      h('td', { text: threadLabel(names, m.thread) }),
+      text,
+    );
+    clickable(tr, () => {
+      selectedKey = key;
+      for (const el of tbody.querySelectorAll('tr.selected')) el.classList.remove('selected');
+      tr.classList.add('selected');
+      app.jumpTo(m.timeNs - JUMP_SPAN_NS / 2, JUMP_SPAN_NS);
+    });
+    return tr;
+  }
+
+  function refilter(delayMs: number): void {
+    if (filterTimer !== null) clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => {
+      filterTimer = null;
+      if (life.visible) life.reload('event');
+    }, delayMs);
+  }
+  filter.addEventListener('input', () => refilter(250));
+  filter.addEventListener('keydown', (ev) => ev.key === 'Enter' && refilter(0));
+  app.on('session', () => (selectedKey = ''));
+
+  return {
+    id: 'messages',
+    title: 'Messages',
+    element: shell.element,
+    activate: () => life.activate(),
+    deactivate: () => life.deactivate(),
+  };
+}

@@ -1,0 +1,398 @@
+import uPlot from 'uplot';
+import type { PlotItems } from '../../protocol/view/types.js';
+import type { App } from '../app.js';
+import { formatPlotValue, formatTimestamp } from '../format.js';
+import type { Timeline } from '../timeline/timeline.js';
+import { hideTooltip, showTooltip } from '../tooltip.js';
+import { CHART_HEIGHT_PX, chartOptions, plotStyle, styleKey, type PlotStyle } from './plot-chart.js';
+import { lastAtOrBefore, MAX_SPAN_NS, panBy, wheelPx, wheelZoomFactor, xToTime, zoomAt, type Span } from './plot-math.js';
+import './plots.css';
+
+/** Pointer travel (CSS px) before a press becomes a drag. */
+const DRAG_THRESHOLD_PX = 3;
+
+/** One row of #plots: the header column and the chart. */
+interface PlotRow {
+  name: string;
+  key: string;
+  style: PlotStyle;
+  plot: PlotItems;
+  el: HTMLDivElement;
+  header: HTMLDivElement;
+  valueEl: HTMLDivElement;
+  chart: uPlot;
+  /** whether the row is scrolled into #plots' view (IntersectionObserver); true until told */
+  visible: boolean;
+  /** the chart holds new data or view it has not drawn (it was out of view) */
+  stale: boolean;
+}
+
+interface Drag {
+  pointerId: number;
+  x0: number;
+  view: Span;
+  /** shift-drag selects a range instead of panning */
+  select: boolean;
+  anchorNs: number;
+  moved: boolean;
+  over: HTMLElement;
+  /** the range a shift-drag covers so far (drawn; becomes app.selection on release, as on the timeline) */
+  range: Span | null;
+}
+
+/**
+ * The plots below the timeline: one uPlot chart per plot of the live update (plots and memory-
+ * usage series, in the order the server sends them), each in a row of `#plots`:
+ *
+ *   <div class="plot-row">
+ *     <div class="plot-header" data-plot="NAME">  name, value   (timeline.headerWidth px wide)
+ *     <div class="plot-chart">                    uPlot, plot area = the timeline canvas's x range
+ *
+ * The x scale is the app's viewport (ns since the session's start), so time t is at the same x
+ * in the timeline and in every chart; the header shows the value at the right edge of the view
+ * (the latest one when following live) or, while the cursor is over any chart, the value under
+ * it. Wheel zooms at the cursor, drag pans, shift-drag selects a range, as on the timeline.
+ *
+ * `charts` maps a plot's name to its uPlot instance (the browser tests read `.data` from it).
+ */
+export class PlotsView {
+  readonly charts = new Map<string, uPlot>();
+  private readonly rows = new Map<string, PlotRow>();
+  private hovered: PlotRow | null = null;
+  private pointer = { x: 0, y: 0 };
+  private drag: Drag | null = null;
+  /** the cursor's x over the charts, CSS px from the plot area's left edge (null: not over one) */
+  private hoverLeftPx: number | null = null;
+  private scaleFrame = 0;
+  private widthPx = 0;
+  private readonly byElement = new WeakMap<Element, PlotRow>();
+  /** Rows scrolled out of #plots take new data but draw only when they come into view. */
+  private readonly seen: IntersectionObserver;
+
+  constructor(
+    readonly container: HTMLElement,
+    readonly app: App,
+    readonly timeline: Timeline,
+  ) {
+    app.on('session', () => this.clear());
+    app.on('data', () => this.onData());
+    app.on('viewport', () => this.scheduleScale());
+    app.on('selection', () => this.redrawSelection());
+    this.seen = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const row = this.byElement.get(e.target);
+          if (!row) continue;
+          row.visible = e.isIntersecting;
+          if (row.visible && row.stale) this.update(row);
+        }
+      },
+      { root: container },
+    );
+    const ro = new ResizeObserver(() => this.resize());
+    ro.observe(container);
+    ro.observe(timeline.container);
+    // the timeline sizes its canvas in its own ResizeObserver (created first, so it runs first)
+    if (timeline.canvas) ro.observe(timeline.canvas);
+    this.widthPx = this.plotWidthPx();
+    if (app.data) this.onData();
+  }
+
+  /**
+   * Width of the plot area, CSS px: the timeline canvas's (its scroller minus the header column
+   * and the scrollbar gutter), so t maps to the same x; before the timeline has laid out, its
+   * container minus the header column.
+   */
+  private plotWidthPx(): number {
+    const w = this.timeline.canvas?.clientWidth || this.timeline.container.clientWidth - this.timeline.headerWidth;
+    return Math.max(10, Math.round(w));
+  }
+
+  private resize(): void {
+    const w = this.plotWidthPx();
+    if (w === this.widthPx) return;
+    this.widthPx = w;
+    for (const row of this.rows.values()) row.chart.setSize({ width: w, height: CHART_HEIGHT_PX });
+  }
+
+  // ---- rows ----
+
+  private onData(): void {
+    const plots = this.app.data?.plots ?? [];
+    const seen = new Set<string>();
+    let prev: Element | null = null;
+    for (const plot of plots) {
+      if (seen.has(plot.name)) continue;
+      seen.add(plot.name);
+      const style = plotStyle(plot);
+      const key = styleKey(style);
+      let row = this.rows.get(plot.name);
+      if (row && row.key !== key) {
+        // PlotConfig arrived (or changed) after the first samples: rebuild with the new style
+        this.destroyRow(row);
+        row = undefined;
+      }
+      if (row) {
+        row.plot = plot;
+      } else {
+        row = this.createRow(plot, style, key);
+      }
+      // keep the rows in the order received
+      const at: Element | null = prev ? prev.nextElementSibling : this.container.firstElementChild;
+      if (at !== row.el) this.container.insertBefore(row.el, at);
+      prev = row.el;
+      this.update(row);
+    }
+    for (const row of [...this.rows.values()]) if (!seen.has(row.name)) this.destroyRow(row);
+    if (this.scaleFrame) {
+      cancelAnimationFrame(this.scaleFrame);
+      this.scaleFrame = 0;
+    }
+  }
+
+  private createRow(plot: PlotItems, style: PlotStyle, key: string): PlotRow {
+    const hw = this.timeline.headerWidth;
+    const el = document.createElement('div');
+    el.className = 'plot-row';
+    el.style.gridTemplateColumns = `${hw}px minmax(0, 1fr)`;
+    const header = document.createElement('div');
+    header.className = 'plot-header';
+    header.dataset.plot = plot.name;
+    header.title = plot.name;
+    const nameEl = document.createElement('div');
+    nameEl.className = 'plot-name';
+    nameEl.textContent = plot.name;
+    const valueEl = document.createElement('div');
+    valueEl.className = 'plot-value mono';
+    header.append(nameEl, valueEl);
+    const chartEl = document.createElement('div');
+    chartEl.className = 'plot-chart';
+    el.append(header, chartEl);
+
+    // the hooks read `row` lazily: uPlot calls them from its constructor already
+    let row: PlotRow | undefined;
+    const opts = chartOptions(plot, style, this.widthPx, {
+      view: () => this.app.viewport,
+      plot: () => row?.plot ?? plot,
+      selection: () => this.drag?.range ?? this.app.selection,
+      onCursor: (u) => this.onCursor(u),
+    });
+    const chart = new uPlot(opts, [plot.timeNs, plot.value], chartEl);
+    row = { name: plot.name, key, style, plot, el, header, valueEl, chart, visible: true, stale: false };
+    this.byElement.set(el, row);
+    this.seen.observe(el);
+    this.bindPointer(row);
+    this.rows.set(plot.name, row);
+    this.charts.set(plot.name, chart);
+    return row;
+  }
+
+  private destroyRow(row: PlotRow): void {
+    if (this.hovered === row) {
+      this.hovered = null;
+      this.hoverLeftPx = null;
+      hideTooltip();
+    }
+    this.seen.unobserve(row.el);
+    row.chart.destroy();
+    row.el.remove();
+    this.rows.delete(row.name);
+    if (this.charts.get(row.name) === row.chart) this.charts.delete(row.name);
+  }
+
+  /** Drops every chart (another session was opened). */
+  clear(): void {
+    for (const row of [...this.rows.values()]) this.destroyRow(row);
+    this.container.replaceChildren();
+  }
+
+  /**
+   * New samples and the current view in one redraw (uPlot batches both into one commit). A row
+   * out of view only takes the samples (`chart.data` is always the latest update: the browser
+   * tests read it) and draws when it scrolls in.
+   */
+  private update(row: PlotRow): void {
+    const { t0, t1 } = this.app.viewport;
+    const chart = row.chart;
+    if (!row.visible) {
+      // resetScales = false: no commit, so no redraw
+      chart.setData([row.plot.timeNs, row.plot.value], false);
+      this.hiddenScale(row, t0, t1);
+    } else {
+      chart.batch(() => {
+        // resetScales = false: the x scale is ours (set next, which also re-ranges y)
+        chart.setData([row.plot.timeNs, row.plot.value], false);
+        chart.setScale('x', { min: t0, max: t1 });
+      });
+      row.stale = false;
+    }
+    this.renderHeader(row);
+  }
+
+  /**
+   * The x range of a row out of view, without a redraw: setScale always commits (draws), so the
+   * scale's min/max are written directly (and uPlot's cached _min/_max, which valToPos and
+   * posToVal read; for a linear scale they are min/max), which keeps `valToPos` true to the view
+   * for anyone who asks. The real setScale follows when the row scrolls in (`stale`).
+   */
+  private hiddenScale(row: PlotRow, t0: number, t1: number): void {
+    const x = row.chart.scales.x as { min?: number; max?: number; _min?: number; _max?: number } | undefined;
+    if (x) {
+      x.min = x._min = t0;
+      x.max = x._max = t1;
+    }
+    row.stale = true;
+  }
+
+  /** Viewport changes (wheel, drag, follow) arrive faster than frames: apply once per frame. */
+  private scheduleScale(): void {
+    if (this.scaleFrame) return;
+    this.scaleFrame = requestAnimationFrame(() => {
+      this.scaleFrame = 0;
+      const { t0, t1 } = this.app.viewport;
+      for (const row of this.rows.values()) {
+        if (row.visible) row.chart.setScale('x', { min: t0, max: t1 });
+        else this.hiddenScale(row, t0, t1);
+        this.renderHeader(row);
+      }
+    });
+  }
+
+  /** The selection band changed: visible charts redraw from their cached paths. */
+  private redrawSelection(): void {
+    for (const row of this.rows.values()) {
+      if (row.visible) row.chart.redraw(false);
+      else row.stale = true;
+    }
+  }
+
+  // ---- header and hover ----
+
+  /**
+   * The sample the header shows: under the cursor while it is over any chart (at or before it for
+   * stepped plots, the closest otherwise, as uPlot's hover point), else the last one at or before
+   * the view's right edge (the latest when following live). -1 when there is none.
+   */
+  private sampleIndex(row: PlotRow): number {
+    const times = row.plot.timeNs;
+    const view = this.app.viewport;
+    if (this.hoverLeftPx === null) return lastAtOrBefore(times, view.t1);
+    const t = xToTime(view, this.hoverLeftPx, this.widthPx);
+    const i = lastAtOrBefore(times, t);
+    if (row.style.step) return i;
+    if (i < 0) return times.length > 0 ? 0 : -1;
+    const next = times[i + 1];
+    return next !== undefined && next - t < t - times[i]! ? i + 1 : i;
+  }
+
+  private renderHeader(row: PlotRow): void {
+    const i = this.sampleIndex(row);
+    const v = row.plot.value[i];
+    const text = v !== undefined ? formatPlotValue(v, row.style.format) : '-';
+    if (row.valueEl.textContent !== text) row.valueEl.textContent = text;
+    row.header.classList.toggle('hovering', this.hoverLeftPx !== null);
+    if (this.hovered === row) this.renderTooltip(row, i);
+  }
+
+  private renderTooltip(row: PlotRow, i: number): void {
+    const t = row.plot.timeNs[i];
+    const v = row.plot.value[i];
+    if (this.drag?.moved || this.hoverLeftPx === null || t === undefined || v === undefined) {
+      hideTooltip();
+      return;
+    }
+    const lines = [row.name, formatPlotValue(v, row.style.format), `at ${formatTimestamp(t)}`];
+    if (row.plot.decimated) lines.push('(decimated: zoom in for every sample)');
+    showTooltip(this.pointer.x, this.pointer.y, lines);
+  }
+
+  /** uPlot's cursor moved in one chart (the others follow by sync): every header shows that time. */
+  private onCursor(u: uPlot): void {
+    const left = u.cursor.left ?? -1;
+    const hover = left >= 0 ? left : null;
+    if (hover === this.hoverLeftPx) return;
+    this.hoverLeftPx = hover;
+    for (const row of this.rows.values()) this.renderHeader(row);
+  }
+
+  // ---- wheel and drag ----
+
+  private bindPointer(row: PlotRow): void {
+    const over = row.chart.over;
+    over.addEventListener('pointerenter', () => (this.hovered = row));
+    over.addEventListener('pointerleave', () => {
+      if (this.hovered === row) this.hovered = null;
+      hideTooltip();
+    });
+    over.addEventListener('wheel', (e) => this.onWheel(e, over), { passive: false });
+    over.addEventListener('pointermove', (e) => {
+      this.pointer = { x: e.clientX, y: e.clientY };
+      this.onDragMove(e);
+    });
+    over.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      const x = e.clientX - over.getBoundingClientRect().left;
+      const view = { ...this.app.viewport };
+      this.drag = { pointerId: e.pointerId, x0: e.clientX, view, select: e.shiftKey, anchorNs: xToTime(view, x, over.clientWidth), moved: false, over, range: null };
+      over.setPointerCapture(e.pointerId);
+    });
+    const end = (e: PointerEvent) => {
+      const d = this.drag;
+      if (!d || d.pointerId !== e.pointerId) return;
+      this.drag = null;
+      over.classList.remove('dragging');
+      if (over.hasPointerCapture(e.pointerId)) over.releasePointerCapture(e.pointerId);
+      if (d.range && e.type === 'pointerup') this.app.setSelection(d.range);
+      else if (d.range) this.redrawSelection();
+    };
+    over.addEventListener('pointerup', end);
+    over.addEventListener('pointercancel', end);
+  }
+
+  /**
+   * The wheel as on the timeline (timeline/interaction.ts): zoom at the cursor, ctrl+wheel (pinch)
+   * zooms faster, a mostly horizontal turn pans, shift+wheel scrolls the list of plots.
+   */
+  private onWheel(e: WheelEvent, over: HTMLElement): void {
+    e.preventDefault();
+    const dy = wheelPx(e.deltaY, e.deltaMode);
+    const dx = wheelPx(e.deltaX, e.deltaMode);
+    if (e.shiftKey && !e.ctrlKey) {
+      this.container.scrollTop += dy || dx;
+      return;
+    }
+    const width = over.clientWidth;
+    const view = this.app.viewport;
+    if (!e.ctrlKey && Math.abs(dx) > Math.abs(dy)) {
+      const next = panBy(view, -dx, width);
+      this.app.setViewport(next.t0, next.t1);
+      return;
+    }
+    const factor = wheelZoomFactor(dy, e.ctrlKey);
+    if (factor > 1 && (view.t1 - view.t0) * factor > MAX_SPAN_NS) return;
+    const x = Math.min(width, Math.max(0, e.clientX - over.getBoundingClientRect().left));
+    const next = zoomAt(view, xToTime(view, x, width), factor);
+    this.app.setViewport(next.t0, next.t1);
+  }
+
+  private onDragMove(e: PointerEvent): void {
+    const d = this.drag;
+    if (!d || d.pointerId !== e.pointerId) return;
+    const dx = e.clientX - d.x0;
+    if (!d.moved) {
+      if (Math.abs(dx) < DRAG_THRESHOLD_PX) return;
+      d.moved = true;
+      d.over.classList.add('dragging');
+      hideTooltip();
+    }
+    const width = d.over.clientWidth;
+    if (d.select) {
+      const t = xToTime(d.view, e.clientX - d.over.getBoundingClientRect().left, width);
+      d.range = { t0: Math.min(d.anchorNs, t), t1: Math.max(d.anchorNs, t) };
+      this.redrawSelection();
+    } else {
+      const next = panBy(d.view, dx, width);
+      this.app.setViewport(next.t0, next.t1);
+    }
+  }
+}

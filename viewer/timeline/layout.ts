@@ -1,0 +1,197 @@
+import type { DepthItems, MessageItem, ThreadItems } from '../../protocol/view/types.js';
+
+/**
+ * Track layout and hit-testing math, pure (no DOM): where each track sits vertically, which
+ * track and row a y falls on, and which item of a sorted column a time hits. All lengths are CSS
+ * px; track tops are measured in "content" coordinates, from the top of the first track (just
+ * below the ruler), before vertical scrolling.
+ *
+ *   canvas y = RULER_H + track.top - scrollTop
+ *   +--------------------------------------------------+
+ *   | ruler (RULER_H)                                  |
+ *   +--------------------------------------------------+ <- content y 0
+ *   | frames track: bars (FRAME_BARS_H)                |
+ *   |   + one lane per discontinuous set (FRAME_LANE_H) |
+ *   +--------------------------------------------------+
+ *   | thread: message lane (MSG_LANE_H)                |
+ *   |   depth 0 row (ROW_H)  ...  depth n-1 row        |
+ *   |   bottom padding (TRACK_PAD_B)                   |
+ *   +--------------------------------------------------+
+ */
+
+export const RULER_H = 24;
+export const ROW_H = 18;
+export const MSG_LANE_H = 6;
+export const TRACK_PAD_B = 6;
+export const COLLAPSED_H = 22;
+export const FRAME_BARS_H = 40;
+export const FRAME_LANE_H = 16;
+
+export interface TrackLayout {
+  kind: 'frames' | 'thread';
+  /** thread id (-1 for the frames track) */
+  thread: number;
+  /** content y of the track's top, CSS px */
+  top: number;
+  height: number;
+  /** zone rows drawn (0 when collapsed) */
+  rows: number;
+  collapsed: boolean;
+}
+
+export interface Layout {
+  tracks: TrackLayout[];
+  /** content height of all tracks, CSS px */
+  height: number;
+}
+
+/**
+ * Lays the frames track (bars and `frameLanes` lanes) on top, then one track per thread in the
+ * given order: `rows` zone rows (at least one) or a thin collapsed strip.
+ */
+export function layoutTracks(threads: readonly { thread: number; rows: number }[], collapsed: ReadonlySet<number>, frameLanes: number): Layout {
+  const tracks: TrackLayout[] = [];
+  let y = 0;
+  const framesH = FRAME_BARS_H + frameLanes * FRAME_LANE_H;
+  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, collapsed: false });
+  y += framesH;
+  for (const t of threads) {
+    const isCollapsed = collapsed.has(t.thread);
+    const rows = isCollapsed ? 0 : Math.max(1, t.rows);
+    const height = isCollapsed ? COLLAPSED_H : MSG_LANE_H + rows * ROW_H + TRACK_PAD_B;
+    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, collapsed: isCollapsed });
+    y += height;
+  }
+  return { tracks, height: y };
+}
+
+/** Index of the track holding content y, or -1 above the first / below the last. */
+export function trackAt(tracks: readonly TrackLayout[], y: number): number {
+  let lo = 0;
+  let hi = tracks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = tracks[mid]!;
+    if (y < t.top) hi = mid - 1;
+    else if (y >= t.top + t.height) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
+}
+
+/** Content y of the top of zone row `depth` of a thread track. */
+export function rowTop(track: TrackLayout, depth: number): number {
+  return track.top + MSG_LANE_H + depth * ROW_H;
+}
+
+/** The zone row (depth) of a thread track at content y, or -1 (message lane, padding, collapsed). */
+export function rowAt(track: TrackLayout, y: number): number {
+  if (track.kind !== 'thread' || track.collapsed) return -1;
+  const d = Math.floor((y - track.top - MSG_LANE_H) / ROW_H);
+  return d >= 0 && d < track.rows ? d : -1;
+}
+
+/** Whether content y is on the message lane (top edge) of a thread track, with `slackPx` below. */
+export function onMessageLane(track: TrackLayout, y: number, slackPx = 3): boolean {
+  return track.kind === 'thread' && !track.collapsed && y >= track.top && y < track.top + MSG_LANE_H + slackPx;
+}
+
+/** The first index i with a[i] >= x in an ascending array (a.length if none). */
+export function lowerBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index i with a[i] > x in an ascending array (a.length if none). */
+export function upperBound(a: ArrayLike<number>, x: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The item of non-overlapping intervals sorted by start (and so by end) under time `t`: the one
+ * containing t, else the nearest one within `tolNs`, else -1.
+ */
+export function hitInterval(startNs: ArrayLike<number>, endNs: ArrayLike<number>, t: number, tolNs: number): number {
+  const n = Math.min(startNs.length, endNs.length);
+  let best = -1;
+  let bestDist = Infinity;
+  for (let i = lowerBound(endNs, t - tolNs, 0, n); i < n; i++) {
+    const s = startNs[i]!;
+    if (s > t + tolNs) break;
+    const e = endNs[i]!;
+    const dist = t < s ? s - t : t > e ? t - e : 0;
+    if (dist === 0) return i;
+    if (dist < bestDist) {
+      bestDist = dist;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** The index of the point in an ascending `timeNs` nearest to `t`, within `tolNs`, or -1. */
+export function nearestPoint(timeNs: ArrayLike<number>, t: number, tolNs: number): number {
+  let best = -1;
+  let bestDist = Infinity;
+  for (let i = lowerBound(timeNs, t - tolNs); i < timeNs.length; i++) {
+    const x = timeNs[i]!;
+    if (x > t + tolNs) break;
+    const d = Math.abs(x - t);
+    if (d < bestDist) {
+      bestDist = d;
+      best = i;
+    }
+  }
+  return best;
+}
+
+/** The view [t0, t1] zoomed by `factor` (< 1 zooms in) around the time at fraction `at` (0..1). */
+export function zoomAround(t0: number, t1: number, factor: number, at: number): { t0: number; t1: number } {
+  const span = t1 - t0;
+  const anchor = t0 + span * at;
+  const next = span * factor;
+  return { t0: anchor - next * at, t1: anchor - next * at + next };
+}
+
+/** The first message at or after `t` in time-ordered `messages`. */
+export function firstMessageAtOrAfter(messages: readonly MessageItem[], t: number): number {
+  let lo = 0;
+  let hi = messages.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (messages[mid]!.timeNs < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Zones of a thread intersecting [t0, t1] (merged items count all their zones; open zones
+ * count), in O(depths x log items): per depth a prefix sum of `count`, kept in `cache` for as
+ * long as the depth's arrays live.
+ */
+export function zonesInView(th: ThreadItems, t0: number, t1: number, cache: WeakMap<DepthItems, Float64Array>): number {
+  let n = 0;
+  for (const d of th.depths) {
+    let p = cache.get(d);
+    if (!p) {
+      p = new Float64Array(d.count.length + 1);
+      for (let i = 0; i < d.count.length; i++) p[i + 1] = p[i]! + d.count[i]!;
+      cache.set(d, p);
+    }
+    const a = lowerBound(d.endNs, t0);
+    const b = Math.max(a, upperBound(d.startNs, t1));
+    n += p[b]! - p[a]!;
+  }
+  for (const o of th.open) if (o.startNs <= t1) n++;
+  return n;
+}

@@ -1,0 +1,390 @@
+import './timeline.css';
+import type { DepthItems, ThreadItems } from '../../protocol/view/types.js';
+import type { App, TimeRange } from '../app.js';
+import { formatCount, formatDuration } from '../format.js';
+import { FONT_FAMILY, FONT_PX, type DrawView } from './draw-view.js';
+import { FramesPainter } from './frames-painter.js';
+import { TrackHeaders } from './headers.js';
+import { hitTest, type Hit } from './hit-test.js';
+import { HoverTooltip } from './hover.js';
+import { Interaction } from './interaction.js';
+import { ROW_H, RULER_H, lowerBound, rowTop, zonesInView } from './layout.js';
+import { Palette } from './palette.js';
+import { makeHatches, type Hatches } from './patterns.js';
+import { RafScheduler } from './raf-scheduler.js';
+import { rulerTicks } from './ruler.js';
+import { paintRuler, paintSelectionBand } from './ruler-painter.js';
+import { PixelCanvas, pixelOfCss } from './pixel-canvas.js';
+import { TextMeasure } from './text-measure.js';
+import { TrackModel } from './track-model.js';
+import { ZonePainter, type ZoneSource } from './zone-painter.js';
+
+/** A zone item of the view, as `visibleItems()` lists them (count > 1: a merged run, row -1). */
+export interface VisibleItem {
+  thread: number;
+  depth: number;
+  row: number;
+  srcloc: number;
+  count: number;
+  startNs: number;
+  endNs: number;
+}
+
+const DIRTY_SIZE = 1;
+const DIRTY_DRAW = 2;
+const BG = '#1e1f22';
+const BG_PIXEL = pixelOfCss(BG);
+const FRAMES_BG = pixelOfCss('#1a1b1e');
+const TRACK_BG = [pixelOfCss('#1e1f22'), pixelOfCss('#222327')];
+const SEPARATOR = pixelOfCss('#34373d');
+const GRID = pixelOfCss('#2a2c31');
+/** Pointer tolerance for hit-testing, CSS px. */
+const HIT_TOL_PX = 3;
+
+/**
+ * The canvas timeline in #timeline: a ruler, the frames track and one track per thread, on one
+ * time axis (app.viewport). Layout: a scroll container holds the DOM headers (left column,
+ * `headerWidth` CSS px) and a sticky, viewport-sized canvas; the canvas draws the tracks shifted
+ * by scrollTop, so headers and rows scroll together. Vertical scrolling: the scrollbar, the wheel
+ * over the headers, shift+wheel or dragging over the canvas; the plain wheel zooms.
+ *
+ * Drawing is synchronous from app.data (the server's level of detail for about three viewport
+ * widths), once per animation frame when something is dirty (one RafScheduler): app events
+ * 'data', 'viewport', 'srclocs', 'highlight', 'selection', 'zone', resizes and scrolling. A draw
+ * writes backgrounds, grid, zone rows and message ticks into a framebuffer (pixel-canvas.ts: its
+ * cost follows pixels, not items), puts it on the canvas, then draws frames, overlays, labels,
+ * the selection and the ruler with the canvas API.
+ */
+export class Timeline {
+  /** width of the header column, CSS px (the canvas starts there) */
+  readonly headerWidth: number;
+  readonly canvas: HTMLCanvasElement;
+  readonly scroller: HTMLDivElement;
+  /** duration (ms) of each draw, the last 1000 */
+  frameTimes: number[] = [];
+  /** draws so far */
+  draws = 0;
+  /** the last draw: when (performance.now()), the latest end of a closed zone drawn, items drawn */
+  lastDraw = { at: 0, maxEndNs: 0, items: 0 };
+
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly cell: HTMLDivElement;
+  private readonly headers: TrackHeaders;
+  private readonly interaction: Interaction;
+  private readonly scheduler = new RafScheduler((flags) => this.frame(flags));
+  private readonly measure: TextMeasure;
+  private readonly palette = new Palette();
+  private readonly px = new PixelCanvas();
+  private readonly zones: ZonePainter;
+  private readonly frames: FramesPainter;
+  private hatches: Hatches | null = null;
+  private hatchDpr = 0;
+  private readonly tracks: TrackModel;
+  private pickedFrames = '';
+  private dpr = 1;
+  private cssW = 0;
+  private cssH = 0;
+  private dragRange: TimeRange | null = null;
+  private labels: string[] = [];
+  private readonly prefixCounts = new WeakMap<DepthItems, Float64Array>();
+  private readonly hover: HoverTooltip;
+
+  constructor(
+    readonly container: HTMLElement,
+    readonly app: App,
+  ) {
+    this.tracks = new TrackModel(app, () => {
+      this.updateLayout();
+      this.scheduler.mark(DIRTY_DRAW);
+    });
+    this.hover = new HoverTooltip(app, (t) => this.tracks.threadName(t));
+    this.headerWidth = parseFloat(getComputedStyle(container).getPropertyValue('--header-width')) || 180;
+    this.scroller = document.createElement('div');
+    this.scroller.className = 'tl-scroll';
+    const inner = document.createElement('div');
+    inner.className = 'tl-inner';
+    this.cell = document.createElement('div');
+    this.cell.className = 'tl-cell';
+    this.canvas = document.createElement('canvas');
+    this.canvas.id = 'timeline-canvas';
+    this.canvas.setAttribute('aria-label', 'Timeline: wheel zooms, drag pans, shift+drag selects a range; keys W/A/S/D/F');
+    this.headers = new TrackHeaders(
+      (thread) => this.toggle(thread),
+      (name) => {
+        this.pickedFrames = name;
+        this.scheduler.mark(DIRTY_DRAW);
+      },
+    );
+    this.cell.append(this.canvas);
+    inner.append(this.headers.root, this.cell);
+    this.scroller.append(inner);
+    container.replaceChildren(this.scroller);
+    this.ctx = this.canvas.getContext('2d', { alpha: false })!;
+    this.measure = new TextMeasure(this.ctx);
+    this.zones = new ZonePainter(this.palette, this.measure);
+    this.frames = new FramesPainter(this.measure);
+    this.interaction = new Interaction({
+      app,
+      canvas: this.canvas,
+      scroller: this.scroller,
+      cssWidth: () => this.cssW || 1,
+      hitAt: (x, y) => this.hitAt(x, y),
+      showHover: (hit, cx, cy) => this.hover.show(hit, cx, cy),
+      setDragRange: (r) => {
+        this.dragRange = r;
+        this.scheduler.mark(DIRTY_DRAW);
+      },
+    });
+
+    new ResizeObserver(() => {
+      // resize now (a resized canvas is blank) and draw in the same frame
+      this.scheduler.mark(DIRTY_SIZE | DIRTY_DRAW);
+      this.scheduler.flush();
+    }).observe(this.scroller);
+    this.watchDpr();
+    this.scroller.addEventListener('scroll', () => this.scheduler.mark(DIRTY_DRAW), { passive: true });
+    const redraw = () => this.scheduler.mark(DIRTY_DRAW);
+    app.on('data', () => {
+      this.updateLayout();
+      redraw();
+    });
+    app.on('session', () => {
+      this.tracks.reset();
+      this.hover.reset();
+      this.pickedFrames = '';
+      this.updateLayout();
+      redraw();
+    });
+    for (const ev of ['viewport', 'srclocs', 'highlight', 'selection', 'zone'] as const) app.on(ev, redraw);
+    this.updateLayout();
+    this.scheduler.mark(DIRTY_SIZE | DIRTY_DRAW);
+  }
+
+  // ---- the contract for tests and benchmarks ----
+
+  /** CSS px from the canvas's left edge of time `ns`. */
+  timeToX(ns: number): number {
+    const { t0, t1 } = this.app.viewport;
+    return ((ns - t0) / (t1 - t0)) * this.cssW;
+  }
+
+  /** The time (ns) at CSS px `x` from the canvas's left edge. */
+  xToTime(x: number): number {
+    const { t0, t1 } = this.app.viewport;
+    return t0 + (x / (this.cssW || 1)) * (t1 - t0);
+  }
+
+  /** CSS px from the canvas's top of the middle of a zone row; null if collapsed, unknown or scrolled out. */
+  zoneY(thread: number, depth: number): number | null {
+    const track = this.tracks.trackByThread.get(thread);
+    if (!track || track.collapsed || depth < 0 || depth >= track.rows) return null;
+    const y = RULER_H + rowTop(track, depth) + (ROW_H - 1) / 2 - this.scroller.scrollTop;
+    return y < RULER_H || y > this.cssH ? null : y;
+  }
+
+  /** The labels of the ruler's major ticks, as last drawn. */
+  rulerLabels(): string[] {
+    return [...this.labels];
+  }
+
+  /** The zone items in the view on expanded threads' rows that are on screen (what is drawn). */
+  visibleItems(): VisibleItem[] {
+    const out: VisibleItem[] = [];
+    const data = this.app.data;
+    if (!data) return out;
+    const { t0, t1 } = this.app.viewport;
+    const scroll = this.scroller.scrollTop;
+    for (const track of this.tracks.layout.tracks) {
+      if (track.kind !== 'thread' || track.collapsed) continue;
+      const th = this.tracks.threadById.get(track.thread);
+      if (!th) continue;
+      for (const d of th.depths) {
+        const y = RULER_H + rowTop(track, d.depth) - scroll;
+        if (d.depth >= track.rows || y + ROW_H < RULER_H || y > this.cssH) continue;
+        for (let i = lowerBound(d.endNs, t0); i < d.startNs.length && d.startNs[i]! <= t1; i++) {
+          out.push({ thread: th.thread, depth: d.depth, row: d.row[i]!, srcloc: d.srcloc[i]!, count: d.count[i]!, startNs: d.startNs[i]!, endNs: d.endNs[i]! });
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---- layout ----
+
+  private toggle(thread: number): void {
+    this.tracks.toggle(thread);
+    this.updateLayout();
+    this.scheduler.mark(DIRTY_DRAW);
+  }
+
+  /** Tracks and headers from app.data. */
+  private updateLayout(): void {
+    this.tracks.update();
+    const layout = this.tracks.layout;
+    this.headers.setLayout(layout, (t) => this.tracks.threadName(t));
+    this.headers.setFrameSets(
+      (this.app.data?.frames ?? []).map((f) => f.name),
+      this.pickedFrames,
+    );
+    this.cell.style.minHeight = `${RULER_H + layout.height}px`;
+  }
+
+  private applySize(): void {
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(0, Math.floor(this.scroller.clientWidth - this.headerWidth));
+    const h = Math.max(0, Math.floor(this.scroller.clientHeight));
+    if (w === this.cssW && h === this.cssH && dpr === this.dpr) return;
+    this.cssW = w;
+    this.cssH = h;
+    this.dpr = dpr;
+    this.canvas.style.width = `${w}px`;
+    this.canvas.style.height = `${h}px`;
+    this.canvas.width = Math.round(w * dpr);
+    this.canvas.height = Math.round(h * dpr);
+    if (w > 0) this.app.setWidth(w);
+  }
+
+  /** Re-measures when the device pixel ratio changes (window moved to another screen, zoom). */
+  private watchDpr(): void {
+    const mq = matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+    mq.addEventListener(
+      'change',
+      () => {
+        this.scheduler.mark(DIRTY_SIZE | DIRTY_DRAW);
+        this.watchDpr();
+      },
+      { once: true },
+    );
+  }
+
+  // ---- drawing ----
+
+  private frame(flags: number): void {
+    if (flags & DIRTY_SIZE) this.applySize();
+    this.draw();
+  }
+
+  private draw(): void {
+    const started = performance.now();
+    const ctx = this.ctx;
+    const wDev = this.canvas.width;
+    const hDev = this.canvas.height;
+    if (wDev === 0 || hDev === 0) return;
+    const dpr = this.dpr;
+    const { t0, t1 } = this.app.viewport;
+    const app = this.app;
+    const v: DrawView = {
+      ctx,
+      dpr,
+      wDev,
+      hDev,
+      t0,
+      t1,
+      scale: wDev / (t1 - t0),
+      yOrigin: (RULER_H - this.scroller.scrollTop) * dpr,
+      clipTop: RULER_H * dpr,
+      clipBottom: hDev,
+      lastNs: app.lastNs,
+      font: `${FONT_PX * dpr}px ${FONT_FAMILY}`,
+    };
+    if (!this.hatches || this.hatchDpr !== dpr) {
+      this.hatches = makeHatches(ctx, dpr);
+      this.hatchDpr = dpr;
+    }
+    const hatches = this.hatches;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    this.measure.use(v.font);
+    const ticks = rulerTicks(t0, t1, this.cssW, { measure: (s) => this.measure.width(s) / dpr });
+    this.labels = ticks.major.map((t) => t.label);
+    const data = app.data;
+    this.palette.sync(app.srclocs);
+    const src: ZoneSource = {
+      srclocName: (s) => app.srclocName(s),
+      highlight: app.highlight ?? -2,
+      selected: app.selectedZone,
+    };
+
+    // 1. the framebuffer: backgrounds, grid, zone rows, message ticks
+    const px = this.px;
+    px.begin(ctx, wDev, hDev);
+    this.paintTrackBackgrounds(v);
+    const gridW = Math.max(1, Math.round(dpr));
+    for (const t of ticks.major) px.fillRect(Math.round(t.x * dpr), v.clipTop, Math.round(t.x * dpr) + gridW, hDev, GRID);
+    this.zones.begin(px);
+    if (data) {
+      for (const track of this.tracks.layout.tracks) {
+        const th = track.kind === 'thread' ? this.tracks.threadById.get(track.thread) : undefined;
+        if (th) this.zones.addThread(v, px, th, track, src);
+      }
+      this.zones.drawMessages(v, px, data.messages, (id) => this.tracks.trackByThread.get(id));
+    }
+    px.blit(ctx);
+
+    // 2. canvas on top: frames, overlays, labels, selection (clipped under the ruler), the ruler
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, v.clipTop, wDev, hDev - v.clipTop);
+    ctx.clip();
+    if (data) {
+      const frames = this.tracks.layout.tracks.find((t) => t.kind === 'frames');
+      if (frames) this.frames.paint(v, frames, data.frames, this.pickedFrames, hatches);
+      this.zones.finish(v, src, hatches);
+      this.updateCounts(data.threads, t0, t1);
+    } else {
+      ctx.fillStyle = '#8a8f98';
+      ctx.textAlign = 'center';
+      ctx.fillText(app.sessionId === null ? 'No session' : 'Waiting for data\u2026', wDev / 2, v.clipTop + 40 * dpr);
+      ctx.textAlign = 'left';
+    }
+    if (app.selection) paintSelectionBand(v, app.selection);
+    if (this.dragRange) paintSelectionBand(v, this.dragRange);
+    ctx.restore();
+    paintRuler(v, ticks, this.measure, this.dragRange ?? app.selection);
+    this.headers.setCorner(`view ${formatDuration(t1 - t0)}`);
+
+    const now = performance.now();
+    this.frameTimes.push(now - started);
+    if (this.frameTimes.length > 1000) this.frameTimes.splice(0, this.frameTimes.length - 1000);
+    this.draws++;
+    const maxEnd = this.zones.maxEndNs;
+    this.lastDraw = { at: now, maxEndNs: Number.isFinite(maxEnd) ? maxEnd : 0, items: this.zones.items };
+  }
+
+  /** Every framebuffer pixel: the ruler band (drawn over later), track backgrounds, the rest. */
+  private paintTrackBackgrounds(v: DrawView): void {
+    const px = this.px;
+    const sep = Math.max(1, Math.round(v.dpr));
+    px.fillRect(0, 0, v.wDev, v.clipTop, BG_PIXEL);
+    let covered = v.clipTop;
+    let i = 0;
+    for (const track of this.tracks.layout.tracks) {
+      const y = Math.round(v.yOrigin + track.top * v.dpr);
+      const h = Math.round(track.height * v.dpr);
+      const bg = track.kind === 'frames' ? FRAMES_BG : TRACK_BG[i++ % 2]!;
+      if (y + h <= v.clipTop || y >= v.clipBottom) continue;
+      px.fillRect(0, Math.max(y, v.clipTop), v.wDev, y + h - sep, bg);
+      px.fillRect(0, Math.max(y + h - sep, v.clipTop), v.wDev, y + h, SEPARATOR);
+      covered = Math.max(covered, y + h);
+    }
+    px.fillRect(0, covered, v.wDev, v.hDev, BG_PIXEL);
+  }
+
+  /** Header zone counts: zones intersecting the view per thread (prefix sums, no scan). */
+  private updateCounts(threads: readonly ThreadItems[], t0: number, t1: number): void {
+    for (const th of threads) {
+      const n = zonesInView(th, t0, t1, this.prefixCounts);
+      this.headers.setCount(th.thread, `${formatCount(n)} ${n === 1 ? 'zone' : 'zones'} in view`);
+    }
+  }
+
+  // ---- pointer ----
+
+  private hitAt(x: number, y: number): Hit | null {
+    const data = this.app.data;
+    if (!data || y < RULER_H || x < 0 || x > this.cssW) return null;
+    const { t0, t1 } = this.app.viewport;
+    const nsPerPx = (t1 - t0) / (this.cssW || 1);
+    const contentY = y - RULER_H + this.scroller.scrollTop;
+    return hitTest(data, this.tracks.layout, contentY, this.xToTime(x), HIT_TOL_PX * nsPerPx, this.pickedFrames);
+  }
+}
