@@ -171,6 +171,7 @@ export interface SrclocStats {
   maxNs: number;
 }
 
+/** A flame graph node: the call tree of a range merged by source-location path; node 0 is the root. */
 export interface FlameNode {
   id: number;
   parent: number;
@@ -193,9 +194,12 @@ export interface ZoneMatch {
 
 export interface ZoneSearchResult {
   query: string;
+  /** source locations whose displayed name (its function when it has none) contains the query, case-insensitive */
   srclocs: { srcloc: number; name: string; count: number }[];
   total: number;
+  /** the first `limit` matches, by start time */
   matches: ZoneMatch[];
+  /** duration histogram on a log scale: bucket i covers [edges[i], edges[i+1]) ns */
   histogram: { edgesNs: number[]; counts: number[] };
 }
 

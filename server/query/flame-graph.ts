@@ -1,6 +1,10 @@
 import type { SessionStore } from '../store/session-store.js';
 import { walkThreadZones } from './zone-walk.js';
 import type { RangeOptions } from './zone-stats.js';
+import type { FlameNode } from '../../protocol/view/types.js';
+
+/** Flame graph nodes (the shape the viewer receives: protocol/view/types.ts). */
+export type { FlameNode };
 
 /**
  * The call tree of a range merged by source location path (all threads together): node 0 is
@@ -11,17 +15,6 @@ import type { RangeOptions } from './zone-stats.js';
  * before t0 do not count. So every node's self time is its total minus its children's. A zone
  * whose parent was evicted is the top of what is left of its tree, shown under the root.
  */
-export interface FlameNode {
-  id: number;
-  parent: number;
-  srcloc: number;
-  name: string;
-  count: number;
-  totalNs: number;
-  selfNs: number;
-  children: number[];
-}
-
 export function flameGraph(store: SessionStore, options: RangeOptions = {}): FlameNode[] {
   const t0 = options.t0 ?? -Infinity;
   const t1 = options.t1 ?? Infinity;

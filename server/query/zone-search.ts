@@ -1,26 +1,10 @@
 import type { SessionStore } from '../store/session-store.js';
 import { walkThreadZones } from './zone-walk.js';
 import type { RangeOptions } from './zone-stats.js';
+import type { ZoneMatch, ZoneSearchResult } from '../../protocol/view/types.js';
 
-export interface ZoneMatch {
-  thread: number;
-  depth: number;
-  row: number;
-  srcloc: number;
-  startNs: number;
-  durNs: number;
-}
-
-export interface ZoneSearchResult {
-  query: string;
-  /** source locations whose displayed name (its function when it has none) contains the query, case-insensitive */
-  srclocs: { srcloc: number; name: string; count: number }[];
-  total: number;
-  /** the first `limit` matches, by start time */
-  matches: ZoneMatch[];
-  /** duration histogram on a log scale: bucket i covers [edges[i], edges[i+1]) ns */
-  histogram: { edgesNs: number[]; counts: number[] };
-}
+/** Zone search results (the shape the viewer receives: protocol/view/types.ts). */
+export type { ZoneMatch, ZoneSearchResult };
 
 export function searchZones(store: SessionStore, query: string, options: RangeOptions & { limit?: number; buckets?: number } = {}): ZoneSearchResult {
   const q = query.toLowerCase();

@@ -1,25 +1,10 @@
 import type { SessionStore } from '../store/session-store.js';
 import { F64List } from './growable.js';
 import { walkThreadZones } from './zone-walk.js';
+import type { SrclocStats } from '../../protocol/view/types.js';
 
-/** Statistics of one source location over a range (times in ns). */
-export interface SrclocStats {
-  srcloc: number;
-  name: string;
-  function: string;
-  file: string;
-  line: number;
-  color: number;
-  count: number;
-  totalNs: number;
-  selfNs: number;
-  minNs: number;
-  meanNs: number;
-  medianNs: number;
-  p90Ns: number;
-  p99Ns: number;
-  maxNs: number;
-}
+/** Statistics of one source location over a range, times in ns (the shape the viewer receives: protocol/view/types.ts). */
+export type { SrclocStats };
 
 export interface RangeOptions {
   t0?: number;
