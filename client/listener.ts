@@ -2,14 +2,30 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { HANDSHAKE_SIZE, HandshakeStatus } from '../protocol/tracy/constants.js';
 import { decodeHandshake } from '../protocol/tracy/handshake.js';
 import { Broadcaster } from './broadcaster.js';
-import type { Client } from './client.js';
+import type { Conversation } from './conversation.js';
 import { socketTransport } from './tcp-transport.js';
+import type { ClientTransport } from './transport.js';
 
 export interface ListenerOptions {
   host: string;
   /** null: the first free port of 8086..8105, as Tracy's client does */
   port: number | null;
   broadcast: { address: string; port: number } | null;
+}
+
+/**
+ * What the listener hands receivers to: the SDK's Client, or anything else that plays a Tracy
+ * client's side of the conversation (`zonescope replay`).
+ */
+export interface ListenerHost {
+  /** True while no receiver has (or had) the session: the next valid handshake gets it. */
+  readonly canAttach: boolean;
+  /** Program name for the broadcasts. */
+  readonly appName: string;
+  /** Unix seconds when the app started: broadcasts count activeTime from it. */
+  readonly epochS: number;
+  /** Starts the conversation with a receiver over `transport` (it speaks first). */
+  attach(transport: ClientTransport, handshakeTimeoutMs: number): Conversation;
 }
 
 /** Tracy's client: 2 s for the receiver's handshake; 1 s when it only says NotAvailable. */
@@ -35,7 +51,7 @@ export class Listener {
   private stopped = false;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: ListenerHost,
     private readonly options: ListenerOptions,
     private readonly pid: number,
   ) {

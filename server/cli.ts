@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { runCapture } from './capture/capture-command.js';
+import { runReplay } from './capture/replay-command.js';
+import { runView } from './capture/view-command.js';
+import { runExport } from './export/export-command.js';
 import { runInspect } from './inspect/inspect-command.js';
 import { runServe } from './serve-command.js';
 
@@ -7,7 +11,16 @@ const USAGE = `zonescope — a Tracy-compatible telemetry server
 Usage:
   zonescope serve [options]          start the server (zonescope serve --help)
   zonescope inspect FILE [--json | --csv zones|messages|plots]
-                                     decode a recorded Tracy stream (*.client.bin) and summarise it
+                                     decode a recorded Tracy stream (*.client.bin) or a capture
+                                     (.zscap) and summarise it
+  zonescope capture --connect HOST[:PORT] -o FILE.zscap [--seconds N]
+                                     headless capture of a Tracy app (zonescope capture --help)
+  zonescope view FILE                open a capture in the viewer (zonescope view --help)
+  zonescope export FILE.zscap --format chrome -o OUT.json [--gzip]
+                                     a capture as Chrome Trace Event JSON (zonescope export --help)
+  zonescope replay FILE.zscap [--listen [HOST:]PORT] [--broadcast] [--once]
+                                     wait like a Tracy client and play the capture to the
+                                     receiver that connects (zonescope replay --help)
   zonescope --help                   this text
 `;
 
@@ -18,6 +31,14 @@ async function main(argv: string[]): Promise<number> {
       return runInspect(rest, process.stdout, process.stderr);
     case 'serve':
       return runServe(rest, process.stdout, process.stderr);
+    case 'replay':
+      return runReplay(rest, process.stdout, process.stderr);
+    case 'capture':
+      return runCapture(rest, process.stdout, process.stderr);
+    case 'view':
+      return runView(rest, process.stdout, process.stderr);
+    case 'export':
+      return runExport(rest, process.stdout, process.stderr);
     case undefined:
     case '--help':
     case '-h':

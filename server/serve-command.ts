@@ -1,3 +1,4 @@
+import { cliOptions } from './cli-options.js';
 import { setLogSink } from './log.js';
 import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
 
@@ -16,6 +17,8 @@ Options:
   --discover[=PORT]     listen for Tracy clients' UDP broadcasts (port 8086) and dial each one
   --memory SIZE         memory budget of all sessions' stores, e.g. 512MB, 2GiB (default 1GiB);
                         the oldest data is evicted first and reported
+  --data DIR            write every session to DIR/<id>.zscap as it arrives, and list the
+                        captures already in DIR (loaded when first opened); default off
   --quiet               no log lines (errors only)
   -h, --help            this text
 `;
@@ -29,15 +32,7 @@ export interface ParsedServe {
 export function parseServeArgs(args: string[]): ParsedServe | 'help' {
   const options: ServeOptions = {};
   let quiet = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = args[++i];
-      if (v === undefined) throw new TypeError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { arg, flag, inline, value } of cliOptions(args)) {
     switch (flag) {
       case '-h':
       case '--help':
@@ -60,6 +55,12 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
       case '--memory':
         options.memoryBytes = parseSize(value());
         break;
+      case '--data': {
+        const dir = value();
+        if (dir === '') throw new TypeError('--data needs a folder');
+        options.dataDir = dir;
+        break;
+      }
       case '--quiet':
         quiet = true;
         break;
@@ -93,6 +94,11 @@ export async function runServe(args: string[], out: NodeJS.WritableStream, err: 
   if (server.ingest) say(`zonescope: TCP ingest for SDK apps on ${fmt({ host: (options.ingest ?? DEFAULT_INGEST).host, port: server.ingestPort! })}`);
   for (const d of server.dialers) say(`zonescope: dialing Tracy client at ${fmt(d)} (re-dials when the app restarts)`);
   if (server.discovery) say(`zonescope: listening for Tracy broadcasts on UDP ${server.discovery.boundPort}`);
+  if (server.spool) {
+    const n = server.spool.size;
+    say(`zonescope: spooling sessions to ${server.spool.dir}/<id>.zscap; ${n} stored capture${n === 1 ? '' : 's'} listed (loaded when opened)`);
+    for (const p of server.spool.problems) err.write(`zonescope: ${server.spool.dir}: not listed: ${p}\n`);
+  }
   say(`zonescope: memory budget ${(server.registry.budget.limit / 2 ** 20).toFixed(0)} MiB`);
   // The ports actually bound (port 0 picks one), so the warning names what is reachable.
   const bound = [{ host: httpAt.host, port: server.httpPort }];

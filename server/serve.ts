@@ -1,4 +1,5 @@
 import type { Server } from 'node:net';
+import { CaptureSpool } from './capture/spool.js';
 import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
 import { Discovery } from './ingest/discovery.js';
 import { listenTcpIngest } from './ingest/tcp-ingest.js';
@@ -21,6 +22,8 @@ export interface ServeOptions {
   discoverPort?: number;
   /** Memory budget of all sessions, bytes; default 1 GiB. */
   memoryBytes?: number;
+  /** Spool every session to DIR/<id>.zscap and list the captures already there (server/capture/spool.ts); off when undefined. */
+  dataDir?: string;
 }
 
 export interface ServerHandle {
@@ -31,6 +34,7 @@ export interface ServerHandle {
   ingestPort: number | null;
   dialers: TracyDialer[];
   discovery: Discovery | null;
+  spool: CaptureSpool | null;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,9 @@ export const DEFAULT_INGEST: HostPort = { host: '127.0.0.1', port: 8087 };
 /** Starts everything `zonescope serve` runs, in this process. */
 export async function startServer(options: ServeOptions = {}): Promise<ServerHandle> {
   const registry = new SessionRegistry(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {});
+  // before anything listens: new session ids must skip the captures already in DIR
+  const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir) : null;
+  spool?.attach(registry);
   const httpAt = options.http ?? DEFAULT_HTTP;
   const http = await startHttpServer(registry, httpAt.host, httpAt.port);
   let ingest: Server | null = null;
@@ -75,10 +82,12 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
     ingestPort: ingestAddress && typeof ingestAddress === 'object' ? ingestAddress.port : null,
     dialers,
     discovery,
+    spool,
     close: async () => {
       for (const d of dialers) d.stop();
       discovery?.stop();
       registry.stopAll();
+      spool?.close();
       await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
       await http.close();
     },

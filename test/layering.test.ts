@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAYERS = ['protocol', 'viewer', 'client'] as const;
 /** Packages protocol/ code may import: pure JavaScript, no Node APIs. */
-const PROTOCOL_PACKAGES = new Set(['lz4js']);
+const PROTOCOL_PACKAGES = new Set(['lz4js', '@msgpack/msgpack']);
 const NODE_BUILTINS = new Set(builtinModules);
 
 interface SourceFile {
@@ -121,7 +121,7 @@ describe('layering: the import allow-list of protocol/, viewer/ and client/', ()
       "protocol/tracy/x.ts: imports 'node:fs' (protocol/ is pure: no Node built-ins)",
       "protocol/tracy/x.ts: imports 'fs' (protocol/ is pure: no Node built-ins)",
       "protocol/tracy/x.ts: imports 'path/posix' (protocol/ is pure: no Node built-ins)",
-      "protocol/tracy/y.ts: imports 'zod' (package not in the protocol/ allow-list (lz4js))",
+      "protocol/tracy/y.ts: imports 'zod' (package not in the protocol/ allow-list (lz4js, @msgpack/msgpack))",
       "protocol/tracy/y.ts: imports '../../test/support/t.js' (protocol/ may only import protocol/ files)",
     ]);
   });

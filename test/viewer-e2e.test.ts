@@ -375,7 +375,7 @@ describe.skipIf(skipReason !== null)('the viewer on a recorded Tracy session', (
     // a range selection: the range entry becomes available and exports only that range
     await page.evaluate((r) => (window as unknown as { __zs: Json }).__zs.app.setSelection(r), { t0: Math.round(lastNs * 0.5), t1: Math.round(lastNs * 0.52) });
     await page.locator('#export-button').click();
-    const rangeItem = page.locator('#export-menu a', { hasText: 'Selected range' });
+    const rangeItem = page.locator('#export-menu a', { hasText: /^Selected range: Chrome/ });
     expect(await rangeItem.getAttribute('aria-disabled')).toBe('false');
     const [rangeDownload] = await Promise.all([page.waitForEvent('download'), rangeItem.click()]);
     expect(rangeDownload.suggestedFilename()).toMatch(/-range\.json$/);

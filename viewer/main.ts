@@ -10,6 +10,7 @@ import { createMessagesPanel } from './panels/messages.js';
 import { createSessionsPanel } from './panels/sessions.js';
 import { createStatsPanel } from './panels/stats.js';
 import { mountExport } from './panels/export.js';
+import { mountImportDrop } from './panels/import-drop.js';
 import { PlotsView } from './plots/plots.js';
 import { Timeline } from './timeline/timeline.js';
 
@@ -31,6 +32,7 @@ app.on('zone', () => {
   if (app.selectedZone) panels.show('details');
 });
 mountExport(app, $('export-area'));
+mountImportDrop(app);
 
 // ---- top bar ----
 const picker = $<HTMLSelectElement>('session-picker');

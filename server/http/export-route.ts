@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { Session } from '../session/session.js';
+import { exportStoreToCapture } from '../capture/store-to-capture.js';
 import { exportStoreToChrome } from '../export/store-to-chrome.js';
 import { HttpError, numberParam } from './encode.js';
 
@@ -12,19 +13,35 @@ export function exportFileName(s: Session, ext: string, ranged: boolean): string
   return `${app}-${s.id}${ranged ? '-range' : ''}.${ext}`;
 }
 
+/** Export formats: `chrome` (Chrome Trace Event JSON) and `zscap` (a capture re-encoded from the store). */
+const FORMATS = ['chrome', 'zscap'] as const;
+
 /**
- * GET /api/sessions/:id/export?format=chrome[&t0&t1][&gzip=1]: the session (or a range of it)
- * as Chrome Trace Event JSON, streamed: chunks are produced as the client reads them, so the
- * response holds a few chunks at a time whatever the session's size.
+ * GET /api/sessions/:id/export?format=chrome|zscap[&t0&t1][&gzip=1]: the session (or a range
+ * of it) as Chrome Trace Event JSON (optionally gzip) or as a .zscap re-encoded from the store
+ * (store-to-capture.ts; gzip does not apply: its frames are LZ4 already). Streamed: chunks are
+ * produced as the client reads them, so the response holds a few chunks at a time whatever
+ * the session's size.
  */
 export function exportResponse(c: Context, s: Session): Response {
   const format = c.req.query('format') ?? 'chrome';
-  if (format !== 'chrome') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', `unknown export format '${format}' (chrome)`);
+  if (!(FORMATS as readonly string[]).includes(format)) throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', `unknown export format '${format}' (${FORMATS.join(', ')})`);
   const hasRange = c.req.query('t0') !== undefined || c.req.query('t1') !== undefined;
   const t0 = numberParam(c, 't0', -Infinity);
   const t1 = numberParam(c, 't1', Infinity);
   if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
   const gzip = c.req.query('gzip') === '1' || c.req.query('gzip') === 'true';
+  if (format === 'zscap') {
+    if (gzip) throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'gzip applies to format=chrome only: a .zscap is LZ4-compressed already');
+    const chunks = exportStoreToCapture(s.store, { t0, t1, welcome: s.welcome, sessionId: s.id, remote: s.remote, wallClockStartMs: s.startedAt });
+    return new Response(pulled(chunks, (chunk) => chunk) as unknown as BodyInit, {
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${exportFileName(s, 'zscap', hasRange)}"`,
+        'cache-control': 'no-store',
+      },
+    });
+  }
   const w = s.welcome;
   const chunks = exportStoreToChrome(s.store, {
     t0,
@@ -35,24 +52,7 @@ export function exportResponse(c: Context, s: Session): Response {
     sessionId: s.id,
   });
   const utf8 = new TextEncoder();
-  let body: ReadableStream<Uint8Array> = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        for (let i = 0; i < CHUNKS_PER_PULL; i++) {
-          const next = chunks.next();
-          if (next.done) {
-            controller.close();
-            return;
-          }
-          controller.enqueue(utf8.encode(next.value));
-        }
-      },
-      cancel() {
-        chunks.return(undefined as never);
-      },
-    },
-    { highWaterMark: 1 },
-  );
+  let body = pulled(chunks, (chunk) => utf8.encode(chunk));
   if (gzip) body = body.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
   const name = exportFileName(s, gzip ? 'json.gz' : 'json', hasRange);
   return new Response(body as unknown as BodyInit, {
@@ -62,4 +62,26 @@ export function exportResponse(c: Context, s: Session): Response {
       'cache-control': 'no-store',
     },
   });
+}
+
+/** A byte stream that pulls a few chunks from `chunks` each time the client reads (bounded memory). */
+function pulled<T>(chunks: Generator<T, unknown, void>, toBytes: (chunk: T) => Uint8Array): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        for (let i = 0; i < CHUNKS_PER_PULL; i++) {
+          const next = chunks.next();
+          if (next.done) {
+            controller.close();
+            return;
+          }
+          controller.enqueue(toBytes(next.value));
+        }
+      },
+      cancel() {
+        chunks.return(undefined as never);
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }

@@ -5,7 +5,7 @@ import { PlotFormat } from '../../protocol/tracy/constants.js';
 import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { queryThreadZones } from '../query/zone-lod.js';
 import { toMsgpack } from './encode.js';
-import { sessionSummary } from './session-view.js';
+import { sessionList, sessionSummary } from './session-view.js';
 
 /** Updates per second at most, per viewer. */
 const RATE_HZ = 30;
@@ -130,7 +130,7 @@ export class LiveHub {
 
   private sendSessions(viewer: Viewer): void {
     viewer.sentSessions = this.sessionsVersion;
-    this.send(viewer, { type: 'sessions', sessions: this.registry.list().map(sessionSummary) });
+    this.send(viewer, { type: 'sessions', sessions: sessionList(this.registry) });
   }
 
   private pushUpdate(viewer: Viewer): void {

@@ -9,7 +9,8 @@ import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
 import { SEGMENT_MASK } from '../store/zone-columns.js';
 import { HttpError, numberParam, respond } from './encode.js';
 import { exportResponse } from './export-route.js';
-import { sessionDetails, sessionSummary, threadSummaries } from './session-view.js';
+import { importResponse } from './import-route.js';
+import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
 
 
 function sessionOf(registry: SessionRegistry, c: Context): Session {
@@ -34,14 +35,24 @@ function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: numbe
 export function sessionRoutes(registry: SessionRegistry): Hono {
   const api = new Hono();
 
-  api.get('/', (c) => respond(c, registry.list().map(sessionSummary)));
+  api.get('/', (c) => respond(c, sessionList(registry)));
+
+  api.post('/import', (c) => importResponse(c, registry));
+
+  // A stored capture (--data) loads on first use: wait until it is read to the end.
+  const loadStored = async (c: Context, next: () => Promise<void>) => {
+    if (c.req.method === 'GET') await registry.ready(c.req.param('id') ?? '');
+    await next();
+  };
+  api.use('/:id', loadStored);
+  api.use('/:id/*', loadStored);
 
   api.get('/:id', (c) => respond(c, sessionDetails(sessionOf(registry, c))));
 
   api.delete('/:id', (c) => {
-    const s = sessionOf(registry, c);
-    registry.delete(s.id);
-    return respond(c, { deleted: s.id });
+    const id = c.req.param('id');
+    if (!registry.delete(id)) throw new HttpError(404, 'ZS_HTTP_NO_SESSION', `no session ${id}`);
+    return respond(c, { deleted: id });
   });
 
   api.get('/:id/threads', (c) => respond(c, threadSummaries(sessionOf(registry, c))));

@@ -1,4 +1,5 @@
 import type { Session } from '../session/session.js';
+import type { SessionRegistry, StoredSession } from '../session/session-registry.js';
 import { frameSetName, plotsByName } from '../query/series-query.js';
 
 /** What the session list and details show of a session (JSON-safe). */
@@ -28,6 +29,44 @@ export function sessionSummary(s: Session) {
     storeBytes: store.budget.bytes,
     evictedBytes: store.budget.evictedBytes,
   };
+}
+
+/**
+ * A stored capture not loaded yet (--data): listed as ended, endReason 'stored', `bytes` the
+ * file's size; the counts are 0 until it is opened (any /api/sessions/:id/... loads it).
+ */
+export function storedSummary(s: StoredSession) {
+  return {
+    id: s.id,
+    app: s.app,
+    pid: s.pid,
+    host: s.host,
+    source: 'capture',
+    remote: s.path,
+    state: 'ended' as const,
+    endReason: 'stored' as const,
+    error: null,
+    truncation: null,
+    startedAt: s.startedAt,
+    endedAt: null,
+    bytes: s.fileBytes,
+    decompressedBytes: 0,
+    queueItems: 0,
+    zones: 0,
+    zonesBegun: 0,
+    threads: 0,
+    lastNs: 0,
+    storeBytes: 0,
+    evictedBytes: 0,
+    stored: true as const,
+  };
+}
+
+/** The session list: stored captures (oldest first), then the sessions in memory (oldest first). */
+export function sessionList(registry: SessionRegistry) {
+  const stored = registry.stored();
+  const live = registry.list().map(sessionSummary);
+  return stored.length === 0 ? live : [...stored.map(storedSummary), ...live];
 }
 
 export function sessionDetails(s: Session) {

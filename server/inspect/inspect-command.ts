@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
+import { CaptureError, CaptureErrorCode } from '../../protocol/capture/index.js';
 import { TracyStreamReader } from '../../protocol/tracy/index.js';
+import { formatBytes, formatCount, formatElapsed, ProgressLine, type ProgressStream } from '../progress-line.js';
 import { BufferedOutput, type OutputStream } from './buffered-output.js';
 import { type CsvWriter, MessageCsvWriter, PlotCsvWriter, ZoneCsvWriter } from './csv-writers.js';
 import { type DecodeOutcome, decodeFile } from './decode-file.js';
@@ -10,11 +12,12 @@ import { formatSummary } from './summary-text.js';
 
 export type { OutputStream } from './buffered-output.js';
 
-export const INSPECT_USAGE = `Usage: zonescope inspect FILE [--json | --csv zones|messages|plots]
+export const INSPECT_USAGE = `Usage: zonescope inspect FILE [--json | --csv zones|messages|plots] [--quiet]
 
 Decodes a recorded Tracy stream (*.client.bin: the bytes an app sent to the profiler, from the
-handshake status byte and the welcome message on) and prints a readable summary: program, host,
-duration, threads, top source locations by total time, frames, plots, messages, locks, errors.
+handshake status byte and the welcome message on) or a capture (.zscap, recognised by its
+magic) and prints a readable summary: program, host, duration, threads, top source locations by
+total time, frames, plots, messages, locks, errors.
 
 Options:
   --json            print one JSON object: protocolVersion, program, pid, appInfo, threads,
@@ -26,7 +29,11 @@ Options:
                     (thread = the app's thread id, value = the zone's text and value)
   --csv messages    MessageName,total_ns (like csvexport -m)
   --csv plots       name,ns_since_start,value
+  --quiet           no progress line (it is drawn on stderr after a second, on a terminal only)
   -h, --help        this text
+
+For a .zscap, --json adds "capture": formatVersion, source, sessionId, remote, note,
+wallClockStartMs, frames, and cutBytes (bytes after the last complete frame; 0 for a whole file).
 
 CSV fields are quoted (RFC 4180) when they contain a comma, a quote or a line break.
 With --csv, problems with the stream are written to stderr.
@@ -35,7 +42,7 @@ Exit status:
   0  the stream decoded cleanly
   1  the stream is truncated or broken (or has zone anomalies): everything decoded before the
      problem is still printed, and the problem (what, where) is listed under errors
-  2  usage error, or FILE cannot be read
+  2  usage error, or FILE cannot be read (also a capture of a newer format version)
 `;
 
 type Mode = 'summary' | 'json' | 'zones' | 'messages' | 'plots';
@@ -44,6 +51,7 @@ const CSV_KINDS = ['zones', 'messages', 'plots'] as const;
 interface ParsedArgs {
   file: string;
   mode: Mode;
+  quiet: boolean;
 }
 
 /**
@@ -61,7 +69,7 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
     stderr.write(`zonescope inspect: ${parsed}\n\n${INSPECT_USAGE}`);
     return 2;
   }
-  const { file, mode } = parsed;
+  const { file, mode, quiet } = parsed;
   try {
     const s = await stat(file);
     if (!s.isFile()) {
@@ -93,8 +101,25 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
   }
 
   let outcome: DecodeOutcome;
+  let fileSize = 0;
+  let readBytes = 0;
+  try {
+    fileSize = (await stat(file)).size;
+  } catch {
+    // reported by decodeFile below
+  }
+  const t0 = Date.now();
+  // Only on a terminal: inspect's stderr carries the stream's problems for scripts (--csv).
+  const progress = new ProgressLine(
+    stderr as ProgressStream,
+    () => `inspect: ${formatBytes(readBytes)} of ${formatBytes(fileSize)} (${fileSize > 0 ? Math.floor((readBytes / fileSize) * 100) : 100}%), ${formatCount(summary.zonesBegun)} zones, ${formatElapsed(Date.now() - t0)}`,
+    { quiet: quiet || (stderr as ProgressStream).isTTY !== true },
+  ).start();
   try {
     outcome = await decodeFile(file, reader, {
+      onChunk: (n) => {
+        readBytes = n;
+      },
       afterChunk: async () => {
         await output.drained();
         if (output.failure !== null) throw output.failure;
@@ -106,6 +131,12 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
       return (err as NodeJS.ErrnoException).code === 'EPIPE' ? 0 : 1;
     }
     stderr.write(`zonescope inspect: cannot read ${file}: ${describeFsError(err)}\n`);
+    return 2;
+  } finally {
+    progress.stop();
+  }
+  if (outcome.error instanceof CaptureError && outcome.error.code === CaptureErrorCode.NewerVersion) {
+    stderr.write(`zonescope inspect: ${file}: ${outcome.error.message}\n`);
     return 2;
   }
 
@@ -126,6 +157,7 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
 function parseArgs(args: string[]): ParsedArgs | string {
   let file: string | null = null;
   let mode: Mode = 'summary';
+  let quiet = false;
   let modeFlag: string | null = null;
   const setMode = (next: Mode, flag: string): string | null => {
     if (modeFlag !== null) return `${modeFlag} and ${flag} cannot be combined`;
@@ -138,6 +170,8 @@ function parseArgs(args: string[]): ParsedArgs | string {
     let problem: string | null = null;
     if (arg === '--json') {
       problem = setMode('json', arg);
+    } else if (arg === '--quiet') {
+      quiet = true;
     } else if (arg === '--csv' || arg.startsWith('--csv=')) {
       const kind = arg === '--csv' ? args[++i] : arg.slice('--csv='.length);
       if (kind === undefined) return `--csv needs one of ${CSV_KINDS.join(', ')}`;
@@ -153,7 +187,7 @@ function parseArgs(args: string[]): ParsedArgs | string {
     if (problem !== null) return problem;
   }
   if (file === null) return 'missing FILE';
-  return { file, mode };
+  return { file, mode, quiet };
 }
 
 function describeFsError(err: unknown): string {

@@ -1,3 +1,4 @@
+import { CaptureError } from '../../protocol/capture/index.js';
 import { PROTOCOL_VERSION, ProtocolError, ProtocolErrorCode, type TracyStreamReader } from '../../protocol/tracy/index.js';
 import type { DecodeOutcome } from './decode-file.js';
 import type { NameLookup } from './name-lookup.js';
@@ -46,6 +47,22 @@ export interface InspectReport {
   bytes: { compressed: number; decompressed: number };
   /** Protocol errors, truncation and anomalies; empty for a clean stream. */
   errors: string[];
+  /**
+   * Only for a .zscap: its header's facts, the complete frames and the bytes cut after the last
+   * one (0 for a whole file). Stream offsets in `errors` count from the client stream's status
+   * byte, as for a *.client.bin, not from the file's start.
+   */
+  capture?: {
+    formatVersion: number | null;
+    source: string | null;
+    sessionId: string | null;
+    remote: string | null;
+    note: string | null;
+    /** Epoch ms the session started (the receiver's clock). */
+    wallClockStartMs: number | null;
+    frames: number;
+    cutBytes: number;
+  };
 }
 
 /** Extra facts for the readable summary (not part of the JSON). */
@@ -142,6 +159,20 @@ export function buildReport(
     bytes: { compressed: reader.compressedBytes, decompressed: reader.decompressedBytes },
     errors,
   };
+  const cap = outcome.capture;
+  if (cap !== null) {
+    const h = cap.header;
+    report.capture = {
+      formatVersion: h?.formatVersion ?? null,
+      source: h?.source ?? null,
+      sessionId: h?.sessionId ?? null,
+      remote: h?.remote ?? null,
+      note: h?.note ?? null,
+      wallClockStartMs: h?.wallClockStartMs ?? null,
+      frames: cap.frames,
+      cutBytes: cap.cutBytes,
+    };
+  }
   const details: InspectDetails = {
     fileBytes: outcome.fileBytes,
     hostInfo: welcome ? welcome.hostInfo : '',
@@ -168,11 +199,14 @@ function collectErrors(summary: StreamSummary, reader: TracyStreamReader, outcom
   const err = outcome.error;
   if (err instanceof ProtocolError) {
     errors.push(`${err.code}: ${err.message} (stream offset ${err.offset}); decoding stopped there`);
+  } else if (err instanceof CaptureError) {
+    errors.push(`${err.code}: ${err.message} (file offset ${err.offset}); decoding stopped there`);
   } else if (err !== null) {
     errors.push(`internal error while decoding at stream offset ${reader.bytes}: ${err.message}`);
   }
   if (outcome.truncation !== null) {
-    errors.push(`${ProtocolErrorCode.Truncated}: ${outcome.truncation}`);
+    const cut = outcome.capture?.header && outcome.capture.cutBytes > 0 ? ` (the capture file was cut ${outcome.capture.cutBytes} bytes after its last complete frame)` : '';
+    errors.push(`${ProtocolErrorCode.Truncated}: ${outcome.truncation}${cut}`);
   } else if (err === null && reader.welcome !== null && !summary.terminated) {
     errors.push(
       `${ProtocolErrorCode.Truncated}: the stream ended at offset ${reader.bytes} on a frame boundary without the app's Terminate item (recording cut short?)`,

@@ -24,6 +24,16 @@ export function formatSummary(file: string, report: InspectReport, details: Insp
       `${n(report.bytes.decompressed)} bytes, ${n(report.items)} queue items` +
       (details.terminated ? ', ended by the app (Terminate)' : ''),
   );
+  if (report.capture) {
+    const c = report.capture;
+    const start = c.wallClockStartMs !== null ? `, session started ${new Date(c.wallClockStartMs).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}` : '';
+    const from = [c.source !== null ? `source ${c.source}` : '', c.sessionId !== null ? `session ${c.sessionId}` : '', c.remote ? `from ${c.remote}` : ''].filter((x) => x !== '').join(' ');
+    lines.push(
+      `Capture      .zscap v${c.formatVersion ?? '?'}${from ? ` (${from})` : ''}${start}: ${n(c.frames)} complete frames` +
+        (c.cutBytes > 0 ? `, cut: ${n(c.cutBytes)} bytes after the last complete frame` : ''),
+    );
+    if (c.note) lines.push(`Note         ${c.note}`);
+  }
   if (details.crashed) lines.push('Crash        the app reported a crash');
   for (const info of report.appInfo) lines.push(`App info     ${info.replace(/\n/g, '\n             ')}`);
 

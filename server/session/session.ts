@@ -50,6 +50,8 @@ export interface SessionOptions {
   queryCredit?: number;
   /** how long to wait for query answers after Terminate before closing anyway (ms) */
   terminateGraceMs?: number;
+  /** epoch ms the session started (default now; a session loaded from a capture keeps the original's) */
+  startedAt?: number;
 }
 
 /** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
@@ -77,7 +79,7 @@ export class Session {
   readonly remote: string;
   readonly store: SessionStore;
   readonly reader: TracyStreamReader;
-  readonly startedAt = Date.now();
+  readonly startedAt: number;
   state: SessionState = 'handshake';
   endReason: EndReason | null = null;
   endedAt: number | null = null;
@@ -89,6 +91,8 @@ export class Session {
   queriesSent = 0;
   /** Called once when the session ends. */
   onEnd: ((session: Session) => void) | null = null;
+  /** Byte tap: every chunk receive() accepts, as it arrives, before decoding (the --data spool). */
+  onBytes: ((chunk: Uint8Array) => void) | null = null;
 
   private readonly transport: SessionTransport;
   private readonly credit: number;
@@ -110,6 +114,7 @@ export class Session {
     this.transport = options.transport;
     this.credit = options.queryCredit ?? 1000;
     this.terminateGraceMs = options.terminateGraceMs ?? 10_000;
+    this.startedAt = options.startedAt ?? Date.now();
     this.store = new SessionStore(new BudgetAccount(options.budget));
     this.reader = readerForStore(this.store, {
       onWelcome: (welcome, onDemand) => {
@@ -133,6 +138,7 @@ export class Session {
   /** Bytes from the app. Decoding happens in slices; the transport is paused while behind. */
   receive(chunk: Uint8Array): void {
     if (this.state === 'ended' || this.closed || chunk.length === 0) return;
+    this.onBytes?.(chunk);
     this.pending.push(chunk);
     if (!this.scheduled) this.drain();
   }

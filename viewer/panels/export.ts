@@ -1,7 +1,10 @@
 import type { App } from '../app.js';
 
-/** Export formats the server offers (GET /api/sessions/:id/export?format=...). */
-const FORMATS = [{ format: 'chrome', label: 'Chrome trace JSON (Perfetto, chrome://tracing, speedscope, Tracy import)' }] as const;
+/** Export formats the server offers (GET /api/sessions/:id/export?format=...); gzip: also offered gzip-compressed. */
+const FORMATS = [
+  { format: 'chrome', label: 'Chrome trace JSON (Perfetto, chrome://tracing, speedscope, Tracy import)', gzip: true },
+  { format: 'zscap', label: 'Zonescope capture .zscap (zonescope replay, inspect)', gzip: false },
+] as const;
 
 /** The export URL of the current session, or of the range selection when `range` is set. */
 export function exportUrl(app: App, format: string, range: boolean, gzip: boolean): string | null {
@@ -17,7 +20,8 @@ export function exportUrl(app: App, format: string, range: boolean, gzip: boolea
 
 /**
  * The top bar's Export button: a menu of the session or the selected range in each format the
- * server writes, plain or gzip. The file downloads straight from the server's streamed response.
+ * server writes (Chrome JSON also gzip). The file downloads straight from the server's streamed
+ * response.
  */
 export function mountExport(app: App, el: HTMLElement): void {
   const button = document.createElement('button');
@@ -49,7 +53,7 @@ export function mountExport(app: App, el: HTMLElement): void {
   const items: ReturnType<typeof item>[] = [];
   for (const f of FORMATS) {
     items.push(item(`Session: ${f.label}`, () => exportUrl(app, f.format, false, false), () => true));
-    items.push(item(`Session: ${f.label}, gzip`, () => exportUrl(app, f.format, false, true), () => true));
+    if (f.gzip) items.push(item(`Session: ${f.label}, gzip`, () => exportUrl(app, f.format, false, true), () => true));
     items.push(item(`Selected range: ${f.label}`, () => exportUrl(app, f.format, true, false), () => app.selection !== null));
   }
   menu.append(...items.map((i) => i.a));
