@@ -9,6 +9,7 @@
  *   lod     the viewport query on the 10 M-zone store at 2000 px
  *   sdk     the client SDK: ns per zoneBegin+zoneEnd pair beside clock reads and perf_hooks,
  *           and the sustained zones/s into `zonescope serve` in a child process
+ *   captures  .zscap load/re-encode, Chrome JSON export/import: zones/s and bytes per zone
  *   viewer  the viewer in Chromium: first timeline and frame times panning/zooming a 10 M-zone
  *           session, live latency zone end -> drawn at ~1 M zones/s
  *
@@ -16,6 +17,7 @@
  * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
  */
 import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.js';
+import { runCaptureBench } from './capture-bench.js';
 import { runDecodeBench } from './decoder-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runLodBench } from './lod-bench.js';
@@ -23,7 +25,7 @@ import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
 import { runViewerBench } from './viewer-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'viewer'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -60,6 +62,10 @@ if (want('lod')) {
 if (want('sdk')) {
   section('sdk');
   await runSdkBench();
+}
+if (want('captures')) {
+  section('captures');
+  await runCaptureBench();
 }
 if (want('viewer')) {
   section('viewer');
