@@ -34,3 +34,30 @@ export function* cliOptions(args: readonly string[]): Generator<CliOption, void,
     };
   }
 }
+
+/**
+ * A command's arguments parsed, or the exit status when there is nothing to run: its help on
+ * stdout (status 0) for -h/--help, the parse error and the help on stderr (status 2) for bad
+ * arguments.
+ */
+export function parseCommandArgs<T>(
+  command: string,
+  help: string,
+  parse: (args: string[]) => T | 'help',
+  args: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): { args: T } | { status: number } {
+  let parsed: T | 'help';
+  try {
+    parsed = parse(args);
+  } catch (e) {
+    err.write(`zonescope ${command}: ${(e as Error).message}\n\n${help}`);
+    return { status: 2 };
+  }
+  if (parsed === 'help') {
+    out.write(help);
+    return { status: 0 };
+  }
+  return { args: parsed };
+}

@@ -1,4 +1,4 @@
-import { cliOptions } from './cli-options.js';
+import { cliOptions, parseCommandArgs } from './cli-options.js';
 import { setLogSink } from './log.js';
 import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
 
@@ -74,17 +74,9 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
 const fmt = (hp: HostPort) => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);
 
 export async function runServe(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  let parsed: ParsedServe | 'help';
-  try {
-    parsed = parseServeArgs(args);
-  } catch (e) {
-    err.write(`zonescope serve: ${(e as Error).message}\n\n${SERVE_HELP}`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    out.write(SERVE_HELP);
-    return 0;
-  }
+  const run = parseCommandArgs('serve', SERVE_HELP, parseServeArgs, args, out, err);
+  if ('status' in run) return run.status;
+  const parsed = run.args;
   const { options, quiet } = parsed;
   if (!quiet) setLogSink((line) => err.write(`${new Date().toISOString()} ${line}\n`));
   const server = await startServer(options);

@@ -1,4 +1,4 @@
-import { cliOptions } from '../cli-options.js';
+import { cliOptions, parseCommandArgs } from '../cli-options.js';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
@@ -124,17 +124,9 @@ function dial(at: HostPort, timeoutMs: number): Promise<{ socket: Socket; first:
  * @returns the exit status (0 written, 1 failure, 2 usage)
  */
 export async function runCapture(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream & ProgressStream): Promise<number> {
-  let parsed: CaptureArgs | 'help';
-  try {
-    parsed = parseCaptureArgs(args);
-  } catch (e) {
-    err.write(`zonescope capture: ${(e as Error).message}\n\n${CAPTURE_HELP}`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    out.write(CAPTURE_HELP);
-    return 0;
-  }
+  const run = parseCommandArgs('capture', CAPTURE_HELP, parseCaptureArgs, args, out, err);
+  if ('status' in run) return run.status;
+  const parsed = run.args;
   const o = parsed;
   const say = (line: string) => {
     if (!o.quiet) err.write(`${line}\n`);

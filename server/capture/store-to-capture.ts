@@ -1,10 +1,10 @@
+import { eachSample } from '../export/each-sample.js';
 import { encodeCaptureHead, ZSCAP_VERSION, type CaptureHeader } from '../../protocol/capture/zscap.js';
 import { CaptureStreamBuilder, type BuilderWelcome } from '../../protocol/capture/stream-builder.js';
 import type { WelcomeMessage } from '../../protocol/tracy/index.js';
 import { frameSetName, plotsByName, type NamedPlot } from '../query/series-query.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { ThreadTimeline } from '../store/thread-timeline.js';
-import type { TimeSeries } from '../store/time-series.js';
 import { SEGMENT_MASK, SEGMENT_ROWS, SEGMENT_SHIFT } from '../store/zone-columns.js';
 
 export interface StoreCaptureOptions {
@@ -316,21 +316,6 @@ function writeExtra(b: CaptureStreamBuilder, tid: number, extra: { text: string 
   if (extra.color >= 0) b.zoneColor(tid, extra.color);
 }
 
-/**
- * Calls fn for the samples of `series` with t0 <= time <= t1, handing over the builder's
- * chunks as they fill. Segments are listed first: one evicted meanwhile has count 0.
- */
-function* eachSample(series: TimeSeries, t0: number, t1: number, pending: Uint8Array[], fn: (timeNs: number, value: number) => void): Generator<Uint8Array, void, void> {
-  for (const seg of [...series.segments]) {
-    if (seg.count === 0 || seg.maxTime < t0 || seg.minTime > t1) continue;
-    for (let i = seg.lowerBound(t0); i < seg.count; i++) {
-      const t = seg.time[i]!;
-      if (t > t1) break;
-      fn(t, seg.value[i]!);
-      if (pending.length > 0) yield* pending.splice(0);
-    }
-  }
-}
 
 /**
  * The samples in [t0, t1] of every track of a named plot, merged in time order (the tracks

@@ -1,4 +1,4 @@
-import { cliOptions } from '../cli-options.js';
+import { cliOptions, parseCommandArgs } from '../cli-options.js';
 import { open, stat } from 'node:fs/promises';
 import { CaptureError, isCaptureMagic } from '../../protocol/capture/index.js';
 import { HandshakeStatus } from '../../protocol/tracy/index.js';
@@ -87,17 +87,9 @@ async function fileKind(path: string): Promise<FileKind | null> {
  * @returns the exit status (0 after a clean shutdown, 1 when FILE cannot be loaded or the port is taken, 2 usage)
  */
 export async function runView(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream & ProgressStream): Promise<number> {
-  let parsed: ViewArgs | 'help';
-  try {
-    parsed = parseViewArgs(args);
-  } catch (e) {
-    err.write(`zonescope view: ${(e as Error).message}\n\n${VIEW_HELP}`);
-    return 2;
-  }
-  if (parsed === 'help') {
-    out.write(VIEW_HELP);
-    return 0;
-  }
+  const run = parseCommandArgs('view', VIEW_HELP, parseViewArgs, args, out, err);
+  if ('status' in run) return run.status;
+  const parsed = run.args;
   const o = parsed;
   let kind: FileKind | null;
   try {

@@ -1,6 +1,6 @@
+import { eachSample } from './each-sample.js';
 import type { SessionStore } from '../store/session-store.js';
 import type { ThreadTimeline } from '../store/thread-timeline.js';
-import type { TimeSeries } from '../store/time-series.js';
 import { SEGMENT_MASK, SEGMENT_SHIFT } from '../store/zone-columns.js';
 import { frameSetName, memoryPlotName, plotsByName } from '../query/series-query.js';
 import { ChromeTraceWriter } from './chrome-writer.js';
@@ -210,18 +210,3 @@ function* writeThreadZones(
   for (let d = 1; d < D; d++) skipOrphans(d, Infinity);
 }
 
-/**
- * Calls fn for the samples of `series` with t0 <= time <= t1, handing over the writer's chunks
- * as they fill. Segments are listed first: one evicted meanwhile has count 0 and is passed over.
- */
-function* eachSample(series: TimeSeries, t0: number, t1: number, pending: string[], fn: (timeNs: number, value: number) => void): Generator<string, void, void> {
-  for (const seg of [...series.segments]) {
-    if (seg.count === 0 || seg.maxTime < t0 || seg.minTime > t1) continue;
-    for (let i = seg.lowerBound(t0); i < seg.count; i++) {
-      const t = seg.time[i]!;
-      if (t > t1) break;
-      fn(t, seg.value[i]!);
-      if (pending.length > 0) yield* pending.splice(0);
-    }
-  }
-}
