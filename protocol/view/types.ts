@@ -25,6 +25,11 @@ export interface SessionSummary {
   lastNs: number;
   storeBytes: number;
   evictedBytes: number;
+  /**
+   * A capture in the --data folder not loaded yet (endReason 'stored', source 'capture'):
+   * its counts are 0 and `bytes` is the file's size until it is opened.
+   */
+  stored?: boolean;
 }
 
 export interface SourceLocationInfo {
