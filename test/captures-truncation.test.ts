@@ -13,7 +13,8 @@ import { loadCaptureSession } from '../server/capture/capture-session.js';
 import { runInspect } from '../server/inspect/inspect-command.js';
 import type { InspectReport } from '../server/inspect/inspect-report.js';
 import { SessionRegistry } from '../server/session/session-registry.js';
-import { captureFromRecording, clientHeadLength, frameEnds, seededRandom } from './support/capture-files.js';
+import { captureFromRecording, clientHeadLength, frameEnds } from './support/capture-files.js';
+import { mulberry32 } from './support/tracy-streams.js';
 import { CollectingStream, FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
 
 if (!FIXTURES_PRESENT) console.warn('captures-truncation: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
@@ -34,7 +35,7 @@ describe.skipIf(!FIXTURES_PRESENT)('a truncated .zscap', () => {
     const { file, headLength } = captureFromRecording(bin, { sessionId: '7' });
     const ends = frameEnds(bin);
     const clientHead = clientHeadLength(bin);
-    const random = seededRandom(0x25ca9);
+    const random = mulberry32(0x25ca9);
     const registry = new SessionRegistry();
     for (let i = 0; i < 20; i++) {
       const cut = headLength + Math.floor(random() * (file.length - headLength));

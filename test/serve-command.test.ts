@@ -1,50 +1,21 @@
 /**
  * `zonescope serve` as users run it: the built CLI (dist/), spawned as a child process. It
- * prints where it listens (the real port when asked for port 0), serves the session page and
+ * prints where it listens (the real port when asked for port 0), serves the viewer and
  * the API, shuts down cleanly on SIGTERM and warns about a bind reachable from other hosts.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { CLI, ROOT, spawnCli, waitOutput, type Spawned } from './support/capture-files.js';
 import { runSyntheticClient, SyntheticNames, syntheticWelcome } from './support/synthetic-client.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = resolve(ROOT, 'dist/server/cli.js');
 const run = promisify(execFile);
 
-interface Served {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function serve(args: string[]): Served {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/** Waits until stdout matches `re`; fails with everything printed so far if the process exits first. */
-async function waitOutput(s: Served, re: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const m = re.exec(s.stdout());
-    if (m) return m;
-    if (s.child.exitCode !== null || Date.now() > until) {
-      throw new Error(`no ${re} in the output (exit code ${s.child.exitCode}):\n--- stdout\n${s.stdout()}\n--- stderr\n${s.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** `zonescope serve ARGS` from the built CLI. */
+const serve = (args: string[]): Spawned => spawnCli(['serve', ...args]);
 
 describe('zonescope serve (the built CLI)', () => {
   const children: ChildProcess[] = [];

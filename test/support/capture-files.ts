@@ -1,7 +1,7 @@
 /**
  * Test support for .zscap files: building a capture straight from a recorded client stream
  * (what the spool would write for it), the frame boundaries of a recording, spawning the built
- * CLI, and a seeded random number generator for reproducible "random" offsets.
+ * CLI and waiting for its output.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -53,18 +53,6 @@ export function captureFromRecording(bin: Uint8Array, extra: Partial<CaptureHead
   file.set(head, 0);
   file.set(bin.subarray(headLen), head.length);
   return { file, headLength: head.length };
-}
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Spawned {
