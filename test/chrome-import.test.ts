@@ -8,7 +8,7 @@
  * sample and message.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -21,12 +21,12 @@ import { decodeCaptureStore } from './support/capture-store.js';
 import { decodeFixtureStore } from './support/fixture-store.js';
 import { expectSameContents, framesOf, messagesOf, plotsOf, zoneKey, zonesOf } from './support/store-rows.js';
 import { captureFromRecording } from './support/capture-files.js';
+import { SHARED_FIXTURES, tracyFixturePath } from './support/fixture-paths.js';
 import { captureToChrome } from '../server/export/capture-to-chrome.js';
 import { fixture, FIXTURES_PRESENT, parseCsvexportMessages, parseCsvexportPlots, parseCsvexportZones } from './support/inspect-fixtures.js';
 
-const SHARED = fileURLToPath(new URL('../../shared/fixtures/', import.meta.url));
-const CORPUS = join(SHARED, 'chrome-trace-event');
-const TRACY_CHROME = join(SHARED, 'tracy/chrome');
+const CORPUS = join(SHARED_FIXTURES, 'chrome-trace-event');
+const TRACY_CHROME = dirname(tracyFixturePath('chrome/basic.json'));
 const CORPUS_PRESENT = existsSync(join(CORPUS, 'simple.json'));
 const TMP = fileURLToPath(new URL('../test-artifacts/chrome-import/', import.meta.url));
 

@@ -17,8 +17,9 @@ import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
 import { getJson, waitSessionEnded, type Json } from './support/server-api.js';
 import { expectSameContents } from './support/store-rows.js';
 import { dialRecordedClient } from './support/tracy-replay.js';
+import { tracyFixturePath } from './support/fixture-paths.js';
 
-const BASIC = fileURLToPath(new URL('../../shared/fixtures/tracy/chrome/basic.json', import.meta.url));
+const BASIC = tracyFixturePath('chrome/basic.json');
 const TMP = fileURLToPath(new URL('../test-artifacts/server-import/', import.meta.url));
 
 async function upload(server: ServerHandle, body: Uint8Array | string, name?: string): Promise<{ status: number; json: Json }> {

@@ -5,13 +5,13 @@
  * DragEvent carrying a File in its DataTransfer, dispatched on the page.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
+import { tracyFixturePath } from './support/fixture-paths.js';
 
-const BASIC = fileURLToPath(new URL('../../shared/fixtures/tracy/chrome/basic.json', import.meta.url));
+const BASIC = tracyFixturePath('chrome/basic.json');
 const skipReason = !existsSync(BASIC) ? '../shared/fixtures/tracy/chrome is absent' : browserSkipReason();
 if (skipReason) console.warn(`viewer-import-drop: skipped: ${skipReason}`);
 

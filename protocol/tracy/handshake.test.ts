@@ -1,6 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { HANDSHAKE_SIZE, ON_DEMAND_PAYLOAD_SIZE, PROTOCOL_VERSION, WELCOME_SIZE } from './constants.js';
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
@@ -13,9 +11,9 @@ import {
   encodeWelcome,
   type WelcomeMessage,
 } from './handshake.js';
+import { tracyFixturePath } from '../../test/support/fixture-paths.js';
 
-const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/tracy');
-const SMALL_PATH = resolve(FIXTURES, 'small.client.bin');
+const SMALL_PATH = tracyFixturePath('small.client.bin');
 const haveSmall = existsSync(SMALL_PATH);
 if (!haveSmall) console.warn(`handshake.test: skipping the real-welcome tests: ${SMALL_PATH} not found`);
 

@@ -1,6 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   HANDSHAKE_SIZE,
@@ -15,9 +13,9 @@ import {
 } from './constants.js';
 import { QUEUE_ITEM_SIZE, QUEUE_TYPE_COUNT, QUEUE_TYPE_NAMES, QueueType } from './queue-types.js';
 import { compressBound } from './lz4-block.js';
+import { tracyFixturePath } from '../../test/support/fixture-paths.js';
 
-const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/tracy');
-const TABLE_PATH = resolve(FIXTURES, 'tracy-queue-types.json');
+const TABLE_PATH = tracyFixturePath('tracy-queue-types.json');
 const haveTable = existsSync(TABLE_PATH);
 if (!haveTable) console.warn(`queue-types.test: skipping the comparison with Tracy's table: ${TABLE_PATH} not found`);
 

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   concat,
@@ -12,8 +11,8 @@ import {
   rawFrame,
   readTracyFixture,
   RecordingVisitor,
-  TRACY_FIXTURES,
 } from '../../test/support/tracy-streams.js';
+import { tracyFixturePath } from '../../test/support/fixture-paths.js';
 import { LZ4_HISTORY_SIZE, LZ4_SIZE, TARGET_FRAME_SIZE, WelcomeFlag } from './constants.js';
 import { ProtocolError, ProtocolErrorCode, type ProtocolErrorCodeValue } from './errors.js';
 import { decodeWelcome, encodeOnDemandPayload, encodeWelcome, type WelcomeMessage } from './handshake.js';
@@ -24,13 +23,13 @@ import { TracyStreamReader } from './stream-reader.js';
 // Fixtures are read in place from ../shared/fixtures/tracy; tests that need a missing one skip.
 const WHO = 'stream-reader.test';
 const SMALL = readTracyFixture('small.client.bin', WHO);
-const SMALL_DECODED_PATH = resolve(TRACY_FIXTURES, 'small.decoded.json');
+const SMALL_DECODED_PATH = tracyFixturePath('small.decoded.json');
 const SMALL_DECODED = existsSync(SMALL_DECODED_PATH)
   ? (JSON.parse(readFileSync(SMALL_DECODED_PATH, 'utf8')) as {
       client: { lz4Frames: number; decompressedBytes: number; items: number; itemHistogram: Record<string, number> };
     })
   : null;
-const MEDIUM_PATH = resolve(TRACY_FIXTURES, 'medium.client.bin');
+const MEDIUM_PATH = tracyFixturePath('medium.client.bin');
 const haveMedium = existsSync(MEDIUM_PATH);
 if (!haveMedium) console.warn(`${WHO}: skipping the medium split tests: ${MEDIUM_PATH} not found`);
 

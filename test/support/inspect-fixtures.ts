@@ -6,16 +6,16 @@
  * the real recordings.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { tracyFixturePath } from './fixture-paths.js';
 import type { OutputStream } from '../../server/inspect/buffered-output.js';
 
-/** ../shared/fixtures/tracy next to the repository (read in place, never copied). */
-export const FIXTURE_DIR = fileURLToPath(new URL('../../../shared/fixtures/tracy/', import.meta.url));
-export const FIXTURES_PRESENT = existsSync(`${FIXTURE_DIR}small.client.bin`);
+/** True when the real recordings can be read (the repository's copies: test/support/fixture-paths.ts). */
+export const FIXTURES_PRESENT = existsSync(tracyFixturePath('small.client.bin'));
 export const FIXTURE_NAMES = ['small', 'medium', 'stress', 'small-default', 'small-ondemand'] as const;
 
+/** The path of a Tracy fixture file (test/support/fixture-paths.ts says which copy). */
 export function fixture(name: string): string {
-  return `${FIXTURE_DIR}${name}`;
+  return tracyFixturePath(name);
 }
 
 /** An OutputStream that keeps everything written to it. */

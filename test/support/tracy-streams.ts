@@ -4,18 +4,14 @@
  * what the decoder reports. Only tests import this file (test/ is not part of the build).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tracyFixturePath } from './fixture-paths.js';
 import { WELCOME_SIZE } from '../../protocol/tracy/constants.js';
 import { compressBound, writeLiteralBlock } from '../../protocol/tracy/lz4-block.js';
 import { NullVisitor, type TracyVisitor } from '../../protocol/tracy/visitor.js';
 
-/** ../shared/fixtures/tracy next to the repository (read in place, never copied). */
-export const TRACY_FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/tracy');
-
 /** Reads a recording, or returns null and says on the console why the tests needing it skip. */
 export function readTracyFixture(name: string, who: string): Uint8Array | null {
-  const path = resolve(TRACY_FIXTURES, name);
+  const path = tracyFixturePath(name);
   if (existsSync(path)) return new Uint8Array(readFileSync(path));
   console.warn(`${who}: skipping the tests that need ${name}: ${path} not found`);
   return null;
