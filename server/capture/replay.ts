@@ -135,6 +135,11 @@ export class CaptureReplay implements ListenerHost {
     return replay;
   }
 
+  /** True while reading the file is paused: no receiver yet, or its backlog is over the high-water mark. */
+  get readingPaused(): boolean {
+    return this.paused && this.eof === null;
+  }
+
   get canAttach(): boolean {
     return !this.taken && !this.closed && this.conversation === null;
   }
