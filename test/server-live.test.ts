@@ -66,7 +66,7 @@ async function openViewer(server: ServerHandle): Promise<Viewer> {
  * it; returns, for each zone, the time from handing its frame to the socket to the arrival of
  * the first 'update' that holds it. `meanwhile` runs once the paced stream has started.
  */
-async function followLatencies(server: ServerHandle, viewers: Viewer[], zones: number, meanwhile?: () => Promise<void>): Promise<{ latencies: number[]; last: Json; id: string }> {
+async function followLatencies(server: ServerHandle, viewers: Viewer[], zones: number, meanwhile?: () => Promise<void>): Promise<{ latencies: number[]; sentAt: number[]; seenAt: number[]; last: Json; id: string }> {
   const STEP_NS = 20e6; // app time between zones, as the wall clock paces them (20 ms)
   const sentAt = new Array<number>(zones).fill(NaN);
   const seenAt = new Array<number>(zones).fill(NaN);
@@ -139,7 +139,7 @@ async function followLatencies(server: ServerHandle, viewers: Viewer[], zones: n
   }
   const result = await client;
   expect(result.terminated).toBe(true);
-  await waitFor('every zone seen', () => seenAt.every((t) => !Number.isNaN(t)), 5000).catch(() => undefined);
+  await waitFor('every zone seen', () => seenAt.every((t) => !Number.isNaN(t)), 30_000);
 
   const latencies = sentAt.map((t, k) => seenAt[k]! - t);
   expect(latencies.filter((l) => !(l >= 0)), `zones never seen or seen before sent: ${latencies}`).toEqual([]);
@@ -147,7 +147,7 @@ async function followLatencies(server: ServerHandle, viewers: Viewer[], zones: n
   const sorted = [...latencies].sort((a, b) => a - b);
   console.log(`live latency over ${zones} zones${meanwhile ? ' (with a concurrent burst)' : ''}: median ${sorted[zones >> 1]!.toFixed(1)} ms, max ${sorted[zones - 1]!.toFixed(1)} ms`);
   const last = viewer.messages.filter((m) => m.msg.type === 'update').at(-1)!.msg;
-  return { latencies, last, id };
+  return { latencies, sentAt, seenAt, last, id };
 }
 
 describe('the live viewer WebSocket', () => {
@@ -166,19 +166,21 @@ describe('the live viewer WebSocket', () => {
     return server;
   };
 
-  // Timing tests on a shared CI machine: a retry absorbs a stray pause (another process, a
-  // major GC); a real regression fails every attempt.
-  it('sends a following viewer each new zone within 100 ms of its arrival, with columns as typed-array bytes', { retry: 2 }, async () => {
+  // No wall-clock thresholds here (the suite shares two cores with everything else): these
+  // tests check what reaches the viewer and in which order; the latency figures are measured by
+  // `npm run bench -- viewer` (docs/PERFORMANCE.md) and only printed here.
+  it('sends a following viewer each new zone as it arrives, in the update after it, with columns as typed-array bytes', async () => {
     const srv = await fresh();
     const { latencies, last, id } = await followLatencies(srv, viewers, 40);
-    expect(Math.max(...latencies), `latencies (ms): ${latencies.map((l) => l.toFixed(1)).join(' ')}`).toBeLessThan(100);
+    // every zone was seen, and never before its frame was handed to the socket
+    expect(latencies.filter((l) => !(l >= 0))).toEqual([]);
     expect(last.session).toBe(id);
     expect(last.t1).toBe(last.lastNs);
     expect(last.t0).toBe(Math.max(0, last.lastNs - 2e9));
     expect(last.threads[0].name).toBe('main');
   });
 
-  it("keeps a following viewer's zones flowing while another app sends a burst of highly compressed frames and hangs up", { retry: 2 }, async () => {
+  it("keeps a following viewer's zones flowing while another app sends a burst of highly compressed frames and hangs up", async () => {
     const srv = await fresh();
     // 4 M zones that LZ4 squeezes into ~250 KB: written in one go, they arrive in a few socket
     // reads, each holding hundreds of times its size in queue items; and the app closes the
@@ -192,20 +194,28 @@ describe('the live viewer WebSocket', () => {
     await dialRecordedClient(srv.ingestPort!, warm, { cutAt: warm.length });
     await waitFor('the warm-up session to end', () => srv.registry.list()[0]?.ended);
 
-    const { latencies } = await followLatencies(srv, viewers, 40, async () => {
+    let burstSentAt = NaN;
+    let burstEndedAt = NaN;
+    const off = srv.registry.subscribe((e) => {
+      if (e.type === 'ended' && e.session.welcome?.programName === 'burst-app') burstEndedAt = performance.now();
+    });
+    const { latencies, sentAt, seenAt } = await followLatencies(srv, viewers, 40, async () => {
+      burstSentAt = performance.now();
       await dialRecordedClient(srv.ingestPort!, burst, { cutAt: burst.length });
     });
+    off();
     const burstSession = srv.registry.list().filter((s) => s.welcome?.programName === 'burst-app')[1]!;
     await waitFor('the burst session to end', () => burstSession.ended);
     expect(burstSession.endReason).toBe('terminated');
     expect(burstSession.store.zonesEnded).toBe(4_000_000);
-    // Decoding is sliced by time, but the unit of work is one frame (up to 256 KiB of items,
-    // ~5 ms warm; the first frames of a new session take up to ~50 ms): allow a few of those.
-    // Without the slicing, the burst stalled the other session for ~3 s.
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const detail = `latencies (ms): ${latencies.map((l) => l.toFixed(1)).join(' ')}`;
-    expect(sorted[sorted.length >> 1], detail).toBeLessThan(60);
-    expect(sorted.at(-1), detail).toBeLessThan(300);
+    // Decoding is sliced by time (one frame, up to 256 KiB of items, is the unit of work), so
+    // the follower's zones that arrive while the burst is being decoded reach the viewer before
+    // the burst is done. Without the slicing the burst was decoded in one go (~3 s) and nothing
+    // reached the viewer until it ended.
+    const during = sentAt.filter((t, k) => t >= burstSentAt && seenAt[k]! < burstEndedAt).length;
+    const detail = `burst decoded from ${burstSentAt.toFixed(0)} to ${burstEndedAt.toFixed(0)} ms; latencies (ms): ${latencies.map((l) => l.toFixed(1)).join(' ')}`;
+    expect(burstEndedAt, detail).toBeGreaterThan(burstSentAt);
+    expect(during, detail).toBeGreaterThan(0);
   });
 
   it('skips a viewer that stops reading, and keeps the server memory bounded while a big session streams', async () => {

@@ -71,12 +71,13 @@ describe.skipIf(skipReason !== null)('follow live', () => {
     await expect.poll(() => drawnNames(page), { timeout: 10_000 }).toContain('late zone');
     // the view ends at the session's newest time and keeps moving with it
     const a = await page.evaluate(() => ({ ...(window as unknown as { __zs: Json }).__zs.app.viewport }));
-    await sleep(500);
-    const b = await page.evaluate(() => {
-      const app = (window as unknown as { __zs: Json }).__zs.app;
-      return { ...app.viewport, lastNs: app.data.lastNs };
-    });
-    expect(b.t1).toBeGreaterThan(a.t1);
+    const following = () =>
+      page.evaluate(() => {
+        const app = (window as unknown as { __zs: Json }).__zs.app;
+        return { ...app.viewport, lastNs: app.data.lastNs };
+      });
+    await expect.poll(async () => (await following()).t1, { timeout: 10_000 }).toBeGreaterThan(a.t1);
+    const b = await following();
     expect(b.t1).toBe(b.lastNs);
     // the span asked for in the URL, or the whole session while it is younger than that
     expect(b.t0).toBe(Math.max(0, b.lastNs - 2e9));
