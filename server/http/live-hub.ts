@@ -58,6 +58,8 @@ interface Viewer extends LiveViewport {
   wanted: boolean;
   /** the tick number of the last update sent */
   sentTick: number;
+  /** subscribe/viewport requests received */
+  requests: number;
   updates: number;
   coalesced: number;
   skipped: number;
@@ -122,13 +124,15 @@ export class LiveHub {
 
   /**
    * Per viewer: its session, bytes queued on its socket, whether an update is in flight, and
-   * its counts of updates sent, requests coalesced, sends skipped, and its largest update (bytes).
+   * its counts of subscribe/viewport requests, updates sent, requests coalesced, sends skipped,
+   * and its largest update (bytes).
    */
-  viewerStats(): { session: string | null; bufferedAmount: number; inFlight: boolean; updates: number; coalesced: number; skipped: number; largestUpdateBytes: number }[] {
+  viewerStats(): { session: string | null; bufferedAmount: number; inFlight: boolean; requests: number; updates: number; coalesced: number; skipped: number; largestUpdateBytes: number }[] {
     return [...this.viewers].map((v) => ({
       session: v.session,
       bufferedAmount: v.ws.bufferedAmount,
       inFlight: v.inFlight,
+      requests: v.requests,
       updates: v.updates,
       coalesced: v.coalesced,
       skipped: v.skipped,
@@ -164,6 +168,7 @@ export class LiveHub {
       inFlight: false,
       wanted: false,
       sentTick: -1,
+      requests: 0,
       updates: 0,
       coalesced: 0,
       skipped: 0,
@@ -219,6 +224,7 @@ export class LiveHub {
         viewer.follow = typeof msg.follow === 'boolean' ? msg.follow : viewer.follow;
         viewer.span = num('span', viewer.follow ? viewer.span : viewer.t1 - viewer.t0);
         viewer.sentVersion = -1;
+        viewer.requests++;
         if (viewer.inFlight || viewer.sentTick === this.counters.ticks) {
           // the newest viewport wins: the next tick with nothing in flight sends one update for it
           viewer.wanted = true;
