@@ -19,6 +19,8 @@ Options:
                         the oldest data is evicted first and reported
   --data DIR            write every session to DIR/<id>.zscap as it arrives, and list the
                         captures already in DIR (loaded when first opened); default off
+  --max-viewers N       live viewers (/api/live connections) at once (default 64); the next
+                        are closed with WebSocket code 1013 and a reason naming this option
   --quiet               no log lines (errors only)
   -h, --help            this text
 `;
@@ -59,6 +61,13 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
         const dir = value();
         if (dir === '') throw new TypeError('--data needs a folder');
         options.dataDir = dir;
+        break;
+      }
+      case '--max-viewers': {
+        const v = value();
+        const n = Number(v);
+        if (!(/^\d+$/.test(v) && Number.isSafeInteger(n) && n >= 1)) throw new TypeError(`--max-viewers needs a positive integer, got ${v}`);
+        options.maxViewers = n;
         break;
       }
       case '--quiet':

@@ -24,6 +24,10 @@ export interface ServeOptions {
   memoryBytes?: number;
   /** Spool every session to DIR/<id>.zscap and list the captures already there (server/capture/spool.ts); off when undefined. */
   dataDir?: string;
+  /** /api/live viewers at once; the next are closed with 1013 (default 64, --max-viewers). */
+  maxViewers?: number;
+  /** Byte cap of one live update (default 2 MiB; for tests and embedders, no CLI option). */
+  liveUpdateMaxBytes?: number;
 }
 
 export interface ServerHandle {
@@ -48,7 +52,8 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir) : null;
   spool?.attach(registry);
   const httpAt = options.http ?? DEFAULT_HTTP;
-  const http = await startHttpServer(registry, httpAt.host, httpAt.port);
+  const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
+  const http = await startHttpServer(registry, httpAt.host, httpAt.port, liveOptions);
   let ingest: Server | null = null;
   try {
     const ingestAt = options.ingest === undefined ? DEFAULT_INGEST : options.ingest;

@@ -165,7 +165,7 @@ describe('malformed Chrome JSON', () => {
     expect([u.line, u.column]).toEqual([2, 20]);
     expect(u.byteOffset).toBe(Buffer.byteLength('[{"ph":"i","name":"é ✓ 😀","tid":1,"ts":0},\n{"ph":"i","name":"x'));
     expect(u.message).toMatch(/control character U\+0001 inside a string/);
-    expect(fail('[{"ph":"X"}, 12]').message).toBe("malformed JSON at line 1, column 14 (byte 13): expected an event object ('{') in the event array, found '1'");
+    expect(fail('[{"ph":"X"}, ,]').message).toBe("malformed JSON at line 1, column 14 (byte 13): expected an event object ('{') in the event array, found ','");
     expect(fail('[{"ph":"X","ts":01}]').message).toMatch(/column 18 .*unexpected '1' after "0"/);
     expect(fail('[{"a":[1,2}]').message).toMatch(/column 11 .*expected ',' or '\]', found '}'/);
     expect(fail('[] x').message).toMatch(/column 4 .*unexpected 'x' after the end of the trace/);

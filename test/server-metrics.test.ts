@@ -115,6 +115,13 @@ describe.skipIf(!FIXTURES_PRESENT)('/metrics', () => {
       'zonescope_store_bytes',
       'zonescope_sessions',
       'zonescope_plot_value',
+      'zonescope_live_viewers',
+      'zonescope_live_viewers_max',
+      'zonescope_live_viewers_refused_total',
+      'zonescope_live_updates_total',
+      'zonescope_live_updates_coalesced_total',
+      'zonescope_live_updates_skipped_total',
+      'zonescope_live_updates_reduced_total',
     ]);
   });
 

@@ -116,6 +116,8 @@ export interface LiveUpdate {
   messages: MessageItem[];
   /** messages in [t0, t1] beyond those sent */
   messagesCut: number;
+  /** 1 when threads, depths, frames, plots or messages were left out to fit the update byte cap */
+  cut?: number;
 }
 
 export interface LiveSessions {

@@ -6,6 +6,10 @@ import { frameSetName, plotsByName, type NamedPlot } from '../query/series-query
 import type { SessionStore } from '../store/session-store.js';
 import type { ThreadTimeline } from '../store/thread-timeline.js';
 import { SEGMENT_MASK, SEGMENT_ROWS, SEGMENT_SHIFT } from '../store/zone-columns.js';
+import { CAPTURE_MAX_ABS_NS } from './store-time-range.js';
+
+/** A time the capture's integer ticks hold exactly (not NaN, not beyond ±2^53 ns). */
+const encodable = (ns: number) => ns >= -CAPTURE_MAX_ABS_NS && ns <= CAPTURE_MAX_ABS_NS;
 
 export interface StoreCaptureOptions {
   /** Range (ns since the session's start): zones that intersect it, marks, samples and messages in it. Default: everything stored. */
@@ -33,6 +37,13 @@ export interface StoreCaptureResult {
   messages: number;
   /** Bytes of the .zscap. */
   bytes: number;
+  /**
+   * Zones, marks, samples and messages left out because their time cannot be encoded (NaN,
+   * infinite, beyond ±2^53 ns); children of such a zone are counted in orphanZones. Callers
+   * check findBadTime (store-time-range.ts) first and refuse such a store; this keeps the
+   * stream whole for what that check cannot see.
+   */
+  unencodable: number;
 }
 
 /** The header's `source` for a capture re-encoded from a store. */
@@ -62,7 +73,7 @@ export const RANGE_EXPORT_SOURCE = 'range-export';
  * written, rows evicted before they were reached are skipped.
  */
 export function* exportStoreToCapture(store: SessionStore, o: StoreCaptureOptions): Generator<Uint8Array, StoreCaptureResult, void> {
-  const result: StoreCaptureResult = { zones: 0, orphanZones: 0, openZonesEnded: 0, frames: 0, plotSamples: 0, messages: 0, bytes: 0 };
+  const result: StoreCaptureResult = { zones: 0, orphanZones: 0, openZonesEnded: 0, frames: 0, plotSamples: 0, messages: 0, bytes: 0, unencodable: 0 };
   for (const chunk of encode(store, o, result)) {
     result.bytes += chunk.length;
     yield chunk;
@@ -84,7 +95,7 @@ function* encode(store: SessionStore, o: StoreCaptureOptions, result: StoreCaptu
     pid: w ? Number(w.pid) : 0,
     hostInfo: w?.hostInfo ?? '',
     epochS: w ? Number(w.epoch) : Math.floor(o.wallClockStartMs / 1000),
-    resolutionNs: w ? Math.max(1, Math.trunc(Number(w.resolution) * w.timerMul)) : 1,
+    resolutionNs: w ? sane(Math.trunc(Number(w.resolution) * w.timerMul)) : 1,
     cpuArch: w?.cpuArch ?? 0,
     cpuManufacturer: w?.cpuManufacturer ?? '',
     cpuId: w?.cpuId ?? 0,
@@ -139,6 +150,10 @@ function* encode(store: SessionStore, o: StoreCaptureOptions, result: StoreCaptu
     for (let i = seg.lowerBound(t0); i < seg.count && !seg.evicted; i++) {
       const time = seg.time[i]!;
       if (time > t1) break;
+      if (!encodable(time)) {
+        result.unencodable++;
+        continue;
+      }
       b.message(seg.thread[i]!, time, seg.text[i] ?? strings.get(seg.textPtr[i]!) ?? '', seg.color[i]!, seg.metadata[i]!);
       result.messages++;
       if (pending.length > 0) yield* pending.splice(0);
@@ -153,6 +168,10 @@ function* encode(store: SessionStore, o: StoreCaptureOptions, result: StoreCaptu
     frameNames.add(name);
     if (set.continuous) {
       yield* eachSample(set.marks, t0, t1, pending, (ns) => {
+        if (!encodable(ns)) {
+          result.unencodable++;
+          return;
+        }
         b.frameMark(name, ns);
         result.frames++;
       });
@@ -160,17 +179,25 @@ function* encode(store: SessionStore, o: StoreCaptureOptions, result: StoreCaptu
       // spans are (start, end) sorted by start: those ending at or after t0 and starting by t1
       yield* eachSample(set.spans, -Infinity, t1, pending, (s, e) => {
         if (e < t0) return;
+        if (!encodable(s) || !encodable(e)) {
+          result.unencodable++;
+          return;
+        }
         b.frameStart(name, s);
         b.frameEnd(name, e);
         result.frames++;
       });
-      if (set.openStartNs <= t1) b.frameStart(name, set.openStartNs);
+      if (set.openStartNs <= t1 && encodable(set.openStartNs)) b.frameStart(name, set.openStartNs);
     }
   }
 
   for (const plot of plotsByName(store)) {
     let configured = false;
     yield* mergedSamples(plot, t0, t1, pending, (ns, v) => {
+      if (!encodable(ns)) {
+        result.unencodable++;
+        return;
+      }
       if (!configured) {
         b.plotConfig(plot.name, plot.format, plot.step, plot.fill, plot.color);
         configured = true;
@@ -185,6 +212,11 @@ function* encode(store: SessionStore, o: StoreCaptureOptions, result: StoreCaptu
   b.finish();
   result.openZonesEnded += b.zonesEndedAtFinish; // 0: the walk ends every zone it begins
   yield* pending.splice(0);
+}
+
+/** A resolution in ns the welcome can carry: 1 for NaN, infinities, values below 1 or beyond 2^53. */
+function sane(ns: number): number {
+  return ns >= 1 && ns <= CAPTURE_MAX_ABS_NS ? ns : 1;
 }
 
 function fmt(ns: number): string {
@@ -272,6 +304,16 @@ function* writeThreadZones(
       const slot = r & SEGMENT_MASK;
       const s = seg.start[slot]!;
       const e = seg.endAt(slot);
+      if (!encodable(s) || !encodable(e)) {
+        // left out, with what nests in it: deeper rows before its end, or (no usable end)
+        // before the next row of its depth
+        cursor[d] = r + 1;
+        result.unencodable++;
+        let until = e;
+        if (!encodable(until)) until = r + 1 < last[d]! && cols.segments[(r + 1) >>> SEGMENT_SHIFT] != null ? cols.startAt(r + 1) : Infinity;
+        skipOrphans(d + 1, encodable(until) ? until : Infinity);
+        continue;
+      }
       if (s <= parentEnd && e <= parentEnd) {
         if (d === 0) skipOrphans(1, s);
         b.zoneBegin(tid, s, srclocId(seg.srcloc[slot]!));
@@ -286,6 +328,11 @@ function* writeThreadZones(
     } else if (d < openCount && !openUsed[d] && openStart[d]! <= t1 && parentEnd === Infinity) {
       // the zone still open at this depth: its parent is the open zone one level up
       const s = openStart[d]!;
+      if (!encodable(s)) {
+        openUsed[d] = true;
+        result.unencodable++;
+        continue;
+      }
       if (d === 0) skipOrphans(1, s);
       b.zoneBegin(tid, s, srclocId(openSrcloc[d]!));
       const extra = openExtra[d] ?? null;
@@ -301,7 +348,8 @@ function* writeThreadZones(
     // the innermost zone ends; rows below it that never nested are orphans
     const e = stackEnd.pop()!;
     const s = stackStart.pop()!;
-    const endNs = e === Infinity ? Math.max(s, capNs, latestEnd) : e;
+    let endNs = e === Infinity ? Math.max(s, capNs, latestEnd) : e;
+    if (!encodable(endNs)) endNs = Math.max(s, encodable(latestEnd) ? latestEnd : s); // capNs out of range
     skipOrphans(d, endNs);
     b.zoneEnd(tid, endNs);
     if (endNs > latestEnd) latestEnd = endNs;

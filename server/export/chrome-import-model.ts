@@ -1,4 +1,34 @@
 import { F64List, I32List } from '../query/growable.js';
+import { MAX_SRCLOC } from '../store/zone-columns.js';
+
+/**
+ * Threads ((pid, tid) pairs with zones or instants) one import may hold. Each costs about
+ * 7 KiB between this model, the capture and the session's store, so a trace of 100,000 tids
+ * (7 MB of JSON) would need ~700 MiB: it is refused when the next thread would pass this.
+ */
+export const CHROME_IMPORT_MAX_THREADS = 8192;
+/** Distinct source locations (name, file, line) of the zones: the store keeps at most 65,536 per session. */
+export const CHROME_IMPORT_MAX_SOURCE_LOCATIONS = MAX_SRCLOC + 1;
+
+export const ChromeImportLimitCode = {
+  Threads: 'ZS_CHROME_TOO_MANY_THREADS',
+  SourceLocations: 'ZS_CHROME_TOO_MANY_SOURCE_LOCATIONS',
+} as const;
+
+/** A trace that would pass one of the import's limits; thrown while reading, before the capture is built. */
+export class ChromeImportLimitError extends Error {
+  override readonly name = 'ChromeImportLimitError';
+  constructor(
+    readonly code: string,
+    message: string,
+    /** the limit passed */
+    readonly limit: number,
+    /** the event (1-based, file order) that would have passed it */
+    readonly event: number,
+  ) {
+    super(message);
+  }
+}
 
 /*
  * What a Chrome trace holds, gathered event by event before anything is written (X events and
@@ -80,7 +110,11 @@ export class ChromeImportModel {
     this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
   }
 
-  /** Reads one event of the file. Never throws: what cannot be imported is counted in `skipped`. */
+  /**
+   * Reads one event of the file: what cannot be imported is counted in `skipped`.
+   * @throws ChromeImportLimitError when the event would add thread CHROME_IMPORT_MAX_THREADS + 1
+   *   or source location CHROME_IMPORT_MAX_SOURCE_LOCATIONS + 1
+   */
   add(e: unknown): void {
     this.events++;
     if (e === null || typeof e !== 'object' || Array.isArray(e)) return this.skip('not an object');
@@ -222,6 +256,14 @@ export class ChromeImportModel {
     const key = `${pidKey(ev.pid)}/${tid}`;
     let t = this.threads.get(key);
     if (t === undefined) {
+      if (this.threads.size >= CHROME_IMPORT_MAX_THREADS) {
+        throw new ChromeImportLimitError(
+          ChromeImportLimitCode.Threads,
+          `more than ${CHROME_IMPORT_MAX_THREADS} threads (distinct pid/tid pairs with events) at event ${this.events}: an import holds at most ${CHROME_IMPORT_MAX_THREADS}`,
+          CHROME_IMPORT_MAX_THREADS,
+          this.events,
+        );
+      }
       if (ev.pid !== undefined) this.pids.add(pidKey(ev.pid));
       t = {
         key,
@@ -260,6 +302,14 @@ export class ChromeImportModel {
     const key = `${name}\u0000${file}\u0000${line}`;
     let loc = this.locIds.get(key);
     if (loc === undefined) {
+      if (this.locs.length >= CHROME_IMPORT_MAX_SOURCE_LOCATIONS) {
+        throw new ChromeImportLimitError(
+          ChromeImportLimitCode.SourceLocations,
+          `more than ${CHROME_IMPORT_MAX_SOURCE_LOCATIONS} distinct zone names and locations at event ${this.events}: a session holds at most ${CHROME_IMPORT_MAX_SOURCE_LOCATIONS} source locations`,
+          CHROME_IMPORT_MAX_SOURCE_LOCATIONS,
+          this.events,
+        );
+      }
       loc = this.locs.length;
       this.locs.push({ name, file, line });
       this.locIds.set(key, loc);

@@ -87,8 +87,9 @@ export interface ChromeImportResult {
 /**
  * Imports a Chrome Trace Event JSON text.
  * @param name the file's name: the app name when the trace names no process, and the note
- * @throws ChromeJsonError (code ZS_CHROME_*, with line, column and byte offset) for malformed JSON
- *   or a document that is not a trace
+ * @throws ChromeJsonError (code ZS_CHROME_*, with line, column and byte offset) for malformed JSON,
+ *   values nested deeper than MAX_JSON_DEPTH or a document that is not a trace;
+ *   ChromeImportLimitError for a trace with too many threads or source locations
  */
 export function importChromeTrace(text: string, name: string, o: ChromeImportOptions = {}): ChromeImportResult {
   const model = new ChromeImportModel();
@@ -149,6 +150,14 @@ export function decodeChromeBytes(bytes: Uint8Array): string {
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) {
     data = gunzipSync(data, { maxOutputLength: CHROME_IMPORT_MAX_BYTES + 1 });
   }
+  return chromeTextOf(data);
+}
+
+/**
+ * The JSON text of a Chrome trace's (uncompressed) bytes, UTF-8 decoded.
+ * @throws RangeError when they exceed CHROME_IMPORT_MAX_BYTES
+ */
+export function chromeTextOf(data: Uint8Array): string {
   if (data.length > CHROME_IMPORT_MAX_BYTES) {
     throw new RangeError(`Chrome trace of ${data.length} bytes > limit ${CHROME_IMPORT_MAX_BYTES} (one JSON text must fit in a JavaScript string)`);
   }

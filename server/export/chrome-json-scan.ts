@@ -8,9 +8,11 @@
  *
  * Tolerated, as Chrome's own trace viewer tolerates them: a byte order mark, an event array that
  * is never closed (a trace written by a process that died: Chrome's format allows a missing
- * `]`), a trailing comma after the last event, and a last event cut off by the end of the file
- * (dropped, and said in `partial`). Anything else that is not JSON throws a ChromeJsonError with
- * the line, column and byte offset of the first bad character.
+ * `]`), a trailing comma after the last event, a last event cut off by the end of the file
+ * (dropped, and said in `partial`), and elements of the event array that are not objects (null,
+ * numbers...: handed on as they are, for the importer to skip and count). Anything else that is
+ * not JSON throws a ChromeJsonError with the line, column and byte offset of the first bad
+ * character, as does a value nested deeper than MAX_JSON_DEPTH.
  */
 
 import { BACKSLASH, COLON, COMMA, CR, describeAt, findJsonError, LBRACE, LBRACKET, LF, QUOTE, RBRACE, RBRACKET, SP, TAB } from './json-error-position.js';
@@ -21,7 +23,16 @@ export const ChromeJsonErrorCode = {
   /** JSON, but not a trace: not an array nor an object with a `traceEvents` array. */
   NotATrace: 'ZS_CHROME_NOT_A_TRACE',
   Empty: 'ZS_CHROME_EMPTY',
+  /** Arrays and objects nested deeper than MAX_JSON_DEPTH (a parser would overflow its stack). */
+  TooDeep: 'ZS_CHROME_JSON_TOO_DEEP',
 } as const;
+
+/**
+ * Deepest nesting of arrays and objects accepted in a value (an event, otherData...). Real
+ * traces nest args a few levels; JSON.parse recurses per level and overflows V8's stack at
+ * some thousands, so deeper values are refused with their position before they are parsed.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 export class ChromeJsonError extends Error {
   override readonly name = 'ChromeJsonError';
@@ -190,7 +201,7 @@ export class ChromeJsonScanner {
     return { form: 'object', events: this.events_, partial: this.partial, otherData, displayTimeUnit, keys };
   }
 
-  /** At '[': every element must be an event object. Sets `partial` when the file ends first. */
+  /** At '[': every element is yielded (events are objects; others are the importer's to skip). Sets `partial` when the file ends first. */
   private *eventArray(): Generator<unknown, void, void> {
     const t = this.text;
     this.i++; // '['
@@ -207,9 +218,9 @@ export class ChromeJsonScanner {
         this.i++;
         return;
       }
-      if (c !== LBRACE) throw this.syntax(`expected an event object ('{') in the event array, found ${this.found()}`);
       const start = this.i;
       const end = valueEnd(t, start);
+      if (end === start) throw this.syntax(`expected an event object ('{') in the event array, found ${this.found()}`);
       if (end < 0) {
         const at = position(t, start);
         this.partial = `the last event (line ${at.line}, column ${at.column}) is cut off by the end of the file: dropped`;
@@ -306,6 +317,7 @@ function stringEnd(text: string, i: number): number {
  * The index just after the JSON value starting at `i` (object/array by bracket depth, string,
  * or a bare scalar up to the next delimiter), or -1 if the text ends inside it. Only the
  * extent is found; JSON.parse validates the slice.
+ * @throws ChromeJsonError (TooDeep) at the bracket that opens level MAX_JSON_DEPTH + 1
  */
 function valueEnd(text: string, i: number): number {
   const n = text.length;
@@ -329,8 +341,11 @@ function valueEnd(text: string, i: number): number {
       if (j < 0) return -1;
       continue;
     }
-    if (d === LBRACE || d === LBRACKET) depth++;
-    else if (d === RBRACE || d === RBRACKET) {
+    if (d === LBRACE || d === LBRACKET) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw errorAt(text, ChromeJsonErrorCode.TooDeep, `arrays and objects nested more than ${MAX_JSON_DEPTH} deep`, j);
+      }
+    } else if (d === RBRACE || d === RBRACKET) {
       depth--;
       if (depth === 0) return j + 1;
     }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { SessionRegistry } from '../session/session-registry.js';
+import type { LiveHub } from './live-hub.js';
 import { HttpError } from './encode.js';
 import { renderMetrics } from './metrics.js';
 import { sessionRoutes } from './session-routes.js';
@@ -7,6 +8,8 @@ import { mountViewer } from './viewer-assets.js';
 
 export interface AppDeps {
   registry: SessionRegistry;
+  /** The viewer hub, whose counters /metrics shows (none: no live_* lines). */
+  live?: LiveHub;
 }
 
 /** The HTTP app: REST API, /metrics and the viewer at / (viewer-assets.ts). WebSockets are routed by http-server.ts. */
@@ -18,7 +21,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'ZS_HTTP_NOT_FOUND' }, 404));
   mountViewer(app);
-  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, deps.live?.stats()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/api/sessions', sessionRoutes(deps.registry));
   return app;
 }

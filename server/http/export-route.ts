@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Session } from '../session/session.js';
 import { exportStoreToCapture } from '../capture/store-to-capture.js';
+import { CAPTURE_MAX_ABS_NS, findBadTime } from '../capture/store-time-range.js';
 import { exportStoreToChrome } from '../export/store-to-chrome.js';
 import { HttpError, numberParam } from './encode.js';
 
@@ -22,6 +23,11 @@ const FORMATS = ['chrome', 'zscap'] as const;
  * (store-to-capture.ts; gzip does not apply: its frames are LZ4 already). Streamed: chunks are
  * produced as the client reads them, so the response holds a few chunks at a time whatever
  * the session's size.
+ *
+ * Everything that can refuse is checked before the first byte, so an export is either a 4xx
+ * JSON error or a complete file, never a 200 that breaks off: a store holding times the format
+ * cannot write (NaN or infinite, or beyond ±2^53 ns for a .zscap, whose ticks are integers:
+ * what an absurd welcome timer produces) is a 422 ZS_EXPORT_BAD_TIMES naming the first one.
  */
 export function exportResponse(c: Context, s: Session): Response {
   const format = c.req.query('format') ?? 'chrome';
@@ -31,6 +37,11 @@ export function exportResponse(c: Context, s: Session): Response {
   const t1 = numberParam(c, 't1', Infinity);
   if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
   const gzip = c.req.query('gzip') === '1' || c.req.query('gzip') === 'true';
+  const bad = findBadTime(s.store, format === 'zscap' ? CAPTURE_MAX_ABS_NS : Number.MAX_VALUE);
+  if (bad !== null) {
+    const limit = format === 'zscap' ? 'a .zscap holds integer nanoseconds within ±2^53' : 'Chrome JSON holds finite numbers only';
+    throw new HttpError(422, 'ZS_EXPORT_BAD_TIMES', `session ${s.id} cannot be exported as ${format}: its ${bad.what} is at ${bad.ns} ns (${limit}); the app's timer (welcome timerMul, initBegin) is likely not sane`);
+  }
   if (format === 'zscap') {
     if (gzip) throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'gzip applies to format=chrome only: a .zscap is LZ4-compressed already');
     const chunks = exportStoreToCapture(s.store, { t0, t1, welcome: s.welcome, sessionId: s.id, remote: s.remote, wallClockStartMs: s.startedAt });

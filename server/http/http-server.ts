@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { attachIngestSocket } from '../ingest/ws-ingest.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { createApp } from './app.js';
-import { LiveHub } from './live-hub.js';
+import { LIVE_MAX_MESSAGE_BYTES, LiveHub, type LiveHubOptions } from './live-hub.js';
 
 export interface HttpServerHandle {
   server: Server;
@@ -15,18 +15,19 @@ export interface HttpServerHandle {
 }
 
 /** Serves the app, and routes WebSocket upgrades: /api/live to the viewer hub, /ingest to sessions. */
-export function startHttpServer(registry: SessionRegistry, host: string, port: number): Promise<HttpServerHandle> {
-  const app = createApp({ registry });
+export function startHttpServer(registry: SessionRegistry, host: string, port: number, liveOptions: LiveHubOptions = {}): Promise<HttpServerHandle> {
+  const live = new LiveHub(registry, liveOptions);
+  const app = createApp({ registry, live });
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
-  const live = new LiveHub(registry);
+  const liveWss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MAX_MESSAGE_BYTES }); // viewers send small requests
   server.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/api/live' && path !== '/ingest') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    (path === '/api/live' ? liveWss : wss).handleUpgrade(req, socket, head, (ws) => {
       if (path === '/api/live') live.attach(ws);
       else attachIngestSocket(registry, ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
     });
@@ -42,8 +43,9 @@ export function startHttpServer(registry: SessionRegistry, host: string, port: n
         close: () =>
           new Promise<void>((done) => {
             live.close();
-            for (const ws of wss.clients) ws.terminate();
+            for (const ws of [...wss.clients, ...liveWss.clients]) ws.terminate();
             wss.close();
+            liveWss.close();
             server.closeAllConnections?.();
             server.close(() => done());
           }),

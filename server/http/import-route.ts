@@ -1,12 +1,19 @@
 import type { Context } from 'hono';
+import { createGunzip } from 'node:zlib';
 import { CaptureError, CaptureReader, isCaptureMagic, type CaptureHeader } from '../../protocol/capture/index.js';
 import { ChromeJsonError } from '../export/chrome-json-scan.js';
-import { decodeChromeBytes, importChromeTraceText, type ChromeImportStats } from '../export/chrome-import.js';
+import { chromeTextOf, importChromeTraceText, type ChromeImportStats } from '../export/chrome-import.js';
+import { ChromeImportLimitError } from '../export/chrome-import-model.js';
 import type { Session, SessionTransport } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { sessionSummary } from './session-view.js';
 
-/** Largest Chrome JSON upload (bytes, gzip or not: the JSON text must fit in memory at once). */
+/**
+ * Largest Chrome JSON upload (bytes of JSON: after gunzip for a gzip upload, whose compressed
+ * size does not matter). The JSON text must fit in memory at once; a gzip upload is inflated
+ * as it streams in and refused as soon as its output passes this, so a small "gzip bomb"
+ * never allocates more than this.
+ */
 export const IMPORT_JSON_MAX_BYTES = 256 * 1024 * 1024;
 
 type UploadKind = 'zscap' | 'client-stream' | 'chrome';
@@ -23,8 +30,11 @@ type UploadKind = 'zscap' | 'client-stream' | 'chrome';
  * the session's remote and the import's fallback app name.
  *
  * 201 `{ id, name, format, session, stats?, warnings }` once the session has ended (everything
- * decoded); 400 for malformed JSON (`line`, `column`, `byteOffset`) or a file that is not a
- * capture, 413 for JSON over the limit, 415 for anything else.
+ * decoded); 400 for malformed JSON or JSON nested too deep (`line`, `column`, `byteOffset`), a
+ * broken gzip stream or a file that is not a capture; 413 ZS_IMPORT_TOO_LARGE for JSON over the
+ * limit (decompressed); 422 for a trace past an import limit (ZS_CHROME_TOO_MANY_THREADS,
+ * ZS_CHROME_TOO_MANY_SOURCE_LOCATIONS, with `limit` and `event`), refused before any session
+ * is created; 415 for anything else.
  */
 export async function importResponse(c: Context, registry: SessionRegistry): Promise<Response> {
   const name = (c.req.query('name') ?? c.req.header('x-file-name') ?? 'upload').slice(0, 200) || 'upload';
@@ -40,34 +50,30 @@ export async function importResponse(c: Context, registry: SessionRegistry): Pro
   }
 
   if (kind === 'chrome') {
-    const parts: Uint8Array[] = [first];
-    let size = first.length;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > IMPORT_JSON_MAX_BYTES) {
-        await reader.cancel();
-        return fail(c, 413, 'ZS_IMPORT_TOO_LARGE', `Chrome trace upload over ${IMPORT_JSON_MAX_BYTES} bytes: export it to a .zscap with zonescope, or split it`);
-      }
-      parts.push(value);
+    const body = await readJsonUpload(first, reader, IMPORT_JSON_MAX_BYTES);
+    if (body === 'too-large') {
+      const what = isGzip(first) ? 'once decompressed' : '';
+      return fail(c, 413, 'ZS_IMPORT_TOO_LARGE', `${name}: Chrome trace over the ${IMPORT_JSON_MAX_BYTES / 2 ** 20} MiB upload limit${what ? ` ${what}` : ''}: export it to a .zscap with zonescope, or split it`);
     }
+    if (body instanceof Error) return fail(c, 400, 'ZS_IMPORT_BAD_GZIP', `${name}: the gzip stream is broken: ${body.message}`);
     let stats: ChromeImportStats;
     let capture: Uint8Array;
     try {
-      const result = await importChromeTraceText(decodeChromeBytes(Buffer.concat(parts)), name);
+      const result = await importChromeTraceText(chromeTextOf(body), name);
       stats = result.stats;
       capture = result.capture;
     } catch (err) {
       if (err instanceof ChromeJsonError) {
         return c.json({ error: `${name}: ${err.message}`, code: err.code, line: err.line, column: err.column, byteOffset: err.byteOffset }, 400);
       }
-      if (err instanceof RangeError) return fail(c, 413, 'ZS_IMPORT_TOO_LARGE', `${name}: ${err.message}`);
+      if (err instanceof ChromeImportLimitError) return c.json({ error: `${name}: ${err.message}`, code: err.code, limit: err.limit, event: err.event }, 422);
       throw err;
     }
     const session = await loadCapture(registry, name, single(capture), true);
     if (session instanceof CaptureError) throw session; // our own capture: cannot happen
-    return c.json({ id: session.id, name, format: kind, session: sessionSummary(session), stats, warnings: stats.warnings }, 201);
+    const warnings = [...stats.warnings];
+    if (session.error) warnings.push(`${session.error.code}: ${session.error.message}`); // the limits above should make this impossible
+    return c.json({ id: session.id, name, format: kind, session: sessionSummary(session), stats, warnings }, 201);
   }
 
   const session = await loadCapture(registry, name, rest(first, reader), kind === 'zscap');
@@ -78,8 +84,94 @@ export async function importResponse(c: Context, registry: SessionRegistry): Pro
   return c.json({ id: session.id, name, format: kind, session: sessionSummary(session), warnings }, 201);
 }
 
-function fail(c: Context, status: 400 | 413 | 415, code: string, error: string): Response {
+function fail(c: Context, status: 400 | 413 | 415 | 422, code: string, error: string): Response {
   return c.json({ error, code }, status);
+}
+
+const isGzip = (b: Uint8Array) => b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The JSON bytes of a Chrome trace upload, whose first bytes are `first`: the body as it is, or
+ * gunzipped as it streams in (node:zlib, with backpressure) when it starts with the gzip magic.
+ * Stops reading (and inflating) as soon as the JSON passes `maxBytes`.
+ * @returns the bytes; 'too-large' past maxBytes; the zlib error for a broken gzip stream
+ */
+async function readJsonUpload(first: Uint8Array, reader: ReadableStreamDefaultReader<Uint8Array>, maxBytes: number): Promise<Buffer | 'too-large' | Error> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  if (!isGzip(first)) {
+    for (let chunk: Uint8Array | undefined = first; chunk !== undefined; chunk = (await reader.read()).value) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        await discardRest(reader);
+        return 'too-large';
+      }
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts);
+  }
+  const gunzip = createGunzip();
+  let problem: 'too-large' | Error | null = null;
+  let finished = false;
+  let wake: (() => void) | null = null;
+  const settle = () => {
+    finished = true;
+    wake?.();
+  };
+  gunzip.on('data', (out: Buffer) => {
+    size += out.length;
+    if (size > maxBytes) {
+      problem ??= 'too-large';
+      gunzip.destroy(); // no more inflating: what a bomb would expand to is never made
+      return;
+    }
+    parts.push(out);
+  });
+  gunzip.on('error', (err) => {
+    problem ??= err;
+    settle();
+  });
+  gunzip.on('end', settle);
+  gunzip.on('close', settle);
+  gunzip.on('drain', () => wake?.());
+  const until = (ready: () => boolean) => (ready() ? Promise.resolve() : new Promise<void>((resolve) => (wake = resolve)).then(() => (wake = null)));
+  for (let chunk: Uint8Array | undefined = first; chunk !== undefined && problem === null && !finished; ) {
+    if (!gunzip.write(chunk)) await until(() => finished || !gunzip.writableNeedDrain);
+    if (problem !== null || finished) break;
+    const next = await reader.read();
+    chunk = next.value;
+    if (next.done) gunzip.end();
+  }
+  while (!finished) await until(() => finished);
+  if (problem !== null) {
+    parts.length = 0;
+    await discardRest(reader);
+    return problem;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Bytes of a refused upload still read (and dropped) so the client gets the answer, not a reset. */
+const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and drops the rest of a refused request body, up to DISCARD_MAX_BYTES: a client that is
+ * still sending when the answer comes would otherwise see its connection reset before it reads
+ * the 4xx. Past that, the body is cancelled (the connection closes).
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let dropped = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      dropped += value.length;
+      if (dropped > DISCARD_MAX_BYTES) break;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away: nothing to answer
+  }
 }
 
 function uploadKind(b: Uint8Array): UploadKind | null {

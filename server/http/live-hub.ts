@@ -1,53 +1,115 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { WebSocket } from 'ws';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { PlotFormat } from '../../protocol/tracy/constants.js';
-import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
-import { queryThreadZones } from '../query/zone-lod.js';
 import { toMsgpack } from './encode.js';
-import { sessionList, sessionSummary } from './session-view.js';
+import { buildLiveUpdate, LIVE_UPDATE_MAX_BYTES, LIVE_UPDATE_MIN_BYTES, type LiveViewport } from './live-update.js';
+import { sessionList } from './session-view.js';
 
-/** Updates per second at most, per viewer. */
+/** Updates per second at most, per viewer (the tick). */
 const RATE_HZ = 30;
-/** A viewer with more than this unsent is skipped this turn; its next update coalesces. */
-const MAX_BUFFERED = 1 << 20;
-/** Messages per update at most (the viewport's first ones; `messagesCut` says more exist). */
-const MAX_MESSAGES = 5000;
+/**
+ * Bytes a viewer may have unsent before the hub stops sending it anything but its one update
+ * in flight: session lists and error replies past it are skipped and counted (a session list is
+ * sent again at the next tick that finds room, so nothing is lost but intermediate states).
+ */
+export const LIVE_CONTROL_MAX_BYTES = 256 * 1024;
+/** Largest message a viewer may send (bytes): requests are a few hundred bytes; larger ones close the socket (1009). */
+export const LIVE_MAX_MESSAGE_BYTES = 64 * 1024;
+/** Default maximum number of /api/live connections (--max-viewers). */
+export const DEFAULT_MAX_VIEWERS = 64;
+/** WebSocket close code for a viewer refused because of --max-viewers (1013 "Try Again Later"). */
+export const LIVE_REFUSED_CLOSE_CODE = 1013;
+/** A refused viewer that does not answer the close handshake is cut off after this (ms). */
+const REFUSED_LINGER_MS = 2000;
 
-interface Viewer {
+export interface LiveHubOptions {
+  /** /api/live connections at most; the next ones are closed with 1013 (default 64). */
+  maxViewers?: number;
+  /** Byte cap of one update, msgpack-encoded (default LIVE_UPDATE_MAX_BYTES, 2 MiB; at least 16 KiB). */
+  maxUpdateBytes?: number;
+}
+
+/** Counters of the hub since it started (for /metrics). */
+export interface LiveHubCounters {
+  viewers: number;
+  maxViewers: number;
+  /** Connections closed with 1013 because maxViewers were connected. */
+  refused: number;
+  /** Updates sent. */
+  updates: number;
+  /** Subscribe/viewport requests folded into a later update (one was in flight, or sent this tick). */
+  coalesced: number;
+  /** Ticks or messages that found a viewer's socket still busy, so nothing was sent. */
+  skipped: number;
+  /** Updates made coarser or cut to fit maxUpdateBytes. */
+  reduced: number;
+  /** Ticks of the hub's timer. */
+  ticks: number;
+}
+
+interface Viewer extends LiveViewport {
   ws: WebSocket;
   session: string | null;
-  t0: number;
-  t1: number;
-  px: number;
-  /** keep the newest data in view: the window is [lastNs - span, lastNs] */
-  follow: boolean;
-  span: number;
   sentVersion: number;
   sentSessions: number;
+  /** an update is written but its send has not completed: the next one waits */
+  inFlight: boolean;
+  /** a request arrived (or data changed) while one was in flight or sent this tick */
+  wanted: boolean;
+  /** the tick number of the last update sent */
+  sentTick: number;
+  /** subscribe/viewport requests received */
+  requests: number;
+  updates: number;
+  coalesced: number;
   skipped: number;
+  largestUpdateBytes: number;
 }
 
 /**
  * The viewer WebSocket (/api/live): msgpack both ways. A viewer subscribes to a session and a
  * viewport; at most 30 times a second it gets what changed in its viewport (zones at its level
- * of detail, frames, plots) with numeric columns as typed-array bytes. Slow viewers are
- * skipped until their socket drains, so the server never queues without bound.
+ * of detail, frames, plots) with numeric columns as typed-array bytes.
+ *
+ * Bounds (docs/server.md, "Live viewers"):
+ * - at most `maxViewers` connections; the next one is closed with 1013 and a reason that names
+ *   the limit and --max-viewers (cut off after 2 s if it does not answer the close);
+ * - an update is at most `maxUpdateBytes` encoded: coarser, then cut (`cut: 1`) to fit
+ *   (live-update.ts);
+ * - at most one update in flight per viewer (written, its send not completed) and at most one
+ *   per tick: subscribe/viewport requests that come meanwhile are coalesced, the newest wins,
+ *   and the next tick sends one update for it. Session lists and error replies are sent only
+ *   while the viewer has at most LIVE_CONTROL_MAX_BYTES unsent, else skipped (and counted).
+ * So one viewer holds at most maxUpdateBytes + LIVE_CONTROL_MAX_BYTES + one session list
+ * unsent, and all of them maxViewers times that.
  *
  * viewer -> server: { type: 'subscribe', session, t0?, t1?, px?, follow?, span? }
  *                   { type: 'viewport', t0, t1, px, follow?, span? }   { type: 'unsubscribe' }
  * server -> viewer: { type: 'sessions', sessions } (on connect and on change)
- *                   { type: 'update', session, version, lastNs, t0, t1, nsPerPx, threads, frames, plots, messages, messagesCut, summary }
+ *                   { type: 'update', session, version, lastNs, t0, t1, nsPerPx, threads, frames, plots, messages, messagesCut, cut, summary }
  * (types: protocol/view/types.ts)
  *                   { type: 'error', error, code }
  */
 export class LiveHub {
+  readonly maxViewers: number;
+  readonly maxUpdateBytes: number;
   private readonly viewers = new Set<Viewer>();
   private sessionsVersion = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly unsubscribe: () => void;
+  private readonly counters = { refused: 0, updates: 0, coalesced: 0, skipped: 0, reduced: 0, ticks: 0 };
 
-  constructor(private readonly registry: SessionRegistry) {
+  /** @throws TypeError when maxViewers is not a positive integer or maxUpdateBytes is below 16 KiB */
+  constructor(
+    private readonly registry: SessionRegistry,
+    options: LiveHubOptions = {},
+  ) {
+    this.maxViewers = options.maxViewers ?? DEFAULT_MAX_VIEWERS;
+    this.maxUpdateBytes = options.maxUpdateBytes ?? LIVE_UPDATE_MAX_BYTES;
+    if (!(Number.isSafeInteger(this.maxViewers) && this.maxViewers >= 1)) throw new TypeError(`maxViewers ${this.maxViewers} is not a positive integer`);
+    if (!(Number.isSafeInteger(this.maxUpdateBytes) && this.maxUpdateBytes >= LIVE_UPDATE_MIN_BYTES)) {
+      throw new TypeError(`maxUpdateBytes ${this.maxUpdateBytes} is not an integer >= ${LIVE_UPDATE_MIN_BYTES}`);
+    }
     this.unsubscribe = registry.subscribe(() => this.sessionsVersion++);
   }
 
@@ -55,13 +117,63 @@ export class LiveHub {
     return this.viewers.size;
   }
 
-  /** Per viewer: its session, bytes queued on its socket and the updates skipped because of them. */
-  viewerStats(): { session: string | null; bufferedAmount: number; skipped: number }[] {
-    return [...this.viewers].map((v) => ({ session: v.session, bufferedAmount: v.ws.bufferedAmount, skipped: v.skipped }));
+  /** The hub's counters since it started. */
+  stats(): LiveHubCounters {
+    return { viewers: this.viewers.size, maxViewers: this.maxViewers, ...this.counters };
   }
 
-  attach(ws: WebSocket): void {
-    const viewer: Viewer = { ws, session: null, t0: 0, t1: 0, px: 1000, follow: true, span: 1e9, sentVersion: -1, sentSessions: -1, skipped: 0 };
+  /**
+   * Per viewer: its session, bytes queued on its socket, whether an update is in flight, and
+   * its counts of subscribe/viewport requests, updates sent, requests coalesced, sends skipped,
+   * and its largest update (bytes).
+   */
+  viewerStats(): { session: string | null; bufferedAmount: number; inFlight: boolean; requests: number; updates: number; coalesced: number; skipped: number; largestUpdateBytes: number }[] {
+    return [...this.viewers].map((v) => ({
+      session: v.session,
+      bufferedAmount: v.ws.bufferedAmount,
+      inFlight: v.inFlight,
+      requests: v.requests,
+      updates: v.updates,
+      coalesced: v.coalesced,
+      skipped: v.skipped,
+      largestUpdateBytes: v.largestUpdateBytes,
+    }));
+  }
+
+  /**
+   * Takes a new /api/live connection, or closes it with 1013 when maxViewers are connected.
+   * @returns false when it was refused
+   */
+  attach(ws: WebSocket): boolean {
+    if (this.viewers.size >= this.maxViewers) {
+      this.counters.refused++;
+      ws.on('error', () => {});
+      ws.close(LIVE_REFUSED_CLOSE_CODE, `too many viewers (max ${this.maxViewers}): --max-viewers raises it`);
+      // a client that never answers the close must not hold the socket for ws's 30 s
+      const linger = setTimeout(() => ws.terminate(), REFUSED_LINGER_MS);
+      linger.unref?.();
+      ws.once('close', () => clearTimeout(linger));
+      return false;
+    }
+    const viewer: Viewer = {
+      ws,
+      session: null,
+      t0: 0,
+      t1: 0,
+      px: 1000,
+      follow: true,
+      span: 1e9,
+      sentVersion: -1,
+      sentSessions: -1,
+      inFlight: false,
+      wanted: false,
+      sentTick: -1,
+      requests: 0,
+      updates: 0,
+      coalesced: 0,
+      skipped: 0,
+      largestUpdateBytes: 0,
+    };
     this.viewers.add(viewer);
     ws.on('message', (data, isBinary) => this.onMessage(viewer, data as Buffer, isBinary));
     ws.on('close', () => this.viewers.delete(viewer));
@@ -71,6 +183,7 @@ export class LiveHub {
       this.timer = setInterval(() => this.tick(), 1000 / RATE_HZ);
       this.timer.unref?.();
     }
+    return true;
   }
 
   close(): void {
@@ -86,14 +199,18 @@ export class LiveHub {
     try {
       msg = (isBinary ? decode(data) : JSON.parse(data.toString('utf8'))) as Record<string, unknown>;
     } catch {
-      this.send(viewer, { type: 'error', code: 'ZS_LIVE_BAD_MESSAGE', error: 'message is neither msgpack nor JSON' });
+      this.sendError(viewer, 'ZS_LIVE_BAD_MESSAGE', 'message is neither msgpack nor JSON');
+      return;
+    }
+    if (msg === null || typeof msg !== 'object') {
+      this.sendError(viewer, 'ZS_LIVE_BAD_MESSAGE', 'message is not an object');
       return;
     }
     const num = (k: string, fallback: number) => (typeof msg[k] === 'number' && Number.isFinite(msg[k]) ? (msg[k] as number) : fallback);
     if (msg.type === 'subscribe') {
-      viewer.session = String(msg.session ?? '');
+      viewer.session = String(msg.session ?? '').slice(0, 200);
       if (!this.registry.get(viewer.session)) {
-        this.send(viewer, { type: 'error', code: 'ZS_LIVE_NO_SESSION', error: `no session ${viewer.session}` });
+        this.sendError(viewer, 'ZS_LIVE_NO_SESSION', `no session ${viewer.session}`);
         viewer.session = null;
         return;
       }
@@ -107,102 +224,84 @@ export class LiveHub {
         viewer.follow = typeof msg.follow === 'boolean' ? msg.follow : viewer.follow;
         viewer.span = num('span', viewer.follow ? viewer.span : viewer.t1 - viewer.t0);
         viewer.sentVersion = -1;
-        this.pushUpdate(viewer);
+        viewer.requests++;
+        if (viewer.inFlight || viewer.sentTick === this.counters.ticks) {
+          // the newest viewport wins: the next tick with nothing in flight sends one update for it
+          viewer.wanted = true;
+          viewer.coalesced++;
+          this.counters.coalesced++;
+        } else this.pushUpdate(viewer);
         break;
       case 'unsubscribe':
         viewer.session = null;
+        viewer.wanted = false;
         break;
       default:
-        this.send(viewer, { type: 'error', code: 'ZS_LIVE_BAD_MESSAGE', error: `unknown message type ${String(msg.type)}` });
+        this.sendError(viewer, 'ZS_LIVE_BAD_MESSAGE', `unknown message type ${String(msg.type).slice(0, 40)}`);
     }
   }
 
   private tick(): void {
+    this.counters.ticks++;
     for (const viewer of this.viewers) {
-      if (viewer.ws.bufferedAmount > MAX_BUFFERED) {
-        viewer.skipped++;
+      if (viewer.sentSessions !== this.sessionsVersion) this.sendSessions(viewer);
+      if (viewer.session === null) continue;
+      if (viewer.inFlight) {
+        // its last update is still being written: what changed waits for a later tick
+        if (viewer.wanted || this.registry.get(viewer.session)?.store.version !== viewer.sentVersion) {
+          viewer.skipped++;
+          this.counters.skipped++;
+        }
         continue;
       }
-      if (viewer.sentSessions !== this.sessionsVersion) this.sendSessions(viewer);
       this.pushUpdate(viewer);
     }
   }
 
   private sendSessions(viewer: Viewer): void {
+    if (!this.hasControlRoom(viewer)) return; // sentSessions stays behind: a later tick sends the list
     viewer.sentSessions = this.sessionsVersion;
-    this.send(viewer, { type: 'sessions', sessions: sessionList(this.registry) });
+    viewer.ws.send(encode(toMsgpack({ type: 'sessions', sessions: sessionList(this.registry) }), { ignoreUndefined: true }), { binary: true });
+  }
+
+  private sendError(viewer: Viewer, code: string, error: string): void {
+    // Error replies cannot be coalesced: to a viewer that sends bad messages but does not read
+    // them, they are counted as skipped instead of queued without bound.
+    if (!this.hasControlRoom(viewer)) return;
+    viewer.ws.send(encode({ type: 'error', code, error }), { binary: true });
+  }
+
+  private hasControlRoom(viewer: Viewer): boolean {
+    if (viewer.ws.readyState !== 1) return false;
+    if (viewer.ws.bufferedAmount <= LIVE_CONTROL_MAX_BYTES) return true;
+    viewer.skipped++;
+    this.counters.skipped++;
+    return false;
   }
 
   private pushUpdate(viewer: Viewer): void {
-    if (viewer.session === null) return;
-    // Every path here (the timer, and subscribe/viewport messages, which a viewer can send
-    // without ever reading) respects the limit: the update is coalesced into the next tick's.
-    if (viewer.ws.bufferedAmount > MAX_BUFFERED) {
-      viewer.skipped++;
-      return;
-    }
+    if (viewer.session === null || viewer.inFlight || viewer.ws.readyState !== 1) return;
     const session = this.registry.get(viewer.session);
     if (!session) {
-      this.send(viewer, { type: 'error', code: 'ZS_LIVE_NO_SESSION', error: `session ${viewer.session} is gone` });
+      this.sendError(viewer, 'ZS_LIVE_NO_SESSION', `session ${viewer.session} is gone`);
       viewer.session = null;
       return;
     }
     const store = session.store;
-    if (store.version === viewer.sentVersion) return;
+    if (store.version === viewer.sentVersion && !viewer.wanted) return;
+    const built = buildLiveUpdate(session, viewer, this.maxUpdateBytes);
+    const bytes = encode(toMsgpack(built.message), { ignoreUndefined: true });
     viewer.sentVersion = store.version;
-    let t0 = viewer.t0;
-    let t1 = viewer.t1;
-    if (viewer.follow) {
-      t1 = store.lastNs;
-      t0 = Math.max(0, t1 - viewer.span);
-    }
-    const nsPerPx = Math.max(0, (t1 - t0) / viewer.px);
-    const threads = store.threadList().map((t) => ({ ...queryThreadZones(t, t0, t1, nsPerPx, 200_000), name: t.name }));
-    const frames = [...store.frames.values()].map((f) => ({ name: frameSetName(store, f), continuous: f.continuous, count: f.count, ...queryFrames(f, t0, t1, 20_000) }));
-    const plots = [
-      ...plotsByName(store).map((p) => ({ name: p.name, format: p.format, step: p.step, fill: p.fill, color: p.color, count: p.count, min: p.min, max: p.max, ...queryNamedPlot(p, t0, t1, nsPerPx, true) })),
-      ...[...store.memory.values()].map((m) => ({
-        name: memoryPlotName(store, m.namePtr),
-        format: PlotFormat.Memory,
-        step: true,
-        fill: true,
-        color: 0,
-        count: m.usage.total,
-        min: m.usage.min,
-        max: m.usage.max,
-        memory: true,
-        ...querySeries(m.usage, t0, t1, nsPerPx, true),
-      })),
-    ];
-    const strings = store.names.strings;
-    const messages = store.messages.inRange(t0, t1, (ptr) => strings.get(ptr), MAX_MESSAGES + 1);
-    const messagesCut = messages.length > MAX_MESSAGES ? 1 : 0;
-    if (messagesCut) messages.length = MAX_MESSAGES;
-    this.send(viewer, {
-      type: 'update',
-      session: session.id,
-      version: store.version,
-      lastNs: store.lastNs,
-      t0,
-      t1,
-      nsPerPx,
-      summary: sessionSummary(session),
-      threads,
-      frames,
-      plots,
-      messages,
-      messagesCut,
+    viewer.wanted = false;
+    viewer.sentTick = this.counters.ticks;
+    viewer.inFlight = true;
+    viewer.updates++;
+    this.counters.updates++;
+    if (built.reduced) this.counters.reduced++;
+    if (bytes.length > viewer.largestUpdateBytes) viewer.largestUpdateBytes = bytes.length;
+    // called once the bytes are handed to the kernel (or the socket failed)
+    viewer.ws.send(bytes, { binary: true }, () => {
+      viewer.inFlight = false;
     });
-  }
-
-  private send(viewer: Viewer, msg: { type: string; [key: string]: unknown }): void {
-    if (viewer.ws.readyState !== 1) return;
-    // Error replies cannot be coalesced: to a viewer that sends bad messages but does not read
-    // them, they are counted as skipped instead of queued without bound.
-    if (msg.type === 'error' && viewer.ws.bufferedAmount > MAX_BUFFERED) {
-      viewer.skipped++;
-      return;
-    }
-    viewer.ws.send(encode(toMsgpack(msg), { ignoreUndefined: true }), { binary: true });
   }
 }

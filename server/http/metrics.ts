@@ -1,8 +1,9 @@
 import type { SessionRegistry } from '../session/session-registry.js';
 import { plotsByName } from '../query/series-query.js';
+import type { LiveHubCounters } from './live-hub.js';
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
-export function renderMetrics(registry: SessionRegistry): string {
+export function renderMetrics(registry: SessionRegistry, live?: LiveHubCounters): string {
   const sessions = registry.list();
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
@@ -27,6 +28,15 @@ export function renderMetrics(registry: SessionRegistry): string {
     }
   }
   family('zonescope_plot_value', 'gauge', 'Latest value of every plot.', plots);
+  if (live) {
+    family('zonescope_live_viewers', 'gauge', 'Viewers connected to /api/live.', [[{}, live.viewers]]);
+    family('zonescope_live_viewers_max', 'gauge', 'Viewers allowed at once (--max-viewers).', [[{}, live.maxViewers]]);
+    family('zonescope_live_viewers_refused_total', 'counter', 'Viewer connections closed with 1013 because --max-viewers were connected.', [[{}, live.refused]]);
+    family('zonescope_live_updates_total', 'counter', 'Live updates sent to viewers.', [[{}, live.updates]]);
+    family('zonescope_live_updates_coalesced_total', 'counter', 'Subscribe/viewport requests folded into a later update (one in flight or sent this tick).', [[{}, live.coalesced]]);
+    family('zonescope_live_updates_skipped_total', 'counter', 'Sends skipped because a viewer had not taken its previous update or had too much unsent.', [[{}, live.skipped]]);
+    family('zonescope_live_updates_reduced_total', 'counter', 'Updates made coarser or cut to fit the update byte cap.', [[{}, live.reduced]]);
+  }
   return lines.join('\n') + '\n';
 }
 
