@@ -1,8 +1,9 @@
 import type { SessionRegistry } from '../session/session-registry.js';
 import { plotsByName } from '../query/series-query.js';
+import { REFUSAL_REASONS, type RefusalCounters } from '../security/refusals.js';
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
-export function renderMetrics(registry: SessionRegistry): string {
+export function renderMetrics(registry: SessionRegistry, refusals?: RefusalCounters): string {
   const sessions = registry.list();
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
@@ -27,6 +28,7 @@ export function renderMetrics(registry: SessionRegistry): string {
     }
   }
   family('zonescope_plot_value', 'gauge', 'Latest value of every plot.', plots);
+  if (refusals) family('zonescope_refused_total', 'counter', 'Requests, WebSocket handshakes and TCP ingest connections refused, by reason (docs/security.md).', REFUSAL_REASONS.map((r) => [{ reason: r }, refusals.count(r)]));
   return lines.join('\n') + '\n';
 }
 
