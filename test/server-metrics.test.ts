@@ -115,6 +115,7 @@ describe.skipIf(!FIXTURES_PRESENT)('/metrics', () => {
       'zonescope_store_bytes',
       'zonescope_sessions',
       'zonescope_plot_value',
+      'zonescope_refused_total',
     ]);
   });
 
