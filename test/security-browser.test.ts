@@ -39,7 +39,8 @@ function tryWebSocket(url) {
   return new Promise((resolve) => {
     const ws = new WebSocket(url);
     const seen = [];
-    ws.onopen = () => seen.push('open');
+    // had it opened, close it at once so the attack reports instead of hanging
+    ws.onopen = () => { seen.push('open'); ws.close(); };
     ws.onmessage = () => seen.push('message');
     ws.onerror = () => seen.push('error');
     ws.onclose = () => resolve(seen.join(','));
