@@ -14,6 +14,8 @@ import { ipVersion, isLoopbackHost, isWildcardHost, sameHost, stripBrackets } fr
 export class HostPolicy {
   private readonly exact = new Set<string>();
   private readonly suffixes: string[] = [];
+  /** decided once: the checks run on every request */
+  private readonly wildcard: boolean;
 
   /**
    * @param boundHost the host of `--http` (an IP, a name, or a wildcard)
@@ -24,6 +26,7 @@ export class HostPolicy {
     private readonly boundHost: string,
     allowHosts: readonly string[] = [],
   ) {
+    this.wildcard = isWildcardHost(boundHost);
     for (const raw of allowHosts) {
       const name = raw.trim().toLowerCase();
       if (!/^\.?(?:\[[0-9a-f:.]+\]|[a-z0-9_.:-]+)$/.test(name) || name === '.' || (name.includes(':') && ipVersion(name) !== 6)) {
@@ -40,7 +43,7 @@ export class HostPolicy {
     const host = hostOfHeader(hostHeader);
     if (host === null) return false;
     if (isLoopbackHost(host) || sameHost(host, this.boundHost) || this.exact.has(host)) return true;
-    if (isWildcardHost(this.boundHost) && ipVersion(host) !== 0) return true;
+    if (this.wildcard && ipVersion(host) !== 0) return true;
     return this.suffixes.some((s) => host.endsWith(s));
   }
 }
