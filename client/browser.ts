@@ -5,7 +5,7 @@
  * zone it runs in: it lands on the main track (see docs/client.md). listen() needs Node.js.
  */
 import { Client } from './client.js';
-import { DEFAULT_WS_URL, resolveConnectOptions } from './options.js';
+import { DEFAULT_WS_URL, resolveConnectOptions, urlWithToken } from './options.js';
 import { SyncContextStore, type AsyncZoneContext } from './tracks.js';
 import type { ConnectOptions, ListeningClient, ListenOptions, TracyClient } from './types.js';
 import type { PlatformInfo } from './welcome.js';
@@ -39,7 +39,8 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
     compress: o.compress,
     schedule: (fn) => setTimeout(fn, 0),
   });
-  const conv = client.attach(webSocketTransport(new WebSocket(url) as unknown as WebSocketLike, url), o.connectTimeoutMs);
+  // errors name `url`, never the URL with the token
+  const conv = client.attach(webSocketTransport(new WebSocket(urlWithToken(url, o.token)) as unknown as WebSocketLike, url), o.connectTimeoutMs);
   try {
     await conv.ready;
   } catch (err) {

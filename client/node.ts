@@ -44,7 +44,7 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
     }
   }
   const client = newClient(Client, o, platform);
-  const transport = o.url !== null ? openWebSocket(o.url) : dialTcp(o.host, o.port);
+  const transport = o.url !== null ? openWebSocket(o.url, o.token) : dialTcp(o.host, o.port);
   const conv = client.attach(transport, o.connectTimeoutMs);
   try {
     await conv.ready;
@@ -108,9 +108,12 @@ function newClient<C extends Client>(Kind: new (config: ConstructorParameters<ty
   return client;
 }
 
-/** Node 20 has no global WebSocket: the `ws` package has the same browser-style API. */
-function openWebSocket(url: string): ClientTransport {
-  const ws = new WebSocket(url);
+/**
+ * Node 20 has no global WebSocket: the `ws` package has the same browser-style API (and, unlike
+ * a browser's, can send the token as a header, which stays out of URLs and logs).
+ */
+function openWebSocket(url: string, token: string | null): ClientTransport {
+  const ws = new WebSocket(url, token !== null ? { headers: { authorization: `Bearer ${token}` } } : {});
   return webSocketTransport(ws as unknown as WebSocketLike, url, (on) => {
     const socket = (ws as unknown as { _socket?: Socket | null })._socket;
     if (on) socket?.ref();

@@ -47,6 +47,8 @@ export function resolveClientOptions(o: ClientOptions, defaultAppName: string): 
 export interface ResolvedConnectOptions extends ResolvedClientOptions {
   /** WebSocket URL, or null for TCP */
   url: string | null;
+  /** the server's token for the WebSocket ingest, or null */
+  token: string | null;
   host: string;
   port: number;
   connectTimeoutMs: number;
@@ -62,19 +64,34 @@ export function resolveConnectOptions(o: ConnectOptions, defaultAppName: string,
   if (o.url !== undefined && (o.host !== undefined || o.port !== undefined)) {
     throw new TypeError('connect: url (WebSocket) and host/port (TCP) are contradictory; give one');
   }
+  const url = o.url ?? (o.host === undefined && o.port === undefined ? defaultUrl : null);
+  if (o.token !== undefined && (typeof o.token !== 'string' || o.token === '')) throw new TypeError('token must be a non-empty string');
+  if (o.token !== undefined && url === null) throw new TypeError('connect: token is for the WebSocket ingest (url); TCP ingest has no credentials (the server limits it with --ingest-allow)');
   const port = o.port ?? DEFAULT_INGEST_PORT;
   checkPort('port', port, false);
   const connectTimeoutMs = o.connectTimeoutMs ?? 10_000;
   if (!(connectTimeoutMs > 0)) throw new TypeError(`connectTimeoutMs must be > 0, not ${connectTimeoutMs}`);
   return {
     ...resolveClientOptions(o, defaultAppName),
-    url: o.url ?? (o.host === undefined && o.port === undefined ? defaultUrl : null),
+    url,
+    token: o.token ?? null,
     host: o.host ?? DEFAULT_INGEST_HOST,
     port,
     connectTimeoutMs,
     joinMainThread: o.joinMainThread ?? true,
     joinTimeoutMs: o.joinTimeoutMs ?? 1000,
   };
+}
+
+/**
+ * The URL a browser WebSocket dials: `url` with `?token=` added (a browser cannot set headers on
+ * a WebSocket handshake; the server accepts the token in the query too).
+ */
+export function urlWithToken(url: string, token: string | null): string {
+  if (token === null) return url;
+  const u = new URL(url);
+  u.searchParams.set('token', token);
+  return u.toString();
 }
 
 export interface ResolvedListenOptions extends ResolvedClientOptions {

@@ -154,6 +154,13 @@ export interface ConnectOptions extends ClientOptions {
   port?: number;
   /** WebSocket ingest, e.g. ws://127.0.0.1:8088/ingest. Browsers default to that URL. */
   url?: string;
+  /**
+   * The server's token (`zonescope serve --token`, or the one it printed), for the WebSocket
+   * ingest of a server that requires one (any server bound off loopback). Node.js sends it as
+   * `Authorization: Bearer TOKEN`; browsers, which cannot set WebSocket headers, as `?token=`.
+   * Not with TCP (host/port): Tracy's protocol has no credentials. Default: none.
+   */
+  token?: string;
   /** How long to wait for the connection and the receiver's handshake, ms. Default 10000. */
   connectTimeoutMs?: number;
   /**

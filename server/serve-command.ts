@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { cliOptions, parseCommandArgs } from './cli-options.js';
 import { setLogSink } from './log.js';
-import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
+import { DEFAULT_HTTP, DEFAULT_INGEST, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
 
 export const SERVE_HELP = `Usage: zonescope serve [options]
 
@@ -23,17 +24,35 @@ Options:
                         are closed with WebSocket code 1013 and a reason naming this option
   --quiet               no log lines (errors only)
   -h, --help            this text
+
+Security (docs/security.md):
+  --allow-host NAME     also answer requests for Host NAME (besides localhost, 127.0.0.0/8, [::1]
+                        and the --http address); repeatable; .example.com allows subdomains
+  --allow-origin ORIGIN let web pages from ORIGIN (e.g. http://localhost:5173) POST, DELETE and
+                        open the WebSockets; repeatable
+  --token TOKEN         require TOKEN on every request (also ZONESCOPE_TOKEN); when --http is
+                        not loopback a token is required anyway, generated and printed if not given
+  --no-token            no token even when --http is reachable from other hosts (warned about)
+  --ingest-allow CIDR   TCP ingest accepts only these peers (e.g. 192.168.1.0/24); repeatable;
+                        required when --ingest is not loopback
+  --tls-cert FILE       serve HTTPS/WSS with this PEM certificate (chain) ...
+  --tls-key FILE        ... and this PEM private key
 `;
 
 export interface ParsedServe {
   options: ServeOptions;
   quiet: boolean;
+  /** --tls-cert/--tls-key paths, read by runServe */
+  tlsFiles?: { cert: string; key: string };
 }
 
-/** Parses serve's arguments; throws TypeError naming the bad option. */
-export function parseServeArgs(args: string[]): ParsedServe | 'help' {
+/** Parses serve's arguments (`env` for ZONESCOPE_TOKEN); throws TypeError naming the bad option. */
+export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServe | 'help' {
   const options: ServeOptions = {};
   let quiet = false;
+  const security: NonNullable<ServeOptions['security']> = {};
+  let tlsCert: string | undefined;
+  let tlsKey: string | undefined;
   for (const { arg, flag, inline, value } of cliOptions(args)) {
     switch (flag) {
       case '-h':
@@ -73,11 +92,38 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
       case '--quiet':
         quiet = true;
         break;
+      case '--allow-host':
+        (security.allowHosts ??= []).push(value());
+        break;
+      case '--allow-origin':
+        (security.allowOrigins ??= []).push(value());
+        break;
+      case '--token':
+        security.token = value();
+        break;
+      case '--no-token':
+        security.noToken = true;
+        break;
+      case '--ingest-allow':
+        (security.ingestAllow ??= []).push(value());
+        break;
+      case '--tls-cert':
+        tlsCert = value();
+        break;
+      case '--tls-key':
+        tlsKey = value();
+        break;
       default:
         throw new TypeError(`unknown option ${arg}`);
     }
   }
-  return { options, quiet };
+  // the flag wins over the environment: --no-token with ZONESCOPE_TOKEN set means no token
+  if (security.token === undefined && !security.noToken && env.ZONESCOPE_TOKEN) security.token = env.ZONESCOPE_TOKEN;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new TypeError('--tls-cert and --tls-key go together');
+  options.security = security;
+  const parsed: ParsedServe = { options, quiet };
+  if (tlsCert !== undefined && tlsKey !== undefined) parsed.tlsFiles = { cert: tlsCert, key: tlsKey };
+  return parsed;
 }
 
 const fmt = (hp: HostPort) => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);
@@ -87,12 +133,33 @@ export async function runServe(args: string[], out: NodeJS.WritableStream, err: 
   if ('status' in run) return run.status;
   const parsed = run.args;
   const { options, quiet } = parsed;
+  if (parsed.tlsFiles) {
+    try {
+      options.security = { ...options.security, tls: { cert: readFileSync(parsed.tlsFiles.cert), key: readFileSync(parsed.tlsFiles.key) } };
+    } catch (e) {
+      err.write(`zonescope serve: cannot read the TLS certificate or key: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   if (!quiet) setLogSink((line) => err.write(`${new Date().toISOString()} ${line}\n`));
-  const server = await startServer(options);
+  let server: ServerHandle;
+  try {
+    server = await startServer(options);
+  } catch (e) {
+    // resolveSecurity's TypeErrors: a bad --allow-host/--token/..., or an unguarded --ingest
+    if (!(e instanceof TypeError)) throw e;
+    err.write(`zonescope serve: ${e.message}\n`);
+    return 2;
+  }
   const httpAt = options.http ?? DEFAULT_HTTP;
   const say = (line: string) => out.write(line + '\n');
-  say(`zonescope: viewer and API on http://${fmt({ host: httpAt.host, port: server.httpPort })}/  (live WebSocket /api/live, ingest WebSocket /ingest, metrics /metrics)`);
+  const sec = server.security;
+  // a generated token is printed once, here, as a URL to open; a given one is never echoed
+  const login = sec.tokenGenerated && sec.token !== null ? `?token=${sec.token}` : '';
+  say(`zonescope: viewer and API on ${sec.tls ? 'https' : 'http'}://${fmt({ host: httpAt.host, port: server.httpPort })}/${login}  (live WebSocket /api/live, ingest WebSocket /ingest, metrics /metrics)`);
+  if (sec.token !== null && !sec.tokenGenerated) say('zonescope: every request needs the token given with --token or ZONESCOPE_TOKEN (Authorization: Bearer, or open /?token= once)');
   if (server.ingest) say(`zonescope: TCP ingest for SDK apps on ${fmt({ host: (options.ingest ?? DEFAULT_INGEST).host, port: server.ingestPort! })}`);
+  if (sec.ingestAllow && server.ingest) say(`zonescope: TCP ingest accepts connections from ${sec.ingestAllow.ranges.join(', ')} only`);
   for (const d of server.dialers) say(`zonescope: dialing Tracy client at ${fmt(d)} (re-dials when the app restarts)`);
   if (server.discovery) say(`zonescope: listening for Tracy broadcasts on UDP ${server.discovery.boundPort}`);
   if (server.spool) {
@@ -101,11 +168,13 @@ export async function runServe(args: string[], out: NodeJS.WritableStream, err: 
     for (const p of server.spool.problems) err.write(`zonescope: ${server.spool.dir}: not listed: ${p}\n`);
   }
   say(`zonescope: memory budget ${(server.registry.budget.limit / 2 ** 20).toFixed(0)} MiB`);
-  // The ports actually bound (port 0 picks one), so the warning names what is reachable.
-  const bound = [{ host: httpAt.host, port: server.httpPort }];
-  if (server.ingest) bound.push({ host: (options.ingest ?? DEFAULT_INGEST).host, port: server.ingestPort! });
-  for (const hp of bound) {
-    if (!isLoopback(hp.host)) err.write(`zonescope: WARNING: ${fmt(hp)} is reachable from other hosts, and the server has no authentication; bind to 127.0.0.1 unless the network is trusted\n`);
+  // The port actually bound (port 0 picks one), so the line names what is reachable.
+  // (A TCP ingest off loopback cannot start without --ingest-allow: resolveSecurity.)
+  const httpBound = { host: httpAt.host, port: server.httpPort };
+  if (sec.httpExposed && sec.token === null) {
+    err.write(`zonescope: WARNING: ${fmt(httpBound)} is reachable from other hosts and --no-token is set: anyone on the network can read, import and delete sessions; bind to 127.0.0.1 unless the network is trusted\n`);
+  } else if (sec.httpExposed) {
+    say(`zonescope: ${fmt(httpBound)} is reachable from other hosts: every request needs the token${sec.tls ? '' : '; without --tls-cert it travels in clear text (docs/security.md)'}`);
   }
   await new Promise<void>((resolve) => {
     const stop = () => {

@@ -4,6 +4,7 @@ import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
 import { Discovery } from './ingest/discovery.js';
 import { listenTcpIngest } from './ingest/tcp-ingest.js';
 import { TracyDialer } from './ingest/tracy-dialer.js';
+import { ingestAcceptor, resolveSecurity, type ResolvedSecurity, type SecurityOptions } from './security/security-options.js';
 import { SessionRegistry } from './session/session-registry.js';
 
 export interface HostPort {
@@ -28,6 +29,8 @@ export interface ServeOptions {
   maxViewers?: number;
   /** Byte cap of one live update (default 2 MiB; for tests and embedders, no CLI option). */
   liveUpdateMaxBytes?: number;
+  /** Host/Origin checks, token, TLS and the TCP ingest allow-list (docs/security.md); safe defaults when absent. */
+  security?: SecurityOptions;
 }
 
 export interface ServerHandle {
@@ -39,6 +42,8 @@ export interface ServerHandle {
   dialers: TracyDialer[];
   discovery: Discovery | null;
   spool: CaptureSpool | null;
+  /** What guards the server: its token (null: none needed), TLS, refusal counters. */
+  security: ResolvedSecurity;
   close(): Promise<void>;
 }
 
@@ -47,17 +52,19 @@ export const DEFAULT_INGEST: HostPort = { host: '127.0.0.1', port: 8087 };
 
 /** Starts everything `zonescope serve` runs, in this process. */
 export async function startServer(options: ServeOptions = {}): Promise<ServerHandle> {
+  const httpAt = options.http ?? DEFAULT_HTTP;
+  // first: bad or unsafe security options must fail before anything listens
+  const security = resolveSecurity(httpAt.host, (options.ingest === undefined ? DEFAULT_INGEST : options.ingest)?.host ?? null, options.security);
   const registry = new SessionRegistry(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {});
   // before anything listens: new session ids must skip the captures already in DIR
   const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir) : null;
   spool?.attach(registry);
-  const httpAt = options.http ?? DEFAULT_HTTP;
   const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
-  const http = await startHttpServer(registry, httpAt.host, httpAt.port, liveOptions);
+  const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions);
   let ingest: Server | null = null;
   try {
     const ingestAt = options.ingest === undefined ? DEFAULT_INGEST : options.ingest;
-    if (ingestAt) ingest = await listenTcpIngest(registry, ingestAt.host, ingestAt.port);
+    if (ingestAt) ingest = await listenTcpIngest(registry, ingestAt.host, ingestAt.port, ingestAcceptor(security));
   } catch (err) {
     await http.close();
     throw err;
@@ -88,6 +95,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
     dialers,
     discovery,
     spool,
+    security,
     close: async () => {
       for (const d of dialers) d.stop();
       discovery?.stop();

@@ -129,8 +129,9 @@ describe('zonescope serve (the built CLI)', () => {
     }
   });
 
-  it('warns when the HTTP server is bound to an address reachable from other hosts', async () => {
-    const s = serve(['--http', '0.0.0.0:0', '--ingest', 'off', '--memory', '64MB']);
+  it('warns when the HTTP server is bound to an address reachable from other hosts without a token', async () => {
+    // with a token (the default off loopback) there is nothing to warn about: test/security-cli.test.ts
+    const s = serve(['--http', '0.0.0.0:0', '--ingest', 'off', '--memory', '64MB', '--no-token']);
     children.push(s.child);
     const [, port] = await waitOutput(s, /viewer and API on http:\/\/0\.0\.0\.0:(\d+)\//);
     // the startup lines may arrive in separate chunks: wait for the last one

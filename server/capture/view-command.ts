@@ -149,7 +149,8 @@ export async function runView(args: string[], out: NodeJS.WritableStream, err: N
     server = await startServer({ ...base, http: { host: httpAt.host, port: 0 } });
     if (!o.quiet) err.write(`zonescope view: ${httpAt.host}:${httpAt.port} is in use; using port ${server.httpPort}\n`);
   }
-  if (!isLoopback(httpAt.host)) err.write(`zonescope: WARNING: ${httpAt.host}:${server.httpPort} is reachable from other hosts, and the server has no authentication\n`);
+  // off loopback the server generated a token (docs/security.md): the printed URL carries it
+  if (!isLoopback(httpAt.host)) err.write(`zonescope: ${httpAt.host}:${server.httpPort} is reachable from other hosts: every request needs the token in the URL below\n`);
 
   let fileSize = 0;
   try {
@@ -174,7 +175,7 @@ export async function runView(args: string[], out: NodeJS.WritableStream, err: N
   }
   const { session, done } = loaded;
   const host = httpAt.host.includes(':') ? `[${httpAt.host}]` : httpAt.host;
-  out.write(`zonescope: viewing ${o.file} at http://${host}:${server.httpPort}/?session=${encodeURIComponent(session.id)}\n`);
+  out.write(`zonescope: viewing ${o.file} at http://${host}:${server.httpPort}/?session=${encodeURIComponent(session.id)}${server.security.token !== null ? `&token=${server.security.token}` : ''}\n`);
   const progress = new ProgressLine(
     err,
     () => `view: loading ${o.file}: ${formatBytes(readBytes)} of ${formatBytes(fileSize)} (${fileSize > 0 ? Math.floor((readBytes / fileSize) * 100) : 100}%), ${formatCount(session.store.zonesEnded)} zones, ${formatElapsed(Date.now() - t0)}`,

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import type { RefusalCounters } from '../security/refusals.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { LiveHub } from './live-hub.js';
 import { HttpError } from './encode.js';
@@ -10,6 +11,8 @@ export interface AppDeps {
   registry: SessionRegistry;
   /** The viewer hub, whose counters /metrics shows (none: no live_* lines). */
   live?: LiveHub;
+  /** Refused requests and connections by reason, for /metrics (server/security/refusals.ts). */
+  refusals?: RefusalCounters;
 }
 
 /** The HTTP app: REST API, /metrics and the viewer at / (viewer-assets.ts). WebSockets are routed by http-server.ts. */
@@ -21,7 +24,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'ZS_HTTP_NOT_FOUND' }, 404));
   mountViewer(app);
-  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, deps.live?.stats()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, { ...(deps.live && { live: deps.live.stats() }), ...(deps.refusals && { refusals: deps.refusals }) }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/api/sessions', sessionRoutes(deps.registry));
   return app;
 }

@@ -1,10 +1,11 @@
-import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { attachIngestSocket } from '../ingest/ws-ingest.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { resolveSecurity, type ResolvedSecurity } from '../security/security-options.js';
 import { createApp } from './app.js';
+import { createGuardedServer, RequestGuard } from './guard.js';
 import { LIVE_MAX_MESSAGE_BYTES, LiveHub, type LiveHubOptions } from './live-hub.js';
 
 export interface HttpServerHandle {
@@ -14,14 +15,26 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-/** Serves the app, and routes WebSocket upgrades: /api/live to the viewer hub, /ingest to sessions. */
-export function startHttpServer(registry: SessionRegistry, host: string, port: number, liveOptions: LiveHubOptions = {}): Promise<HttpServerHandle> {
+/**
+ * Serves the app, and routes WebSocket upgrades: /api/live to the viewer hub, /ingest to sessions.
+ * Every request and handshake first passes the guard (guard.ts); `security` defaults to what
+ * resolveSecurity gives for `host` with no options.
+ */
+export function startHttpServer(
+  registry: SessionRegistry,
+  host: string,
+  port: number,
+  security: ResolvedSecurity = resolveSecurity(host, null),
+  liveOptions: LiveHubOptions = {},
+): Promise<HttpServerHandle> {
   const live = new LiveHub(registry, liveOptions);
-  const app = createApp({ registry, live });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const app = createApp({ registry, live, refusals: security.refusals });
+  const guard = new RequestGuard(security);
+  const server = createGuardedServer(guard, app.fetch, security);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   const liveWss = new WebSocketServer({ noServer: true, maxPayload: LIVE_MAX_MESSAGE_BYTES }); // viewers send small requests
   server.on('upgrade', (req, socket, head) => {
+    if (guard.refuseUpgrade(req, socket)) return;
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/api/live' && path !== '/ingest') {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');

@@ -1,9 +1,17 @@
 import type { SessionRegistry } from '../session/session-registry.js';
 import { plotsByName } from '../query/series-query.js';
 import type { LiveHubCounters } from './live-hub.js';
+import { REFUSAL_REASONS, type RefusalCounters } from '../security/refusals.js';
+
+/** What /metrics shows beside the sessions: the viewer hub's and the guard's counters (absent: no lines). */
+export interface MetricSources {
+  live?: LiveHubCounters;
+  refusals?: RefusalCounters;
+}
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
-export function renderMetrics(registry: SessionRegistry, live?: LiveHubCounters): string {
+export function renderMetrics(registry: SessionRegistry, sources: MetricSources = {}): string {
+  const { live, refusals } = sources;
   const sessions = registry.list();
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
@@ -37,6 +45,7 @@ export function renderMetrics(registry: SessionRegistry, live?: LiveHubCounters)
     family('zonescope_live_updates_skipped_total', 'counter', 'Sends skipped because a viewer had not taken its previous update or had too much unsent.', [[{}, live.skipped]]);
     family('zonescope_live_updates_reduced_total', 'counter', 'Updates made coarser or cut to fit the update byte cap.', [[{}, live.reduced]]);
   }
+  if (refusals) family('zonescope_refused_total', 'counter', 'Requests, WebSocket handshakes and TCP ingest connections refused, by reason (docs/security.md).', REFUSAL_REASONS.map((r) => [{ reason: r }, refusals.count(r)]));
   return lines.join('\n') + '\n';
 }
 

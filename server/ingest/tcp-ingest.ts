@@ -1,13 +1,16 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { attachSocket, socketTransport } from './socket-transport.js';
 
 /**
  * TCP ingest: apps using our SDK dial in. The conversation is Tracy's with the roles of the
  * sockets swapped: we accepted, but we still speak first (the handshake).
+ * `accept` (the --ingest-allow check) sees each connection first; one it refuses is closed
+ * before the handshake, so no session starts.
  */
-export function listenTcpIngest(registry: SessionRegistry, host: string, port: number): Promise<Server> {
+export function listenTcpIngest(registry: SessionRegistry, host: string, port: number, accept?: (socket: Socket) => boolean): Promise<Server> {
   const server = createServer((socket) => {
+    if (accept && !accept(socket)) return void socket.destroy();
     socket.setNoDelay(true);
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     const session = registry.create(socketTransport(socket), 'tcp', remote);

@@ -62,9 +62,9 @@ export interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node dist/server/cli.js ARGS`, collecting its output. */
-export function spawnCli(args: string[]): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `node dist/server/cli.js ARGS` (in `env`, default this process's), collecting its output. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = process.env): Spawned {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
