@@ -460,8 +460,8 @@ describe('bad input', () => {
     });
 
     it('resolves a back-reference across the slide of the output window', () => {
-      // Four full frames fill the reader's window (64 KiB history + 4 x 256 KiB), so the fifth
-      // frame is decoded after the last 64 KiB were moved to the front. Its match must copy the
+      // Four full frames fill the reader's window (64 KiB history + 2 x 256 KiB) twice, so the
+      // fifth frame is decoded after the last 64 KiB were moved to the front. Its match must copy the
       // bytes that were 65280 back in stream order. Every item is a 256-byte StringData whose
       // text names its frame and index, so the copied items say where they came from.
       const ITEM = 256;
