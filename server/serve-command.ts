@@ -1,6 +1,6 @@
 import { cliOptions, parseCommandArgs } from './cli-options.js';
 import { setLogSink } from './log.js';
-import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
+import { DEFAULT_HTTP, DEFAULT_INGEST, isLoopback, parseDurationMs, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions } from './serve.js';
 
 export const SERVE_HELP = `Usage: zonescope serve [options]
 
@@ -19,6 +19,14 @@ Options:
                         the oldest data is evicted first and reported
   --data DIR            write every session to DIR/<id>.zscap as it arrives, and list the
                         captures already in DIR (loaded when first opened); default off
+  --handshake-timeout D an app that sends no valid welcome within D is closed, never listed
+                        (default 5s; 0 = no limit; D like 500ms, 5s, 2m)
+  --idle-timeout D      a live app that sends nothing for D is closed (default 60s; 0 = never;
+                        Tracy clients and the SDK send a keep-alive every 5 s when idle)
+  --max-connections N   ingest connections (TCP + /ingest) open at once; more are refused
+                        (default 128)
+  --max-connections-per-address N
+                        the same, from one remote address (default 64)
   --quiet               no log lines (errors only)
   -h, --help            this text
 `;
@@ -61,6 +69,18 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
         options.dataDir = dir;
         break;
       }
+      case '--handshake-timeout':
+        options.handshakeTimeoutMs = parseDurationMs(value());
+        break;
+      case '--idle-timeout':
+        options.idleTimeoutMs = parseDurationMs(value());
+        break;
+      case '--max-connections':
+        options.maxConnections = positiveCount('--max-connections', value());
+        break;
+      case '--max-connections-per-address':
+        options.maxConnectionsPerAddress = positiveCount('--max-connections-per-address', value());
+        break;
       case '--quiet':
         quiet = true;
         break;
@@ -69,6 +89,12 @@ export function parseServeArgs(args: string[]): ParsedServe | 'help' {
     }
   }
   return { options, quiet };
+}
+
+function positiveCount(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !(n >= 1)) throw new TypeError(`${flag} needs a positive integer, not ${text}`);
+  return n;
 }
 
 const fmt = (hp: HostPort) => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);

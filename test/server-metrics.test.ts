@@ -114,6 +114,14 @@ describe.skipIf(!FIXTURES_PRESENT)('/metrics', () => {
       'zonescope_session_evicted_bytes_total',
       'zonescope_store_bytes',
       'zonescope_sessions',
+      'zonescope_store_limit_bytes',
+      'zonescope_store_peak_bytes',
+      'zonescope_process_resident_bytes',
+      'zonescope_ingest_connections',
+      'zonescope_sessions_pending',
+      'zonescope_connections_rejected_total',
+      'zonescope_sessions_ended_total',
+      'zonescope_sessions_dropped_total',
       'zonescope_plot_value',
     ]);
   });

@@ -2,7 +2,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { attachIngestSocket } from '../ingest/ws-ingest.js';
+import { attachIngestSocket, refuseIngestUpgrade } from '../ingest/ws-ingest.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { createApp } from './app.js';
 import { LiveHub } from './live-hub.js';
@@ -26,9 +26,10 @@ export function startHttpServer(registry: SessionRegistry, host: string, port: n
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    if (path === '/ingest' && refuseIngestUpgrade(registry, req, socket)) return; // connection limits
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (path === '/api/live') live.attach(ws);
-      else attachIngestSocket(registry, ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
+      else attachIngestSocket(registry, ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, req.socket.remoteAddress ?? '?');
     });
   });
   return new Promise((resolve, reject) => {

@@ -23,6 +23,8 @@ export interface Evictable {
 
 export class MemoryBudget {
   used = 0;
+  /** Highest `used` seen once a change was settled (after eviction), ever. */
+  peakUsed = 0;
   evictedBytes = 0;
   evictedSegments = 0;
   private queue: (Evictable | null)[] = [];
@@ -44,20 +46,27 @@ export class MemoryBudget {
     this.live++;
     this.used += seg.bytes;
     this.enforce(seg);
+    if (this.used > this.peakUsed) this.peakUsed = this.used;
   }
 
   /** A registered segment grew (or shrank) by `delta` bytes; ignored once it is not registered. */
   resize(seg: Evictable, delta: number): void {
     if (seg.budgetSlot < 0) return;
     this.used += delta;
-    if (delta > 0) this.enforce(seg);
+    if (delta > 0) {
+      this.enforce(seg);
+      if (this.used > this.peakUsed) this.peakUsed = this.used;
+    }
   }
 
   /** Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
    * they make room by evicting segments like any other growth. */
   charge(delta: number): void {
     this.used += delta;
-    if (delta > 0) this.enforce(null);
+    if (delta > 0) {
+      this.enforce(null);
+      if (this.used > this.peakUsed) this.peakUsed = this.used;
+    }
   }
 
   /** Removes a segment without counting it as evicted (its session was deleted). */
@@ -120,11 +129,14 @@ export class BudgetAccount {
   /** Bytes this session's store holds now. */
   bytes = 0;
   evictedBytes = 0;
+  /** Segments of this session registered and neither evicted nor released: its data in the budget. */
+  segments = 0;
 
   constructor(readonly budget: MemoryBudget) {}
 
   register(seg: Evictable): void {
     this.bytes += seg.bytes;
+    this.segments++;
     this.budget.register(seg);
   }
 
@@ -140,7 +152,10 @@ export class BudgetAccount {
   }
 
   release(seg: Evictable): void {
-    if (seg.budgetSlot >= 0) this.bytes -= seg.bytes;
+    if (seg.budgetSlot >= 0) {
+      this.bytes -= seg.bytes;
+      this.segments--;
+    }
     this.budget.release(seg);
   }
 
@@ -148,6 +163,7 @@ export class BudgetAccount {
   evicted(bytes: number): void {
     this.bytes -= bytes;
     this.evictedBytes += bytes;
+    this.segments--;
   }
 
   /** After every segment was released: what was charged outside segments goes back too. */
