@@ -21,6 +21,16 @@ export interface Evictable {
   active(): boolean;
 }
 
+/**
+ * Thrown by BudgetAccount.charge when a session's tables (strings, source locations, live
+ * allocations...) would push the store past the budget although every segment was evicted.
+ * The session ends 'store-error' with this code; the store stays within the budget.
+ */
+export class BudgetError extends Error {
+  override readonly name = 'BudgetError';
+  readonly code = 'ZS_STORE_BUDGET';
+}
+
 export class MemoryBudget {
   used = 0;
   /** Highest `used` seen once a change was settled (after eviction), ever. */
@@ -59,14 +69,22 @@ export class MemoryBudget {
     }
   }
 
-  /** Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
-   * they make room by evicting segments like any other growth. */
-  charge(delta: number): void {
+  /**
+   * Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
+   * they make room by evicting segments like any other growth.
+   * @returns false, with nothing charged, when even with every segment evicted they do not fit
+   */
+  charge(delta: number): boolean {
     this.used += delta;
     if (delta > 0) {
       this.enforce(null);
+      if (this.used > this.limit) {
+        this.used -= delta;
+        return false;
+      }
       if (this.used > this.peakUsed) this.peakUsed = this.used;
     }
+    return true;
   }
 
   /** Removes a segment without counting it as evicted (its session was deleted). */
@@ -146,9 +164,19 @@ export class BudgetAccount {
     this.budget.resize(seg, delta);
   }
 
+  /**
+   * Charges bytes held outside segments (tables); a negative delta gives them back.
+   * @throws BudgetError when, with every segment evicted, the budget still cannot hold them (the
+   *   charge is undone first: the store never passes its limit)
+   */
   charge(delta: number): void {
-    this.bytes += delta;
-    this.budget.charge(delta);
+    if (this.budget.charge(delta)) {
+      this.bytes += delta;
+    } else {
+      throw new BudgetError(
+        `the sessions' tables (strings, source locations, live allocations) need more than the memory budget of ${this.budget.limit} bytes, with every segment evicted`,
+      );
+    }
   }
 
   release(seg: Evictable): void {
