@@ -282,6 +282,8 @@ export class Session {
         queueType: -1,
       };
       log('session %s: %s', this.id, this.error.message);
+      // tables that outgrew the whole budget would keep it full for everyone: give them back
+      if (this.error.code === 'ZS_STORE_BUDGET') this.store.discardAll();
       this.sendTerminate();
       this.end('store-error');
     }

@@ -187,9 +187,10 @@ describe('MemoryBudget', () => {
           account.charge(delta);
           charged[who]! += delta;
         } catch (err) {
-          // tables that do not fit even with every segment gone are refused, not counted
+          // tables past half the budget, or that do not fit even with every segment gone, are
+          // refused and not counted
           expect(err).toBeInstanceOf(BudgetError);
-          expect(budget.segments).toBe(0);
+          expect(account.tableBytes + delta > budget.limit / 2 || budget.segments === 0).toBe(true);
         }
       } else {
         // a session deletes a segment
@@ -227,24 +228,37 @@ describe('MemoryBudget', () => {
 
   it('refuses a charge that would not fit even with every segment evicted, leaving the budget within its limit', () => {
     const budget = new MemoryBudget(1000);
-    const a = new BudgetAccount(budget);
-    const b = new BudgetAccount(budget);
+    const [a, b, c] = [new BudgetAccount(budget), new BudgetAccount(budget), new BudgetAccount(budget)];
     a.register(new FakeSegment(a, 0, 300));
-    b.charge(600);
+    a.charge(400);
+    b.charge(200);
     let err: unknown = null;
     try {
-      b.charge(500);
+      c.charge(450);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(BudgetError);
     expect((err as BudgetError).code).toBe('ZS_STORE_BUDGET');
-    expect((err as BudgetError).message).toContain('memory budget of 1000 bytes');
+    expect((err as BudgetError).message).toBe(
+      "the sessions' tables (strings, source locations, live allocations) need more than the memory budget of 1000 bytes, with every segment evicted",
+    );
     // the segment made way for it, but the refused bytes were not counted
     expect(budget.segments).toBe(0);
     expect(budget.used).toBe(600);
-    expect(b.bytes).toBe(600);
+    expect(c.bytes).toBe(0);
     expect(budget.peakUsed).toBeLessThanOrEqual(budget.limit);
+  });
+
+  it("refuses a charge that would give one session's tables more than half the budget", () => {
+    const budget = new MemoryBudget(1000);
+    const a = new BudgetAccount(budget);
+    a.charge(500);
+    expect(() => a.charge(1)).toThrow(
+      new BudgetError("this session's tables (strings, source locations, live allocations) need 501 bytes, more than half the memory budget of 1000 bytes"),
+    );
+    expect(a.tableBytes).toBe(500);
+    expect(budget.used).toBe(500);
   });
 
   it('ignores growth reported for a segment that is no longer registered', () => {

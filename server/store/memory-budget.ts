@@ -23,13 +23,17 @@ export interface Evictable {
 
 /**
  * Thrown by BudgetAccount.charge when a session's tables (strings, source locations, live
- * allocations...) would push the store past the budget although every segment was evicted.
- * The session ends 'store-error' with this code; the store stays within the budget.
+ * allocations...) would take more than TABLE_SHARE of the budget, or would push the store past
+ * the budget although every segment was evicted. The session ends 'store-error' with this
+ * code; the store stays within the budget and other sessions keep at least the rest.
  */
 export class BudgetError extends Error {
   override readonly name = 'BudgetError';
   readonly code = 'ZS_STORE_BUDGET';
 }
+
+/** Share of the budget one session's tables (charges outside segments) may take. */
+export const TABLE_SHARE = 0.5;
 
 export class MemoryBudget {
   used = 0;
@@ -149,6 +153,8 @@ export class BudgetAccount {
   evictedBytes = 0;
   /** Segments of this session registered and neither evicted nor released: its data in the budget. */
   segments = 0;
+  /** Bytes charged outside segments (tables), included in `bytes`. */
+  tableBytes = 0;
 
   constructor(readonly budget: MemoryBudget) {}
 
@@ -170,13 +176,19 @@ export class BudgetAccount {
    *   charge is undone first: the store never passes its limit)
    */
   charge(delta: number): void {
-    if (this.budget.charge(delta)) {
-      this.bytes += delta;
-    } else {
+    const share = this.budget.limit * TABLE_SHARE;
+    if (delta > 0 && this.tableBytes + delta > share) {
+      throw new BudgetError(
+        `this session's tables (strings, source locations, live allocations) need ${this.tableBytes + delta} bytes, more than half the memory budget of ${this.budget.limit} bytes`,
+      );
+    }
+    if (!this.budget.charge(delta)) {
       throw new BudgetError(
         `the sessions' tables (strings, source locations, live allocations) need more than the memory budget of ${this.budget.limit} bytes, with every segment evicted`,
       );
     }
+    this.bytes += delta;
+    this.tableBytes += delta;
   }
 
   release(seg: Evictable): void {
@@ -198,5 +210,6 @@ export class BudgetAccount {
   close(): void {
     this.budget.charge(-this.bytes);
     this.bytes = 0;
+    this.tableBytes = 0;
   }
 }
