@@ -35,6 +35,23 @@ const WINDOW_SIZE = LZ4_HISTORY_SIZE + 2 * TARGET_FRAME_SIZE;
 const MIN_BLOCK_BUFFER = 4096;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
+/**
+ * Windows and full-size frame buffers of released readers, kept for the next streams: a server
+ * that sees many short connections then reuses a few buffers instead of leaving hundreds of
+ * dead 576 KiB arrays for the garbage collector (which frees them only when its external-memory
+ * trigger, tens of MiB, is reached). At most POOL_SIZE of each are kept: 8 x (576 + 257) KiB.
+ * A reused buffer needs no clearing: the decoder reads only bytes this stream wrote (matches
+ * reach back to the start of this stream's history at most, frames are read after they are
+ * written).
+ */
+const POOL_SIZE = 8;
+const windowPool: Uint8Array[] = [];
+const blockPool: Uint8Array[] = [];
+
+function recycle(pool: Uint8Array[], buffer: Uint8Array, size: number): void {
+  if (buffer.length === size && pool.length < POOL_SIZE) pool.push(buffer);
+}
+
 export interface StreamReaderHooks {
   /** After the WelcomeMessage (and the on-demand payload, if any) was read. */
   onWelcome?(welcome: WelcomeMessage, onDemand: OnDemandPayload | null): void;
@@ -114,6 +131,8 @@ export class TracyStreamReader {
    * push() throws ZS_PROTOCOL_BAD_STATE.
    */
   release(): void {
+    recycle(windowPool, this.window, WINDOW_SIZE);
+    recycle(blockPool, this.block, LZ4_SIZE);
     this.window = EMPTY;
     this.windowView = new DataView(EMPTY.buffer);
     this.block = EMPTY;
@@ -251,7 +270,7 @@ export class TracyStreamReader {
   private growBlock(): void {
     let size = Math.max(MIN_BLOCK_BUFFER, this.block.length);
     while (size < this.frameSize) size *= 2;
-    const grown = new Uint8Array(Math.min(size, LZ4_SIZE));
+    const grown = size >= LZ4_SIZE ? (blockPool.pop() ?? new Uint8Array(LZ4_SIZE)) : new Uint8Array(size);
     grown.set(this.block.subarray(0, this.blockLength));
     this.block = grown;
   }
@@ -261,7 +280,7 @@ export class TracyStreamReader {
     if (this.writePos + TARGET_FRAME_SIZE > window.length) {
       if (window.length === 0) {
         // first frame: allocate the window here, off the per-frame path
-        window = this.window = new Uint8Array(WINDOW_SIZE);
+        window = this.window = windowPool.pop() ?? new Uint8Array(WINDOW_SIZE);
         this.windowView = new DataView(window.buffer);
       } else {
         window.copyWithin(0, this.writePos - this.history, this.writePos);
