@@ -2,7 +2,7 @@
  * The client's side of the Tracy conversation, over an in-memory pair (no ports, no server/):
  * handshake and welcome, query answers, shutdown, rejected handshakes, the bounded buffer.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HandshakeStatus, PROTOCOL_VERSION, QueueType, ServerQuery } from '../protocol/tracy/index.js';
 import { memoryClient as connected, memoryPair, testClient } from '../test/support/sdk-receiver.js';
 import { ClientError, ClientErrorCode, type ClientTransport } from './transport.js';
@@ -28,6 +28,35 @@ function manualTransport(): ClientTransport & { written: Uint8Array[]; closed: b
 }
 
 describe('client conversation', () => {
+  it('sends a KeepAlive item after 5 s without sending anything, and none while it has data to send', async () => {
+    // only the flush interval and its clock are faked: the handshake runs on real microtasks
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const { client, receiver } = await connected();
+      const keepAlives = () => receiver.reader.decoder.histogram[QueueType.KeepAlive];
+      const settle = () => new Promise<void>((r) => setImmediate(r));
+      for (let i = 0; i < 60; i++) {
+        client.plot('busy', i); // data every 100 ms for 6 s: never idle
+        vi.advanceTimersByTime(100);
+        await settle();
+      }
+      expect(keepAlives()).toBe(0);
+      vi.advanceTimersByTime(4900);
+      await settle();
+      expect(keepAlives()).toBe(0);
+      vi.advanceTimersByTime(200);
+      await settle();
+      expect(keepAlives()).toBe(1);
+      vi.advanceTimersByTime(5000);
+      await settle();
+      expect(keepAlives()).toBe(2);
+      await client.close();
+      expect(receiver.error).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('answers a valid handshake with status Welcome and the welcome: timerMul 1, exectime 0, flags 0, pid, app name', async () => {
     const { client, receiver } = await connected();
     await client.close();

@@ -24,6 +24,13 @@ export interface ClientConfig {
   schedule(fn: () => void): void;
 }
 
+/**
+ * After this long without sending a byte, a streaming client sends a KeepAlive item, as Tracy's
+ * client does after ~5 s idle: a receiver's idle timeout (Zonescope's --idle-timeout, 60 s by
+ * default) then never closes a quiet but healthy app.
+ */
+export const KEEP_ALIVE_MS = 5000;
+
 /** Work done before Terminate when the client closes (worker threads' last events, the listener). */
 export type CloseHook = () => Promise<void> | void;
 
@@ -53,6 +60,9 @@ export class Client extends Recorder implements TracyClient {
   private flushScheduled = false;
   private timer: ReturnType<typeof setInterval> | null;
   private closing: Promise<void> | null = null;
+  /** outbox.sentBytes at the last check, and when it last moved (ms, performance.now()). */
+  private lastSentBytes = -1;
+  private lastSentMs = 0;
   private readonly closeHooks: CloseHook[] = [];
   private resolveClosed!: () => void;
   private readonly host: ConversationHost = {
@@ -124,8 +134,9 @@ export class Client extends Recorder implements TracyClient {
 
   /** Frames and sends what is held now. */
   flushNow(): void {
-    this.outbox.pump();
     const conv = this.conversation;
+    if (conv !== null && conv.state === 'streaming') this.keepAliveIfIdle();
+    this.outbox.pump();
     if (conv !== null && conv.state === 'streaming') this.outbox.drain(conv.transport);
     this.flushed(this.outbox.queuedBytes);
     this.afterFlush?.();
@@ -182,6 +193,18 @@ export class Client extends Recorder implements TracyClient {
     if (this.status === 'closed') return;
     this.conversation?.close();
     this.finish();
+  }
+
+  /** Writes a KeepAlive item when nothing was sent for KEEP_ALIVE_MS (checked on every flush tick). */
+  private keepAliveIfIdle(): void {
+    const now = performance.now();
+    if (this.outbox.sentBytes !== this.lastSentBytes) {
+      this.lastSentBytes = this.outbox.sentBytes;
+      this.lastSentMs = now;
+    } else if (now - this.lastSentMs >= KEEP_ALIVE_MS && this.accepting) {
+      this.w.keepAlive();
+      this.lastSentMs = now;
+    }
   }
 
   protected override requestFlush(): void {

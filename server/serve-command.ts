@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cliOptions, parseCommandArgs } from './cli-options.js';
 import { setLogSink } from './log.js';
-import { DEFAULT_HTTP, DEFAULT_INGEST, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
+import { DEFAULT_HTTP, DEFAULT_INGEST, parseDurationMs, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
 
 export const SERVE_HELP = `Usage: zonescope serve [options]
 
@@ -22,6 +22,14 @@ Options:
                         captures already in DIR (loaded when first opened); default off
   --max-viewers N       live viewers (/api/live connections) at once (default 64); the next
                         are closed with WebSocket code 1013 and a reason naming this option
+  --handshake-timeout D an app that sends no valid welcome within D is closed, never listed
+                        (default 5s; 0 = no limit; D like 500ms, 5s, 2m)
+  --idle-timeout D      a live app that sends nothing for D is closed (default 60s; 0 = never;
+                        Tracy clients and the SDK send a keep-alive every 5 s when idle)
+  --max-connections N   ingest connections (TCP + /ingest) open at once; more are refused
+                        (default 128)
+  --max-connections-per-address N
+                        the same, from one remote address (default 64)
   --quiet               no log lines (errors only)
   -h, --help            this text
 
@@ -89,6 +97,18 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
         options.maxViewers = n;
         break;
       }
+      case '--handshake-timeout':
+        options.handshakeTimeoutMs = parseDurationMs(value());
+        break;
+      case '--idle-timeout':
+        options.idleTimeoutMs = parseDurationMs(value());
+        break;
+      case '--max-connections':
+        options.maxConnections = positiveCount('--max-connections', value());
+        break;
+      case '--max-connections-per-address':
+        options.maxConnectionsPerAddress = positiveCount('--max-connections-per-address', value());
+        break;
       case '--quiet':
         quiet = true;
         break;
@@ -124,6 +144,12 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
   const parsed: ParsedServe = { options, quiet };
   if (tlsCert !== undefined && tlsKey !== undefined) parsed.tlsFiles = { cert: tlsCert, key: tlsKey };
   return parsed;
+}
+
+function positiveCount(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !(n >= 1)) throw new TypeError(`${flag} needs a positive integer, not ${text}`);
+  return n;
 }
 
 const fmt = (hp: HostPort) => (hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`);

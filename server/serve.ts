@@ -31,6 +31,14 @@ export interface ServeOptions {
   liveUpdateMaxBytes?: number;
   /** Host/Origin checks, token, TLS and the TCP ingest allow-list (docs/security.md); safe defaults when absent. */
   security?: SecurityOptions;
+  /** ms a connection has to deliver a valid welcome; default 5000; 0 = no limit. */
+  handshakeTimeoutMs?: number;
+  /** ms of silence before a live app's connection is closed; default 60000; 0 = never. */
+  idleTimeoutMs?: number;
+  /** Ingest connections (TCP + /ingest) open at once; default 128. */
+  maxConnections?: number;
+  /** Ingest connections open at once from one address; default 64. */
+  maxConnectionsPerAddress?: number;
 }
 
 export interface ServerHandle {
@@ -55,7 +63,13 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   const httpAt = options.http ?? DEFAULT_HTTP;
   // first: bad or unsafe security options must fail before anything listens
   const security = resolveSecurity(httpAt.host, (options.ingest === undefined ? DEFAULT_INGEST : options.ingest)?.host ?? null, options.security);
-  const registry = new SessionRegistry(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {});
+  const registry = new SessionRegistry({
+    ...(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {}),
+    ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+    ...(options.maxConnections !== undefined ? { maxConnections: options.maxConnections } : {}),
+    ...(options.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress } : {}),
+  });
   // before anything listens: new session ids must skip the captures already in DIR
   const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir) : null;
   spool?.attach(registry);
@@ -130,4 +144,12 @@ export function parseSize(text: string): number {
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Parses a duration in ms: 250, 250ms, 5s, 2m; 0 is allowed (the callers read it as "off"). */
+export function parseDurationMs(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text);
+  if (!m) throw new TypeError(`not a duration: ${text} (e.g. 500ms, 5s, 2m)`);
+  const unit = { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 'ms').toLowerCase() as 'ms' | 's' | 'm'];
+  return Math.round(Number(m[1]) * unit);
 }

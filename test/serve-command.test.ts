@@ -144,3 +144,21 @@ describe('zonescope serve (the built CLI)', () => {
     expect((await s.exited).code).toBe(0);
   });
 });
+
+describe('serve options for connections', () => {
+  it('parses the handshake and idle timeouts as durations and the connection limits as counts', async () => {
+    const { parseServeArgs } = await import('../server/serve-command.js');
+    const parsed = parseServeArgs(['--handshake-timeout', '250ms', '--idle-timeout', '2m', '--max-connections', '10', '--max-connections-per-address=3']);
+    expect(parsed).not.toBe('help');
+    expect(parsed !== 'help' && parsed.options).toMatchObject({ handshakeTimeoutMs: 250, idleTimeoutMs: 120_000, maxConnections: 10, maxConnectionsPerAddress: 3 });
+    const off = parseServeArgs(['--idle-timeout', '0', '--handshake-timeout', '5s']);
+    expect(off !== 'help' && off.options).toMatchObject({ idleTimeoutMs: 0, handshakeTimeoutMs: 5000 });
+  });
+
+  it('rejects a bad duration or count with a TypeError naming it', async () => {
+    const { parseServeArgs } = await import('../server/serve-command.js');
+    expect(() => parseServeArgs(['--idle-timeout', 'soon'])).toThrow(new TypeError('not a duration: soon (e.g. 500ms, 5s, 2m)'));
+    expect(() => parseServeArgs(['--max-connections', '0'])).toThrow(new TypeError('--max-connections needs a positive integer, not 0'));
+    expect(() => parseServeArgs(['--max-connections-per-address', '1.5'])).toThrow(new TypeError('--max-connections-per-address needs a positive integer, not 1.5'));
+  });
+});

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
-import { getJson, waitNewSession, waitSessionEnded, type Json } from './support/server-api.js';
+import { getJson, waitFor, waitNewSession, waitSessionEnded, type Json } from './support/server-api.js';
 import { countPrefix, frameBoundaries } from './support/stream-truth.js';
 import { dialRecordedClient, listenRecordedClient, wsRecordedClient, type ReplayOptions } from './support/tracy-replay.js';
 
@@ -82,11 +82,14 @@ describe.skipIf(!FIXTURES_PRESENT)('a connection closed in the middle of a frame
     await expectPrefix(d, frame);
   });
 
-  it('reports a cut inside the WelcomeMessage', async () => {
-    const d = await playCut('tcp', 500);
-    expect(d.endReason).toBe('disconnected');
-    expect(d.truncation).toBe('the stream ended inside the WelcomeMessage (499 of 1170 bytes) at offset 500');
-    expect(d.zones).toBe(0);
+  it('never lists an app that went away inside its WelcomeMessage, and counts it as closed in the handshake', async () => {
+    const before = server.registry.list().length;
+    const closedBefore = server.registry.gate.rejectedByReason.get('handshake-closed') ?? 0;
+    await dialRecordedClient(server.ingestPort!, small, { cutAt: 500, chunkSize: 4096 });
+    await waitFor('the cut connection to be counted', () => (server.registry.gate.rejectedByReason.get('handshake-closed') ?? 0) > closedBefore);
+    expect(server.registry.pendingCount).toBe(0);
+    expect(server.registry.list().length).toBe(before);
+    expect((await getJson(server, '/api/sessions')).length).toBe(before);
   });
 
   it('keeps the complete frames when a Tracy client the server dialed goes away mid-frame', async () => {

@@ -7,6 +7,7 @@ export const ProtocolErrorCode = {
   BadShibboleth: 'ZS_PROTOCOL_BAD_SHIBBOLETH',
   VersionMismatch: 'ZS_PROTOCOL_VERSION_MISMATCH',
   HandshakeRejected: 'ZS_PROTOCOL_HANDSHAKE_REJECTED',
+  BadWelcome: 'ZS_PROTOCOL_BAD_WELCOME',
   Truncated: 'ZS_PROTOCOL_TRUNCATED',
   BadFrameSize: 'ZS_PROTOCOL_BAD_FRAME_SIZE',
   BadLz4Block: 'ZS_PROTOCOL_BAD_LZ4_BLOCK',

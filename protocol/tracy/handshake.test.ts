@@ -9,6 +9,7 @@ import {
   encodeHandshake,
   encodeOnDemandPayload,
   encodeWelcome,
+  validateWelcome,
   type WelcomeMessage,
 } from './handshake.js';
 import { tracyFixturePath } from '../../test/support/fixture-paths.js';
@@ -225,4 +226,32 @@ describe.skipIf(!haveSmall)('the real welcome of small.client.bin', () => {
     const real = stream.subarray(1, 1 + WELCOME_SIZE);
     expect(Buffer.from(encodeWelcome(decodeWelcome(real))).equals(Buffer.from(real))).toBe(true);
   });
+});
+
+describe('validateWelcome', () => {
+  it('accepts usable clocks: a TSC, nanosecond ticks, 1 ms ticks, negative and large tick counts', () => {
+    expect(validateWelcome(SAMPLE)).toBeNull();
+    for (const timerMul of [0.2, 1, 1e6, 1e-3]) expect(validateWelcome({ ...SAMPLE, timerMul })).toBeNull();
+    expect(validateWelcome({ ...SAMPLE, initBegin: -(2n ** 62n) + 1n, initEnd: 2n ** 62n - 1n })).toBeNull();
+    expect(validateWelcome({ ...SAMPLE, resolution: 0n })).toBeNull();
+  });
+
+  const cases: [string, Partial<WelcomeMessage>, number, string][] = [
+    ['a NaN timerMul', { timerMul: NaN }, 0, 'WelcomeMessage timerMul NaN is not a finite number of ns per tick in [0.001, 1000000]'],
+    ['an infinite timerMul', { timerMul: -Infinity }, 0, 'WelcomeMessage timerMul -Infinity is not a finite number of ns per tick in [0.001, 1000000]'],
+    ['a zero timerMul', { timerMul: 0 }, 0, 'WelcomeMessage timerMul 0 is not a finite number of ns per tick in [0.001, 1000000]'],
+    ['a timerMul of 1e300', { timerMul: 1e300 }, 0, 'WelcomeMessage timerMul 1e+300 is not a finite number of ns per tick in [0.001, 1000000]'],
+    ['initBegin at 2^62', { initBegin: 2n ** 62n }, 8, 'WelcomeMessage initBegin 4611686018427387904 is not within +-2^62 ticks'],
+    ['initEnd at the i64 minimum', { initEnd: -(2n ** 63n) }, 16, 'WelcomeMessage initEnd -9223372036854775808 is not within +-2^62 ticks'],
+    ['a resolution of 2^64 - 1 ns', { resolution: 2n ** 64n - 1n }, 24, 'WelcomeMessage resolution 18446744073709551615 is not at most 1000000000000 ns'],
+  ];
+  for (const [what, fields, at, message] of cases) {
+    it(`refuses ${what} with ZS_PROTOCOL_BAD_WELCOME at the field's offset`, () => {
+      const err = validateWelcome(decodeWelcome(encodeWelcome({ ...SAMPLE, ...fields })), 1);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err!.code).toBe(ProtocolErrorCode.BadWelcome);
+      expect(err!.offset).toBe(1 + at);
+      expect(err!.message).toBe(message);
+    });
+  }
 });

@@ -116,6 +116,43 @@ export function decodeWelcome(bytes: Uint8Array, offset = 0): WelcomeMessage {
   };
 }
 
+/**
+ * Limits of a WelcomeMessage's clock fields, in the app's units. Outside them the decoded times
+ * would be NaN, infinite or beyond what a float64 nanosecond keeps exact (about 104 days at
+ * 2^53 ns), and every later query or export would carry the damage; a welcome that breaks one
+ * is refused (validateWelcome).
+ * - timerMul (ns per tick): finite, in [1e-3, 1e6]: from a 1 THz counter to 1 ms ticks
+ *   (TSCs are ~0.2-1, clock_gettime and our SDK 1);
+ * - initBegin, initEnd (ticks, signed): |value| < 2^62, so `ticks - initBegin` cannot wrap;
+ * - resolution (ns): at most 1e12 (1000 s).
+ */
+export const WELCOME_LIMITS = {
+  minTimerMul: 1e-3,
+  maxTimerMul: 1e6,
+  maxAbsTicks: 2n ** 62n,
+  maxResolutionNs: 1_000_000_000_000n,
+} as const;
+
+/**
+ * Checks the clock fields of a decoded welcome against WELCOME_LIMITS.
+ * @param offset where the WelcomeMessage starts in the stream (error offsets point at the field)
+ * @returns null when it is usable, else a ProtocolError ZS_PROTOCOL_BAD_WELCOME naming the field
+ *   and its value
+ */
+export function validateWelcome(w: WelcomeMessage, offset = 0): ProtocolError | null {
+  const bad = (field: string, at: number, value: string, rule: string) =>
+    new ProtocolError(ProtocolErrorCode.BadWelcome, `WelcomeMessage ${field} ${value} is not ${rule}`, offset + at);
+  const L = WELCOME_LIMITS;
+  if (!(w.timerMul >= L.minTimerMul && w.timerMul <= L.maxTimerMul)) {
+    return bad('timerMul', 0, String(w.timerMul), `a finite number of ns per tick in [${L.minTimerMul}, ${L.maxTimerMul}]`);
+  }
+  const ticks = (v: bigint) => v > -L.maxAbsTicks && v < L.maxAbsTicks;
+  if (!ticks(w.initBegin)) return bad('initBegin', 8, String(w.initBegin), 'within +-2^62 ticks');
+  if (!ticks(w.initEnd)) return bad('initEnd', 16, String(w.initEnd), 'within +-2^62 ticks');
+  if (w.resolution > L.maxResolutionNs) return bad('resolution', 24, String(w.resolution), `at most ${L.maxResolutionNs} ns`);
+  return null;
+}
+
 /** Encodes a WelcomeMessage (1170 bytes). Strings are cut to fit (63 / 1023 / 12 bytes). */
 export function encodeWelcome(w: WelcomeMessage): Uint8Array {
   const out = new Uint8Array(WELCOME_SIZE);

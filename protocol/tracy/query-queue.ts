@@ -39,6 +39,17 @@ export class QueryQueue {
     this.prio.clear();
     this.normal.clear();
   }
+
+  /** Bytes the two FIFOs hold. */
+  get bytes(): number {
+    return this.prio.bytes + this.normal.bytes;
+  }
+
+  /** Empties both FIFOs and drops their storage (a finished stream); they grow again if used. */
+  release(): void {
+    this.prio.release();
+    this.normal.release();
+  }
 }
 
 /** A growable ring of (type, ptrLo, ptrHi, extra). */
@@ -73,7 +84,22 @@ class Fifo {
     this.length = 0;
   }
 
+  get bytes(): number {
+    return this.words.byteLength;
+  }
+
+  release(): void {
+    this.clear();
+    this.cap = 0;
+    this.words = new Uint32Array(0);
+  }
+
   private grow(): void {
+    if (this.cap === 0) {
+      this.cap = 64;
+      this.words = new Uint32Array(this.cap * 4);
+      return;
+    }
     const words = new Uint32Array(this.cap * 8);
     for (let k = 0; k < this.length; k++) {
       const from = ((this.head + k) & (this.cap - 1)) * 4;

@@ -14,6 +14,7 @@ const utf8 = new TextDecoder('utf-8');
 /** Largest staged string: SingleStringData's u16 + 256. */
 const STAGING_SIZE = 65535 + PROTOCOL_OFFSET_8BIT;
 const NONE = -1;
+const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
 /** A module-level alias: test runners that wrap imports in getters then read plain constants. */
 const Q = QueueType;
 const SRCLOC_CACHE_MASK = 1023;
@@ -82,16 +83,17 @@ export class QueueDecoder {
   private readonly refs = new Float64Array(3);
   private readonly refZero = new Uint8Array(3);
 
-  private readonly single = new Uint8Array(STAGING_SIZE);
+  /** Staging buffers, grown to the longest string staged (at most STAGING_SIZE); dropped by release(). */
+  private single = EMPTY_BYTES;
   private singleLen = NONE;
-  private readonly second = new Uint8Array(STAGING_SIZE);
+  private second = EMPTY_BYTES;
   private secondLen = NONE;
   private stagedPayload = NONE;
   private stagedPoolPtr = NONE;
 
-  private readonly srclocCacheLo = new Uint32Array(SRCLOC_CACHE_MASK + 1);
-  private readonly srclocCacheHi = new Uint32Array(SRCLOC_CACHE_MASK + 1);
-  private readonly srclocCacheIndex = new Int32Array(SRCLOC_CACHE_MASK + 1).fill(-1);
+  private srclocCacheLo = new Uint32Array(SRCLOC_CACHE_MASK + 1);
+  private srclocCacheHi = new Uint32Array(SRCLOC_CACHE_MASK + 1);
+  private srclocCacheIndex = new Int32Array(SRCLOC_CACHE_MASK + 1).fill(-1);
   private srclocFifo = new Int32Array(256);
   private fifoHead = 0;
   private fifoLength = 0;
@@ -126,6 +128,42 @@ export class QueueDecoder {
     const lo = Number(u & 0xffffffffn);
     const hi = Number(BigInt.asIntN(32, u >> 32n));
     return Math.trunc(((hi - this.baseHi) * TWO_POW_32 + (lo - this.baseLo)) * this.timerMul);
+  }
+
+  /** Bytes of scratch this decoder holds (staging, caches, the query FIFO); 0 after release(). */
+  get scratchBytes(): number {
+    return (
+      this.single.byteLength +
+      this.second.byteLength +
+      this.srclocCacheLo.byteLength +
+      this.srclocCacheHi.byteLength +
+      this.srclocCacheIndex.byteLength +
+      this.srclocFifo.byteLength +
+      this.queries.bytes +
+      this.srclocs.cacheBytes
+    );
+  }
+
+  /**
+   * Drops the scratch of a finished stream: staging buffers, pointer caches, pending queries and
+   * the sets of ids already queried. Keeps the counters and the name and source-location tables
+   * (a store resolves names through them). Not for a stream that goes on.
+   */
+  release(): void {
+    this.single = EMPTY_BYTES;
+    this.second = EMPTY_BYTES;
+    this.singleLen = this.secondLen = NONE;
+    this.srclocCacheLo = new Uint32Array(0);
+    this.srclocCacheHi = new Uint32Array(0);
+    this.srclocCacheIndex = new Int32Array(0);
+    this.srclocFifo = new Int32Array(0);
+    this.fifoHead = this.fifoLength = 0;
+    this.queries.release();
+    this.srclocs.releaseCache();
+    this.knownThreads.clear();
+    this.queriedStrings.clear();
+    this.queriedPlots.clear();
+    this.queriedFrames.clear();
   }
 
   private resetReferences(): void {
@@ -473,9 +511,11 @@ export class QueueDecoder {
         const head = t === Q.SingleStringData || t === Q.SecondStringData ? 3 : 2;
         const len = size - head;
         if (t === Q.SingleStringData || t === Q.SingleStringData8) {
+          if (this.single.length < len) this.single = stagingFor(len);
           this.single.set(buf.subarray(p + head, p + size), 0);
           this.singleLen = len;
         } else {
+          if (this.second.length < len) this.second = stagingFor(len);
           this.second.set(buf.subarray(p + head, p + size), 0);
           this.secondLen = len;
         }
@@ -809,4 +849,11 @@ export class QueueDecoder {
 /** A u64 pointer as a number (exact below 2^53). */
 export function readPtr(v: DataView, at: number): number {
   return v.getUint32(at + 4, true) * TWO_POW_32 + v.getUint32(at, true);
+}
+
+/** A staging buffer for a string of `len` bytes: a power of two from 256, at most STAGING_SIZE. */
+function stagingFor(len: number): Uint8Array {
+  let size = 256;
+  while (size < len) size *= 2;
+  return new Uint8Array(Math.min(size, STAGING_SIZE));
 }

@@ -17,8 +17,8 @@ export const SrclocKind = { Static: 0, Payload: 1 } as const;
 export class SourceLocationTable {
   count = 0;
   private readonly byPtr = new Map<number, number>();
-  private readonly cacheKeys = new Float64Array(CACHE_SIZE).fill(-1);
-  private readonly cacheVals = new Int32Array(CACHE_SIZE);
+  private cacheKeys = new Float64Array(CACHE_SIZE).fill(-1);
+  private cacheVals = new Int32Array(CACHE_SIZE);
   /** FNV-1a hash of a payload -> the first index with that hash; `payloadNext` chains the rest. */
   private readonly byPayloadHash = new Map<number, number>();
   private readonly payloadNext: number[] = [];
@@ -39,6 +39,20 @@ export class SourceLocationTable {
   line: number[] = [];
   /** 0xRRGGBB, 0 = default */
   color: number[] = [];
+
+  /** Bytes of the pointer cache (0 after releaseCache). */
+  get cacheBytes(): number {
+    return this.cacheKeys.byteLength + this.cacheVals.byteLength;
+  }
+
+  /**
+   * Drops the pointer cache once the stream is over (48 KiB): lookups still work, through the
+   * Map (reads of the empty cache miss, writes to it are no-ops).
+   */
+  releaseCache(): void {
+    this.cacheKeys = new Float64Array(0);
+    this.cacheVals = new Int32Array(0);
+  }
 
   /** @returns the index of a static pointer, or -1 if it was never seen */
   lookup(ptr: number): number {

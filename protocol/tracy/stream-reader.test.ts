@@ -459,8 +459,8 @@ describe('bad input', () => {
     });
 
     it('resolves a back-reference across the slide of the output window', () => {
-      // Four full frames fill the reader's window (64 KiB history + 4 x 256 KiB), so the fifth
-      // frame is decoded after the last 64 KiB were moved to the front. Its match must copy the
+      // Four full frames fill the reader's window (64 KiB history + 2 x 256 KiB) twice, so the
+      // fifth frame is decoded after the last 64 KiB were moved to the front. Its match must copy the
       // bytes that were 65280 back in stream order. Every item is a 256-byte StringData whose
       // text names its frame and index, so the copied items say where they came from.
       const ITEM = 256;
@@ -682,4 +682,45 @@ describe('bad input', () => {
 // The welcome must decode for the fixture-free streams above to be meaningful.
 it('uses a welcome that decodes', () => {
   expect(decodeWelcome(WELCOME).cpuManufacturer).toBe('GenuineIntel');
+});
+
+describe('welcome validation and released buffers', () => {
+  it('ends the stream with ZS_PROTOCOL_BAD_WELCOME when the welcome has an unusable clock, before onWelcome', () => {
+    let welcomed = 0;
+    const reader = new TracyStreamReader(new RecordingVisitor(false), { onWelcome: () => welcomed++ });
+    const stream = concat([[1], encodeWelcome({ ...SYNTHETIC_WELCOME, timerMul: NaN }), frame(new Uint8Array([Q.KeepAlive]))]);
+    expectStreamError(stream, { code: ProtocolErrorCode.BadWelcome, offset: 1, message: 'WelcomeMessage timerMul NaN is not a finite number of ns per tick in [0.001, 1000000]' });
+    expect(() => reader.push(stream)).toThrow(ProtocolError);
+    expect(welcomed).toBe(0);
+    expect(reader.streaming).toBe(false);
+  });
+
+  it('holds no decode buffer before the first frame, and none after release, keeping its counters and tables', () => {
+    const reader = new TracyStreamReader(new RecordingVisitor(false));
+    reader.push(concat([[1], WELCOME]));
+    expect(reader.retainedBytes).toBe(reader.decoder.scratchBytes); // no window, no frame buffer yet
+    const stream = SMALL ?? session(frame(new Uint8Array([Q.KeepAlive])));
+    const full = new TracyStreamReader(new RecordingVisitor(false));
+    // split every frame across two pushes, so the split-frame buffer is used too
+    for (let p = 0; p < stream.length; p += 1000) full.push(stream, p, Math.min(stream.length, p + 1000));
+    expect(full.retainedBytes).toBeGreaterThan(LZ4_HISTORY_SIZE);
+    const items = full.decoder.items;
+    const srclocs = full.decoder.srclocs.count;
+    full.release();
+    expect(full.retainedBytes).toBe(0);
+    expect(full.decoder.scratchBytes).toBe(0);
+    expect(full.decoder.items).toBe(items);
+    expect(full.decoder.srclocs.count).toBe(srclocs);
+    const err = pushError(concat([[0]]));
+    expect(err.code).toBe(ProtocolErrorCode.HandshakeRejected); // a fresh reader still works
+    let after: unknown = null;
+    try {
+      full.push(new Uint8Array([0, 0, 0, 0]));
+    } catch (e) {
+      after = e;
+    }
+    expect(after).toBeInstanceOf(ProtocolError);
+    expect((after as ProtocolError).code).toBe(ProtocolErrorCode.BadState);
+    expect((after as ProtocolError).message).toBe('the reader was released: the stream is over');
+  });
 });

@@ -9,7 +9,7 @@ import {
   WelcomeFlag,
 } from './constants.js';
 import { ItemError, ProtocolError, ProtocolErrorCode } from './errors.js';
-import { decodeOnDemandPayload, decodeWelcome, type OnDemandPayload, type WelcomeMessage } from './handshake.js';
+import { decodeOnDemandPayload, decodeWelcome, validateWelcome, type OnDemandPayload, type WelcomeMessage } from './handshake.js';
 import { decompressBlock, LZ4_ERROR_TEXT } from './lz4-block.js';
 import { QueueDecoder } from './queue-decoder.js';
 import { QUEUE_TYPE_NAMES } from './queue-types.js';
@@ -25,10 +25,32 @@ const FAILED = 5;
 /**
  * Decompressed output window: the last 64 KiB of output always sit directly in front of the
  * next block's destination, so back-references across frames (and across the sender's ring
- * wrap) resolve in place (tracy-protocol.md 2.3). Room for four full frames after the history
- * keeps the slide (one 64 KiB copyWithin) rare.
+ * wrap) resolve in place (tracy-protocol.md 2.3). Room for two full frames after the history:
+ * the slide (one 64 KiB copyWithin) then happens at most once per 256 KiB of output, a few
+ * microseconds against the milliseconds of walking those items, while every live connection
+ * holds 576 KiB rather than 1.06 MiB.
  */
-const WINDOW_SIZE = LZ4_HISTORY_SIZE + 4 * TARGET_FRAME_SIZE;
+const WINDOW_SIZE = LZ4_HISTORY_SIZE + 2 * TARGET_FRAME_SIZE;
+/** First size of the buffer that collects a frame split across chunks (grows by doubling to LZ4Size). */
+const MIN_BLOCK_BUFFER = 4096;
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+/**
+ * Windows and full-size frame buffers of released readers, kept for the next streams: a server
+ * that sees many short connections then reuses a few buffers instead of leaving hundreds of
+ * dead 576 KiB arrays for the garbage collector (which frees them only when its external-memory
+ * trigger, tens of MiB, is reached). At most POOL_SIZE of each are kept: 8 x (576 + 257) KiB.
+ * A reused buffer needs no clearing: the decoder reads only bytes this stream wrote (matches
+ * reach back to the start of this stream's history at most, frames are read after they are
+ * written).
+ */
+const POOL_SIZE = 8;
+const windowPool: Uint8Array[] = [];
+const blockPool: Uint8Array[] = [];
+
+function recycle(pool: Uint8Array[], buffer: Uint8Array, size: number): void {
+  if (buffer.length === size && pool.length < POOL_SIZE) pool.push(buffer);
+}
 
 export interface StreamReaderHooks {
   /** After the WelcomeMessage (and the on-demand payload, if any) was read. */
@@ -64,10 +86,14 @@ export class TracyStreamReader {
   private headLength = 0;
   private frameSize = 0;
   private frameStart = 0;
-  private readonly block = new Uint8Array(LZ4_SIZE);
+  /**
+   * The buffers below are allocated on first use (a connection that never sends a frame holds
+   * none) and dropped by release(): an ended session keeps only its counters and tables.
+   */
+  private block = EMPTY;
   private blockLength = 0;
-  private readonly window = new Uint8Array(WINDOW_SIZE);
-  private readonly windowView = new DataView(this.window.buffer);
+  private window = EMPTY;
+  private windowView = new DataView(EMPTY.buffer);
   private writePos = 0;
   private history = 0;
 
@@ -96,6 +122,30 @@ export class TracyStreamReader {
       }
       throw err;
     }
+  }
+
+  /**
+   * Drops the decode buffers (LZ4 window, split-frame buffer) and the decoder's scratch and
+   * pending queries, once the stream is over. Counters, the welcome, the error and the decoder's
+   * name and source-location tables stay (a store resolves names through them). Afterwards
+   * push() throws ZS_PROTOCOL_BAD_STATE.
+   */
+  release(): void {
+    recycle(windowPool, this.window, WINDOW_SIZE);
+    recycle(blockPool, this.block, LZ4_SIZE);
+    this.window = EMPTY;
+    this.windowView = new DataView(EMPTY.buffer);
+    this.block = EMPTY;
+    this.decoder.release();
+    if (this.error === null) {
+      this.error = new ProtocolError(ProtocolErrorCode.BadState, 'the reader was released: the stream is over', this.bytes);
+    }
+    this.state = FAILED;
+  }
+
+  /** Bytes of decode buffers this reader holds now (window, split-frame buffer, decoder scratch); 0 after release(). */
+  get retainedBytes(): number {
+    return this.window.byteLength + this.block.byteLength + this.decoder.scratchBytes;
   }
 
   /**
@@ -146,6 +196,8 @@ export class TracyStreamReader {
           if (n < need) break;
           if (this.state === WELCOME) {
             this.welcome = decodeWelcome(this.head, 0);
+            const invalid = validateWelcome(this.welcome, this.bytes - WELCOME_SIZE);
+            if (invalid) throw invalid;
             this.decoder.setClock(this.welcome.timerMul, this.welcome.initBegin);
             this.headLength = 0;
             if (this.welcome.flags & WelcomeFlag.OnDemand) {
@@ -196,6 +248,7 @@ export class TracyStreamReader {
           break;
         }
         case FRAME_BODY: {
+          if (this.block.length < this.frameSize) this.growBlock();
           const n = Math.min(this.frameSize - this.blockLength, end - p);
           this.block.set(chunk.subarray(p, p + n), this.blockLength);
           this.blockLength += n;
@@ -213,11 +266,26 @@ export class TracyStreamReader {
     }
   }
 
+  /** Room for the frame being collected: doubling from 4 KiB, at most LZ4Size; keeps what is collected. */
+  private growBlock(): void {
+    let size = Math.max(MIN_BLOCK_BUFFER, this.block.length);
+    while (size < this.frameSize) size *= 2;
+    const grown = size >= LZ4_SIZE ? (blockPool.pop() ?? new Uint8Array(LZ4_SIZE)) : new Uint8Array(size);
+    grown.set(this.block.subarray(0, this.blockLength));
+    this.block = grown;
+  }
+
   private decodeFrame(src: Uint8Array, start: number, size: number): void {
-    const window = this.window;
+    let window = this.window;
     if (this.writePos + TARGET_FRAME_SIZE > window.length) {
-      window.copyWithin(0, this.writePos - this.history, this.writePos);
-      this.writePos = this.history;
+      if (window.length === 0) {
+        // first frame: allocate the window here, off the per-frame path
+        window = this.window = windowPool.pop() ?? new Uint8Array(WINDOW_SIZE);
+        this.windowView = new DataView(window.buffer);
+      } else {
+        window.copyWithin(0, this.writePos - this.history, this.writePos);
+        this.writePos = this.history;
+      }
     }
     const out = this.writePos;
     const end = decompressBlock(src, start, size, window, out, out + TARGET_FRAME_SIZE, out - this.history, this.windowView);

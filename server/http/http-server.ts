@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { attachIngestSocket } from '../ingest/ws-ingest.js';
+import { attachIngestSocket, refuseIngestUpgrade } from '../ingest/ws-ingest.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { resolveSecurity, type ResolvedSecurity } from '../security/security-options.js';
 import { createApp } from './app.js';
@@ -40,9 +40,10 @@ export function startHttpServer(
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    if (path === '/ingest' && refuseIngestUpgrade(registry, req, socket)) return; // connection limits
     (path === '/api/live' ? liveWss : wss).handleUpgrade(req, socket, head, (ws) => {
       if (path === '/api/live') live.attach(ws);
-      else attachIngestSocket(registry, ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`);
+      else attachIngestSocket(registry, ws, `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`, req.socket.remoteAddress ?? '?');
     });
   });
   return new Promise((resolve, reject) => {

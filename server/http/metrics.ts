@@ -28,6 +28,16 @@ export function renderMetrics(registry: SessionRegistry, sources: MetricSources 
   family('zonescope_session_evicted_bytes_total', 'counter', 'Store bytes evicted to stay within the memory budget.', per((s) => s.store.budget.evictedBytes));
   family('zonescope_store_bytes', 'gauge', 'Bytes held by all session stores.', [[{}, registry.budget.used]]);
   family('zonescope_sessions', 'gauge', 'Sessions listed (live and ended).', [[{}, sessions.length]]);
+  family('zonescope_store_limit_bytes', 'gauge', 'The memory budget of all session stores (--memory).', [[{}, registry.budget.limit]]);
+  family('zonescope_store_peak_bytes', 'gauge', 'Highest zonescope_store_bytes since the server started.', [[{}, registry.budget.peakUsed]]);
+  family('zonescope_process_resident_bytes', 'gauge', 'Resident set size of the server process.', [[{}, process.memoryUsage.rss()]]);
+  family('zonescope_ingest_connections', 'gauge', 'Ingest connections (TCP + /ingest WebSocket) open now.', [[{}, registry.gate.openConnections]]);
+  family('zonescope_sessions_pending', 'gauge', 'Connections in their handshake (not listed yet).', [[{}, registry.pendingCount]]);
+  const rejectReasons = ['handshake-timeout', 'handshake-closed', 'max-connections', 'max-connections-per-address'] as const;
+  family('zonescope_connections_rejected_total', 'counter', 'Connections closed before they became a listed session, by reason.', rejectReasons.map((r) => [{ reason: r }, registry.gate.rejectedByReason.get(r) ?? 0]));
+  family('zonescope_sessions_ended_total', 'counter', 'Listed sessions that ended, by end reason.', [...registry.endedByReason].map(([r, n]) => [{ reason: r }, n]));
+  const dropReasons = ['empty', 'evicted', 'fully-evicted'] as const;
+  family('zonescope_sessions_dropped_total', 'counter', 'Ended sessions dropped from the list without a DELETE, by reason.', dropReasons.map((r) => [{ reason: r }, registry.dropped.get(r) ?? 0]));
   const plots: [Record<string, string>, number][] = [];
   for (const s of sessions) {
     for (const p of plotsByName(s.store)) {

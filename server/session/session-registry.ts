@@ -1,16 +1,45 @@
+import { log } from '../log.js';
 import { MemoryBudget } from '../store/memory-budget.js';
-import { Session, type SessionTransport } from './session.js';
+import { ConnectionGate, type ConnectionLimits, type ConnectionRefusal } from './connection-gate.js';
+import { Session, type EndReason, type SessionTransport } from './session.js';
 
-export interface RegistryOptions {
+export type { ConnectionRefusal } from './connection-gate.js';
+
+export interface RegistryOptions extends ConnectionLimits {
   /** Memory budget of all sessions' stores, in bytes (default 1 GiB). */
   memoryBytes?: number;
-  /** Ended sessions kept listed before the oldest are dropped (default 200). */
+  /**
+   * Ended sessions kept listed (default 200). Past it, ended sessions that never delivered a
+   * frame go first, then those whose data has all left the budget; one whose data is still in
+   * the budget is never dropped by this count (the budget bounds those).
+   */
   maxEndedSessions?: number;
   queryCredit?: number;
+  /** ms a network session (tcp, ws, connect) has to deliver a valid welcome (default 5000; 0 = no limit). */
+  handshakeTimeoutMs?: number;
+  /** ms of silence after which a live network session is closed (default 60000; 0 = never). */
+  idleTimeoutMs?: number;
 }
 
-/** 'forgotten': a stored session (never loaded) was deleted from the list. */
-export type RegistryEvent = { type: 'added' | 'ended' | 'deleted'; session: Session } | { type: 'forgotten'; id: string };
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Sources whose sessions arrive over the network: they get the handshake and idle timeouts
+ * and are listed only once their handshake is over. Imports, captures and replays are fed by
+ * the server itself and are listed at once.
+ */
+const NETWORK_SOURCES: ReadonlySet<string> = new Set(['tcp', 'ws', 'connect']);
+
+/**
+ * 'added': a session was created (a network one is not listed yet: `listed` follows once its
+ * handshake is over; one that closes or times out first only gets 'ended' and is never listed).
+ * 'forgotten': a stored session (never loaded) was deleted from the list.
+ */
+export type RegistryEvent = { type: 'added' | 'listed' | 'ended' | 'deleted'; session: Session } | { type: 'forgotten'; id: string };
+
+/** Why an ended session left the list without a DELETE (counted in /metrics). */
+export type DropReason = 'empty' | 'evicted' | 'fully-evicted';
 
 /** A session kept on disk and not in memory: what the list shows of it until it is opened. */
 export interface StoredSession {
@@ -50,27 +79,58 @@ export interface CreateOptions {
   id?: string;
   /** Epoch ms the session started (default now). */
   startedAt?: number;
+  /**
+   * The peer's address (no port) of an ingest connection (source tcp or ws) that admit()
+   * let in: counted against the connection limits until the session ends.
+   */
+  address?: string;
 }
 
 /**
  * Every session of this server: live ones and ended ones (listed with why they ended until
  * deleted, dropped because too many ended ones are kept, or until all their data was evicted).
+ * A network session is listed once its handshake is over (welcome read, or refused with a
+ * reason); until then it is pending: not listed, not found by get(), closed after the
+ * handshake timeout.
  */
 export class SessionRegistry {
   readonly budget: MemoryBudget;
+  /** Open ingest connections and their limits (admit()). */
+  readonly gate: ConnectionGate;
   private readonly sessions = new Map<string, Session>();
+  /** Network sessions whose handshake is not over: never listed. */
+  private readonly pending = new Map<string, Session>();
   private nextId = 1;
   private readonly maxEnded: number;
   private readonly queryCredit: number | undefined;
+  private readonly handshakeTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
   private readonly listeners = new Set<(e: RegistryEvent) => void>();
   private catalog: SessionCatalog | null = null;
   /** Sessions that ended with a protocol error, ever (for /metrics). */
   protocolErrors = 0;
+  /** Listed sessions that ended, by reason, ever (for /metrics). */
+  readonly endedByReason = new Map<EndReason, number>();
+  /** Ended sessions dropped from the list without a DELETE, by reason, ever (for /metrics). */
+  readonly dropped = new Map<DropReason, number>();
 
   constructor(options: RegistryOptions = {}) {
     this.budget = new MemoryBudget(options.memoryBytes ?? 2 ** 30);
     this.maxEnded = options.maxEndedSessions ?? 200;
     this.queryCredit = options.queryCredit;
+    this.handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+    this.idleTimeoutMs = nonNegative('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    this.gate = new ConnectionGate(options);
+  }
+
+  /**
+   * Asks whether a new ingest connection (TCP or /ingest WebSocket) from `address` may open.
+   * A refusal is counted (connections rejected, by reason) and logged; the caller closes the
+   * connection at once and creates no session.
+   * @returns null when it may, else why not
+   */
+  admit(address: string): ConnectionRefusal | null {
+    return this.gate.admit(address);
   }
 
   /** Lists and loads stored sessions through `catalog` (see SessionCatalog). */
@@ -84,12 +144,13 @@ export class SessionRegistry {
    */
   create(transport: SessionTransport, source: string, remote: string, options: CreateOptions = {}): Session {
     let id = options.id;
-    if (id !== undefined && this.sessions.has(id)) throw new Error(`session ${id} already exists`);
+    if (id !== undefined && (this.sessions.has(id) || this.pending.has(id))) throw new Error(`session ${id} already exists`);
     if (id === undefined) {
       // new ids skip those of stored captures, so a restarted server never reuses a file's id
       do id = String(this.nextId++);
-      while (this.sessions.has(id) || this.catalog?.has(id));
+      while (this.sessions.has(id) || this.pending.has(id) || this.catalog?.has(id));
     }
+    const network = NETWORK_SOURCES.has(source);
     const session = new Session({
       id,
       budget: this.budget,
@@ -98,15 +159,38 @@ export class SessionRegistry {
       remote,
       ...(this.queryCredit !== undefined ? { queryCredit: this.queryCredit } : {}),
       ...(options.startedAt !== undefined ? { startedAt: options.startedAt } : {}),
+      ...(network ? { handshakeTimeoutMs: this.handshakeTimeoutMs, idleTimeoutMs: this.idleTimeoutMs } : {}),
     });
+    const address = options.address;
+    if (address !== undefined) this.gate.opened(address);
+    session.onHandshake = (s) => {
+      if (!this.pending.delete(s.id)) return;
+      this.sessions.set(s.id, s);
+      this.emit({ type: 'listed', session: s });
+    };
     session.onEnd = (s) => {
+      if (address !== undefined) this.gate.closed(address);
+      if (this.pending.delete(s.id)) {
+        // never listed: it closed or timed out before its welcome
+        if (s.endReason !== 'server-closed') this.gate.rejected(s.endReason === 'handshake-timeout' ? 'handshake-timeout' : 'handshake-closed');
+        s.store.release();
+        this.emit({ type: 'ended', session: s });
+        return;
+      }
       if (s.endReason === 'protocol-error') this.protocolErrors++;
+      if (s.endReason !== null) this.endedByReason.set(s.endReason, (this.endedByReason.get(s.endReason) ?? 0) + 1);
       this.emit({ type: 'ended', session: s });
       this.trimEnded();
     };
-    this.sessions.set(id, session);
+    (network ? this.pending : this.sessions).set(id, session);
     this.emit({ type: 'added', session });
+    if (!network) this.emit({ type: 'listed', session });
     return session;
+  }
+
+  /** Network sessions whose handshake is not over (not listed). */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   /** A session in memory; a stored one (the catalog's) starts loading and is returned at once. */
@@ -141,19 +225,24 @@ export class SessionRegistry {
   }
 
   /** Drops a session from memory; `forget` false: a stored capture's stays listed as stored. */
-  private remove(id: string, forget: boolean): boolean {
+  private remove(id: string, forget: boolean, dropped?: DropReason): boolean {
     const session = this.sessions.get(id);
     if (!session) return false;
     session.stop('deleted');
     session.store.release();
     this.sessions.delete(id);
     this.catalog?.removed(id, forget);
+    if (dropped !== undefined) {
+      this.dropped.set(dropped, (this.dropped.get(dropped) ?? 0) + 1);
+      log('session %s dropped from the list (%s): %s', id, session.endReason ?? '?', DROP_TEXT[dropped]);
+    }
     this.emit({ type: 'deleted', session });
     return true;
   }
 
-  /** Stops every live session (server shutdown). */
+  /** Stops every live session, listed or pending (server shutdown). */
   stopAll(): void {
+    for (const s of [...this.pending.values()]) s.stop('server-closed');
     for (const s of this.sessions.values()) s.stop('server-closed');
   }
 
@@ -166,9 +255,23 @@ export class SessionRegistry {
     for (const fn of this.listeners) fn(e);
   }
 
+  /**
+   * The keep rule: past maxEnded ended sessions, drop (oldest first) those that never delivered
+   * a frame, then those whose data has all left the budget. A session with data still in the
+   * budget stays: a flood of empty connections can never push real data out of the list.
+   */
   private trimEnded(): void {
-    const ended = [...this.sessions.values()].filter((s) => s.ended);
-    for (let i = 0; i < ended.length - this.maxEnded; i++) this.remove(ended[i]!.id, false);
+    const ended: Session[] = [];
+    for (const s of this.sessions.values()) if (s.ended) ended.push(s);
+    let excess = ended.length - this.maxEnded;
+    for (let i = 0; i < ended.length && excess > 0; i++) {
+      const s = ended[i]!;
+      if (s.reader.frames === 0 && this.remove(s.id, false, 'empty')) excess--;
+    }
+    for (let i = 0; i < ended.length && excess > 0; i++) {
+      const s = ended[i]!;
+      if (this.sessions.has(s.id) && s.store.budget.segments === 0 && this.remove(s.id, false, 'evicted')) excess--;
+    }
   }
 
   /** An ended session whose every zone was evicted has nothing left to show. */
@@ -177,7 +280,18 @@ export class SessionRegistry {
       if (!s.ended || s.store.zonesEnded === 0) continue;
       let stored = 0;
       for (const t of s.store.threads.values()) stored += t.storedZones;
-      if (stored === 0) this.remove(s.id, false);
+      if (stored === 0) this.remove(s.id, false, 'fully-evicted');
     }
   }
+}
+
+const DROP_TEXT: Record<DropReason, string> = {
+  empty: 'more ended sessions than kept, and it never delivered a frame',
+  evicted: 'more ended sessions than kept, and all its data had been evicted from the budget',
+  'fully-evicted': 'every zone it had was evicted from the budget',
+};
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a non-negative number of ms, got ${value}`);
+  return value;
 }

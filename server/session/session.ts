@@ -26,8 +26,20 @@ export interface SessionTransport {
 }
 
 export type SessionState = 'handshake' | 'live' | 'ended';
-/** How a session ended: the app said Terminate; the connection closed; its bytes were invalid; ... */
-export type EndReason = 'terminated' | 'disconnected' | 'protocol-error' | 'handshake-rejected' | 'store-error' | 'server-closed' | 'deleted';
+/**
+ * How a session ended: the app said Terminate; the connection closed; its bytes were invalid;
+ * no valid welcome within the handshake timeout; nothing received within the idle timeout; ...
+ */
+export type EndReason =
+  | 'terminated'
+  | 'disconnected'
+  | 'protocol-error'
+  | 'handshake-rejected'
+  | 'handshake-timeout'
+  | 'idle-timeout'
+  | 'store-error'
+  | 'server-closed'
+  | 'deleted';
 
 export interface SessionError {
   code: string;
@@ -52,6 +64,10 @@ export interface SessionOptions {
   terminateGraceMs?: number;
   /** epoch ms the session started (default now; a session loaded from a capture keeps the original's) */
   startedAt?: number;
+  /** ms from start() until the welcome must have been read, else the session ends 'handshake-timeout'; 0 or absent = none */
+  handshakeTimeoutMs?: number;
+  /** ms without a byte from a live app (and nothing left to decode) before it ends 'idle-timeout'; 0 or absent = none */
+  idleTimeoutMs?: number;
 }
 
 /** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
@@ -65,6 +81,7 @@ const SLICE_BYTES = 128 * 1024;
 const SLICE_MS = 8;
 const STEP_BYTES = 1024;
 const MAX_PACKETS_PER_WRITE = 4096;
+const HANDSHAKE_REJECTIONS: ReadonlySet<string> = new Set(['ZS_PROTOCOL_HANDSHAKE_REJECTED', 'ZS_PROTOCOL_BAD_WELCOME']);
 
 /**
  * One connected app: the Tracy conversation from the receiver's side (tracy-protocol.md 1.3,
@@ -93,6 +110,12 @@ export class Session {
   onEnd: ((session: Session) => void) | null = null;
   /** Byte tap: every chunk receive() accepts, as it arrives, before decoding (the --data spool). */
   onBytes: ((chunk: Uint8Array) => void) | null = null;
+  /**
+   * Called once when the handshake is over: the welcome was read (the session is live), or the
+   * app refused or sent an unusable welcome (called just before the session ends). Not called
+   * when the connection closed or timed out first.
+   */
+  onHandshake: ((session: Session) => void) | null = null;
 
   private readonly transport: SessionTransport;
   private readonly credit: number;
@@ -105,7 +128,12 @@ export class Session {
   private closed = false;
   private terminateSent = false;
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly packet = new Uint8Array(SERVER_QUERY_PACKET_SIZE * MAX_PACKETS_PER_WRITE);
+  private readonly handshakeTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+  /** The handshake timer, then the idle timer (one at a time). */
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** performance.now() of the last chunk received. */
+  private lastReceiveMs = 0;
 
   constructor(options: SessionOptions) {
     this.id = options.id;
@@ -115,6 +143,8 @@ export class Session {
     this.credit = options.queryCredit ?? 1000;
     this.terminateGraceMs = options.terminateGraceMs ?? 10_000;
     this.startedAt = options.startedAt ?? Date.now();
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 0;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.store = new SessionStore(new BudgetAccount(options.budget));
     this.reader = readerForStore(this.store, {
       onWelcome: (welcome, onDemand) => {
@@ -122,6 +152,12 @@ export class Session {
         this.onDemand = onDemand;
         this.state = 'live';
         log('session %s: %s pid %s via %s from %s', this.id, welcome.programName, String(welcome.pid), this.source, this.remote);
+        this.clearTimer();
+        if (this.idleTimeoutMs > 0) {
+          this.lastReceiveMs = performance.now();
+          this.armIdle(this.idleTimeoutMs);
+        }
+        this.onHandshake?.(this);
       },
       onFrame: () => {
         this.store.version++;
@@ -130,14 +166,19 @@ export class Session {
     });
   }
 
-  /** Speaks first: the 12-byte handshake. */
+  /** Speaks first: the 12-byte handshake; the handshake timeout starts now. */
   start(): void {
+    if (this.handshakeTimeoutMs > 0 && this.state === 'handshake' && this.timer === null) {
+      this.timer = setTimeout(() => this.handshakeTimedOut(), this.handshakeTimeoutMs);
+      this.timer.unref?.();
+    }
     this.transport.write(encodeHandshake());
   }
 
   /** Bytes from the app. Decoding happens in slices; the transport is paused while behind. */
   receive(chunk: Uint8Array): void {
     if (this.state === 'ended' || this.closed || chunk.length === 0) return;
+    this.lastReceiveMs = performance.now();
     this.onBytes?.(chunk);
     this.pending.push(chunk);
     if (!this.scheduled) this.drain();
@@ -164,6 +205,16 @@ export class Session {
   /** Bytes received from the app so far (status byte onwards). */
   get bytesReceived(): number {
     return this.reader.bytes;
+  }
+
+  /**
+   * Bytes this session holds outside its store: decode buffers and chunks waiting to be decoded.
+   * 0 once ended (what it keeps then is its store, charged to the budget, and its tables).
+   */
+  get retainedBytes(): number {
+    let n = this.reader.retainedBytes;
+    for (const c of this.pending) n += c.byteLength;
+    return n;
   }
 
   /** Read through a method so TypeScript does not narrow it across calls that change it. */
@@ -218,7 +269,10 @@ export class Session {
       this.error = { code: err.code, message: err.message, offset: err.offset, queueType: err.queueType };
       log('session %s: protocol error %s at offset %d: %s', this.id, err.code, err.offset, err.message);
       this.sendTerminate();
-      this.end(err.code === 'ZS_PROTOCOL_HANDSHAKE_REJECTED' ? 'handshake-rejected' : 'protocol-error');
+      const rejected = HANDSHAKE_REJECTIONS.has(err.code);
+      // a refused handshake is over too: the session is listed with why it was refused
+      if (rejected && this.state === 'handshake') this.onHandshake?.(this);
+      this.end(rejected ? 'handshake-rejected' : 'protocol-error');
     } else {
       const e = err as { code?: unknown; message?: unknown };
       this.error = {
@@ -228,6 +282,8 @@ export class Session {
         queueType: -1,
       };
       log('session %s: %s', this.id, this.error.message);
+      // tables that outgrew the whole budget would keep it full for everyone: give them back
+      if (this.error.code === 'ZS_STORE_BUDGET') this.store.discardAll();
       this.sendTerminate();
       this.end('store-error');
     }
@@ -239,9 +295,11 @@ export class Session {
     const inFlight = this.queriesSent - decoder.repliesCounted;
     const room = Math.min(this.credit - inFlight, MAX_PACKETS_PER_WRITE);
     if (room > 0 && decoder.queries.length > 0) {
-      const n = decoder.queries.drainInto(this.packet, 0, room);
+      // a new buffer per write (the transport keeps it until sent), sized to what goes out
+      const packet = new Uint8Array(Math.min(room, decoder.queries.length) * SERVER_QUERY_PACKET_SIZE);
+      const n = decoder.queries.drainInto(packet, 0, room);
       this.queriesSent += n;
-      this.transport.write(this.packet.slice(0, n * SERVER_QUERY_PACKET_SIZE));
+      this.transport.write(packet);
     }
     if (decoder.terminated && !this.terminateSent) {
       const outstanding = decoder.queries.length + (this.queriesSent - decoder.repliesCounted);
@@ -271,12 +329,45 @@ export class Session {
     }
   }
 
+  private handshakeTimedOut(): void {
+    this.timer = null;
+    if (this.state !== 'handshake' || this.closed) return;
+    log('session %s: no valid welcome from %s within %d ms; closing', this.id, this.remote, this.handshakeTimeoutMs);
+    this.end('handshake-timeout');
+  }
+
+  /** The idle timer fires `delayMs` from now; it re-arms itself while bytes keep arriving. */
+  private armIdle(delayMs: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.state !== 'live' || this.closed) return;
+      const quietMs = performance.now() - this.lastReceiveMs;
+      // a session still decoding what arrived (paused: backpressure) is busy, not idle
+      if (quietMs < this.idleTimeoutMs || this.pending.length > 0) {
+        this.armIdle(Math.max(1, this.idleTimeoutMs - quietMs));
+        return;
+      }
+      log('session %s: nothing received for %d ms; closing', this.id, Math.round(quietMs));
+      this.stop('idle-timeout');
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
   private end(reason: EndReason): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endReason = reason;
     this.endedAt = Date.now();
     this.pending.length = 0;
+    this.pendingOffset = 0;
+    this.clearTimer();
+    // what an ended session keeps is its store (charged to the budget) and its tables
+    this.reader.release();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.store.version++;
     try {

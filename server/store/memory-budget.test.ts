@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../test/support/tracy-streams.js';
-import { BudgetAccount, MemoryBudget, type Evictable } from './memory-budget.js';
+import { BudgetAccount, BudgetError, MemoryBudget, type Evictable } from './memory-budget.js';
 
 /** A segment of a fake track: reports its eviction to its account, like the real tracks. */
 class FakeSegment implements Evictable {
@@ -183,8 +183,15 @@ describe('MemoryBudget', () => {
         if (!seg.evicted && !seg.released) written = seg;
       } else if (op < 0.95) {
         const delta = Math.floor(rand() * 100);
-        charged[who]! += delta;
-        account.charge(delta);
+        try {
+          account.charge(delta);
+          charged[who]! += delta;
+        } catch (err) {
+          // tables past half the budget, or that do not fit even with every segment gone, are
+          // refused and not counted
+          expect(err).toBeInstanceOf(BudgetError);
+          expect(account.tableBytes + delta > budget.limit / 2 || budget.segments === 0).toBe(true);
+        }
       } else {
         // a session deletes a segment
         const list = live[who]!.filter((s) => !s.evicted && !s.released);
@@ -217,6 +224,41 @@ describe('MemoryBudget', () => {
     const order = registered.filter((s) => s.evicted).map((s) => s.id);
     expect(order).toEqual(log.map((s) => s.id).slice().sort((x, y) => x - y));
     expect(log.length).toBeGreaterThan(1000);
+  });
+
+  it('refuses a charge that would not fit even with every segment evicted, leaving the budget within its limit', () => {
+    const budget = new MemoryBudget(1000);
+    const [a, b, c] = [new BudgetAccount(budget), new BudgetAccount(budget), new BudgetAccount(budget)];
+    a.register(new FakeSegment(a, 0, 300));
+    a.charge(400);
+    b.charge(200);
+    let err: unknown = null;
+    try {
+      c.charge(450);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BudgetError);
+    expect((err as BudgetError).code).toBe('ZS_STORE_BUDGET');
+    expect((err as BudgetError).message).toBe(
+      "the sessions' tables (strings, source locations, live allocations) need more than the memory budget of 1000 bytes, with every segment evicted",
+    );
+    // the segment made way for it, but the refused bytes were not counted
+    expect(budget.segments).toBe(0);
+    expect(budget.used).toBe(600);
+    expect(c.bytes).toBe(0);
+    expect(budget.peakUsed).toBeLessThanOrEqual(budget.limit);
+  });
+
+  it("refuses a charge that would give one session's tables more than half the budget", () => {
+    const budget = new MemoryBudget(1000);
+    const a = new BudgetAccount(budget);
+    a.charge(500);
+    expect(() => a.charge(1)).toThrow(
+      new BudgetError("this session's tables (strings, source locations, live allocations) need 501 bytes, more than half the memory budget of 1000 bytes"),
+    );
+    expect(a.tableBytes).toBe(500);
+    expect(budget.used).toBe(500);
   });
 
   it('ignores growth reported for a segment that is no longer registered', () => {

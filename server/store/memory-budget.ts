@@ -21,8 +21,24 @@ export interface Evictable {
   active(): boolean;
 }
 
+/**
+ * Thrown by BudgetAccount.charge when a session's tables (strings, source locations, live
+ * allocations...) would take more than TABLE_SHARE of the budget, or would push the store past
+ * the budget although every segment was evicted. The session ends 'store-error' with this
+ * code; the store stays within the budget and other sessions keep at least the rest.
+ */
+export class BudgetError extends Error {
+  override readonly name = 'BudgetError';
+  readonly code = 'ZS_STORE_BUDGET';
+}
+
+/** Share of the budget one session's tables (charges outside segments) may take. */
+export const TABLE_SHARE = 0.5;
+
 export class MemoryBudget {
   used = 0;
+  /** Highest `used` seen once a change was settled (after eviction), ever. */
+  peakUsed = 0;
   evictedBytes = 0;
   evictedSegments = 0;
   private queue: (Evictable | null)[] = [];
@@ -44,20 +60,35 @@ export class MemoryBudget {
     this.live++;
     this.used += seg.bytes;
     this.enforce(seg);
+    if (this.used > this.peakUsed) this.peakUsed = this.used;
   }
 
   /** A registered segment grew (or shrank) by `delta` bytes; ignored once it is not registered. */
   resize(seg: Evictable, delta: number): void {
     if (seg.budgetSlot < 0) return;
     this.used += delta;
-    if (delta > 0) this.enforce(seg);
+    if (delta > 0) {
+      this.enforce(seg);
+      if (this.used > this.peakUsed) this.peakUsed = this.used;
+    }
   }
 
-  /** Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
-   * they make room by evicting segments like any other growth. */
-  charge(delta: number): void {
+  /**
+   * Bytes accounted outside segments (strings, tables): counted, never evicted themselves, but
+   * they make room by evicting segments like any other growth.
+   * @returns false, with nothing charged, when even with every segment evicted they do not fit
+   */
+  charge(delta: number): boolean {
     this.used += delta;
-    if (delta > 0) this.enforce(null);
+    if (delta > 0) {
+      this.enforce(null);
+      if (this.used > this.limit) {
+        this.used -= delta;
+        return false;
+      }
+      if (this.used > this.peakUsed) this.peakUsed = this.used;
+    }
+    return true;
   }
 
   /** Removes a segment without counting it as evicted (its session was deleted). */
@@ -120,11 +151,16 @@ export class BudgetAccount {
   /** Bytes this session's store holds now. */
   bytes = 0;
   evictedBytes = 0;
+  /** Segments of this session registered and neither evicted nor released: its data in the budget. */
+  segments = 0;
+  /** Bytes charged outside segments (tables), included in `bytes`. */
+  tableBytes = 0;
 
   constructor(readonly budget: MemoryBudget) {}
 
   register(seg: Evictable): void {
     this.bytes += seg.bytes;
+    this.segments++;
     this.budget.register(seg);
   }
 
@@ -134,13 +170,32 @@ export class BudgetAccount {
     this.budget.resize(seg, delta);
   }
 
+  /**
+   * Charges bytes held outside segments (tables); a negative delta gives them back.
+   * @throws BudgetError when, with every segment evicted, the budget still cannot hold them (the
+   *   charge is undone first: the store never passes its limit)
+   */
   charge(delta: number): void {
+    const share = this.budget.limit * TABLE_SHARE;
+    if (delta > 0 && this.tableBytes + delta > share) {
+      throw new BudgetError(
+        `this session's tables (strings, source locations, live allocations) need ${this.tableBytes + delta} bytes, more than half the memory budget of ${this.budget.limit} bytes`,
+      );
+    }
+    if (!this.budget.charge(delta)) {
+      throw new BudgetError(
+        `the sessions' tables (strings, source locations, live allocations) need more than the memory budget of ${this.budget.limit} bytes, with every segment evicted`,
+      );
+    }
     this.bytes += delta;
-    this.budget.charge(delta);
+    this.tableBytes += delta;
   }
 
   release(seg: Evictable): void {
-    if (seg.budgetSlot >= 0) this.bytes -= seg.bytes;
+    if (seg.budgetSlot >= 0) {
+      this.bytes -= seg.bytes;
+      this.segments--;
+    }
     this.budget.release(seg);
   }
 
@@ -148,11 +203,13 @@ export class BudgetAccount {
   evicted(bytes: number): void {
     this.bytes -= bytes;
     this.evictedBytes += bytes;
+    this.segments--;
   }
 
   /** After every segment was released: what was charged outside segments goes back too. */
   close(): void {
     this.budget.charge(-this.bytes);
     this.bytes = 0;
+    this.tableBytes = 0;
   }
 }

@@ -149,6 +149,23 @@ export class SessionStore implements TracyVisitor {
     this.budget.close();
   }
 
+  /**
+   * Gives everything back after the session's tables did not fit the budget (ZS_STORE_BUDGET):
+   * every segment and charge leaves the budget and the tables that grew past it (live
+   * allocations, names) are emptied, so a hostile session cannot keep the budget full after it
+   * ended. Counters (zones, allocations) stay for the list.
+   */
+  discardAll(): void {
+    this.release();
+    for (const pool of this.memory.values()) pool.live.clear();
+    this.names.strings.clear();
+    this.names.threads.clear();
+    this.names.plots.clear();
+    this.names.frames.clear();
+    this.names.fibers.clear();
+    this.names.externals.clear();
+  }
+
   // ---- TracyVisitor ----
 
   threadContext(thread: number): void {

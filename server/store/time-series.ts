@@ -1,3 +1,4 @@
+import { giveArray, takeArray } from './array-pool.js';
 import type { Evictable } from './memory-budget.js';
 import { SortedSegments } from './sorted-segments.js';
 
@@ -26,8 +27,8 @@ export class SeriesSegment implements Evictable {
     private readonly owner: TimeSeries,
     capacity: number,
   ) {
-    this.time = new Float64Array(capacity);
-    this.value = new Float64Array(capacity);
+    this.time = takeArray(Float64Array, capacity);
+    this.value = takeArray(Float64Array, capacity);
   }
 
   /** The newest segment of its series is still being filled. */
@@ -43,10 +44,12 @@ export class SeriesSegment implements Evictable {
   grow(): number {
     const before = this.bytes;
     const cap = Math.min(SERIES_ROWS, this.time.length * 2);
-    const time = new Float64Array(cap);
+    const time = takeArray(Float64Array, cap);
     time.set(this.time);
-    const value = new Float64Array(cap);
+    const value = takeArray(Float64Array, cap);
     value.set(this.value);
+    giveArray(this.time);
+    giveArray(this.value);
     this.time = time;
     this.value = value;
     return this.bytes - before;
@@ -88,6 +91,8 @@ export class SeriesSegment implements Evictable {
   evict(): void {
     this.evicted = true;
     this.owner.onEvicted(this);
+    giveArray(this.time);
+    giveArray(this.value);
     this.time = new Float64Array(0);
     this.value = new Float64Array(0);
     this.count = 0;
@@ -105,7 +110,8 @@ export class TimeSeries extends SortedSegments<SeriesSegment> {
   add(timeNs: number, value: number): void {
     let seg = this.segments[this.segments.length - 1];
     if (seg === undefined || seg.count === SERIES_ROWS || seg.evicted) {
-      seg = new SeriesSegment(this, FIRST_CAPACITY);
+      // a series that filled a segment is busy: its next ones are allocated whole
+      seg = new SeriesSegment(this, seg !== undefined && seg.count === SERIES_ROWS ? SERIES_ROWS : FIRST_CAPACITY);
       this.segments.push(seg);
       this.budget.register(seg);
     } else if (seg.count === seg.time.length) {

@@ -1,3 +1,4 @@
+import { giveArray, takeArray } from './array-pool.js';
 import type { BudgetAccount, Evictable } from './memory-budget.js';
 
 /**
@@ -51,9 +52,9 @@ export class ZoneSegment implements Evictable {
     readonly index: number,
     capacity: number,
   ) {
-    this.start = new Float64Array(capacity);
-    this.dur = new Uint32Array(capacity);
-    this.srcloc = new Uint16Array(capacity);
+    this.start = takeArray(Float64Array, capacity);
+    this.dur = takeArray(Uint32Array, capacity);
+    this.srcloc = takeArray(Uint16Array, capacity);
   }
 
   active(): boolean {
@@ -72,12 +73,15 @@ export class ZoneSegment implements Evictable {
   grow(): number {
     const before = this.bytes;
     const cap = Math.min(SEGMENT_ROWS, this.capacity * 2);
-    const start = new Float64Array(cap);
+    const start = takeArray(Float64Array, cap);
     start.set(this.start);
-    const dur = new Uint32Array(cap);
+    const dur = takeArray(Uint32Array, cap);
     dur.set(this.dur);
-    const srcloc = new Uint16Array(cap);
+    const srcloc = takeArray(Uint16Array, cap);
     srcloc.set(this.srcloc);
+    giveArray(this.start);
+    giveArray(this.dur);
+    giveArray(this.srcloc);
     this.start = start;
     this.dur = dur;
     this.srcloc = srcloc;
@@ -123,6 +127,9 @@ export class ZoneSegment implements Evictable {
   evict(): void {
     this.evicted = true;
     this.owner.onEvicted(this);
+    giveArray(this.start);
+    giveArray(this.dur);
+    giveArray(this.srcloc);
     this.start = new Float64Array(0);
     this.dur = new Uint32Array(0);
     this.srcloc = new Uint16Array(0);

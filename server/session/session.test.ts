@@ -1,0 +1,121 @@
+/**
+ * One session over an in-memory transport (no sockets): what it keeps after it ends (issue 10
+ * row 3: the decode buffers are released, only the store and its tables stay) and its timers.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { TracyStreamWriter } from '../../protocol/tracy/index.js';
+import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
+import { syntheticWelcome } from '../../test/support/synthetic-client.js';
+import { readFileSync } from 'node:fs';
+import { SessionRegistry } from './session-registry.js';
+import type { Session, SessionTransport } from './session.js';
+
+function memoryTransport(): SessionTransport & { closed: boolean } {
+  const t = {
+    closed: false,
+    write() {},
+    close() {
+      t.closed = true;
+    },
+    pause() {},
+    resume() {},
+  };
+  return t;
+}
+
+function ended(session: Session): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (session.ended ? resolve() : setImmediate(check));
+    check();
+  });
+}
+
+/** The bytes an app sends: status + welcome as one chunk, then one chunk per frame. */
+function appStream(): { welcome: Uint8Array; keepAlive: () => Uint8Array } {
+  const chunks: Uint8Array[] = [];
+  const writer = new TracyStreamWriter((c) => chunks.push(c.slice()));
+  writer.welcome(syntheticWelcome('timer-test'));
+  const welcome = chunks.shift()!;
+  return {
+    welcome,
+    keepAlive: () => {
+      writer.queue.keepAlive();
+      writer.queue.flush();
+      return chunks.shift()!;
+    },
+  };
+}
+
+describe('session', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it.skipIf(!FIXTURES_PRESENT)('releases its decode buffers when it ends: an ended session keeps only its store and tables', async () => {
+    const registry = new SessionRegistry();
+    const session = registry.create(memoryTransport(), 'import', 'small.client.bin');
+    session.start();
+    const bin = readFileSync(fixture('small.client.bin'));
+    // in 1000-byte chunks, so frames are split and the split-frame buffer is used too
+    let midway = 0;
+    for (let p = 0; p < bin.length; p += 1000) {
+      session.receive(bin.subarray(p, Math.min(bin.length, p + 1000)));
+      if (p === 30_000) midway = session.retainedBytes;
+    }
+    expect(midway).toBeGreaterThan(64 * 1024); // the LZ4 window at least, while it streams
+    session.connectionClosed();
+    await ended(session);
+    expect(session.endReason).toBe('terminated');
+    expect(session.retainedBytes).toBe(0);
+    expect(session.reader.retainedBytes).toBe(0);
+    // what it keeps: the store (charged to the budget) and the names it resolves through
+    expect(session.store.zonesEnded).toBe(3371);
+    expect(session.store.budget.bytes).toBeGreaterThan(0);
+    expect(registry.budget.used).toBe(session.store.budget.bytes);
+    expect(session.store.threadList().some((t) => t.name !== null)).toBe(true);
+    expect(session.store.srclocs.displayName(0, session.store.names.strings)).not.toBe('');
+  });
+
+  it('ends a network session that sends nothing for the idle timeout, and not one that keeps sending', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const registry = new SessionRegistry({ idleTimeoutMs: 1000, handshakeTimeoutMs: 0 });
+    const transport = memoryTransport();
+    const session = registry.create(transport, 'tcp', '127.0.0.1:1', { address: '127.0.0.1' });
+    session.start();
+    const app = appStream();
+    session.receive(app.welcome);
+    expect(session.state).toBe('live');
+    vi.advanceTimersByTime(900);
+    session.receive(app.keepAlive());
+    vi.advanceTimersByTime(900); // 1800 ms since the welcome, 900 since the last byte
+    expect(session.state).toBe('live');
+    vi.advanceTimersByTime(200);
+    expect(session.endReason).toBe('idle-timeout');
+    expect(transport.closed).toBe(true);
+    expect(registry.endedByReason.get('idle-timeout')).toBe(1);
+    expect(registry.gate.openConnections).toBe(0);
+  });
+
+  it('ends a network session without a welcome after the handshake timeout, unlisted and counted', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const registry = new SessionRegistry({ handshakeTimeoutMs: 500 });
+    const events: string[] = [];
+    registry.subscribe((e) => events.push(e.type));
+    const transport = memoryTransport();
+    const session = registry.create(transport, 'ws', '127.0.0.1:1', { address: '127.0.0.1' });
+    session.start();
+    session.receive(appStream().welcome.subarray(0, 100)); // a welcome that never completes
+    expect(registry.pendingCount).toBe(1);
+    expect(registry.list()).toEqual([]);
+    expect(registry.get(session.id)).toBeUndefined();
+    vi.advanceTimersByTime(499);
+    expect(session.ended).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(session.endReason).toBe('handshake-timeout');
+    expect(transport.closed).toBe(true);
+    expect(registry.pendingCount).toBe(0);
+    expect(registry.list()).toEqual([]);
+    expect(registry.gate.rejectedByReason.get('handshake-timeout')).toBe(1);
+    expect(events).toEqual(['added', 'ended']);
+  });
+});
