@@ -1,6 +1,6 @@
 /**
- * One fuzz run: the socket phase against a real server in this process, then the in-process
- * phase, both seeded and bounded by count and by time; uncaught exceptions and unhandled
+ * One fuzz run: the in-process phase, then the socket phase against a real server in this
+ * process, both seeded and bounded by count and by time; uncaught exceptions and unhandled
  * rejections during the run count as crashes of the stream (or batch) running at the time.
  */
 import type { SessionTransport } from '../server/session/session.js';
@@ -90,6 +90,15 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
     watchdog?.stream(label);
   };
   try {
+    const count = options.count ?? 100_000;
+    await fuzzInProcess(
+      inputs,
+      { seed, start: options.start ?? 0, count, deadlineMs, hangMs, sharedBudgetBytes: options.sharedBudgetBytes ?? 4 * MiB, sharedMaxEnded: 32 },
+      stats,
+      memory,
+      { beforeStream, progress: (done) => progress(`${done}/${count} in-process`) },
+    );
+    stats.inProcessPeakRssBytes = memory.rssBytes;
     const socketCount = options.socketCount ?? 1000;
     if (socketCount > 0) {
       await fuzzOverSockets(
@@ -113,14 +122,6 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
         },
       );
     }
-    const count = options.count ?? 100_000;
-    await fuzzInProcess(
-      inputs,
-      { seed, start: options.start ?? 0, count, deadlineMs, hangMs, sharedBudgetBytes: options.sharedBudgetBytes ?? 4 * MiB, sharedMaxEnded: 32 },
-      stats,
-      memory,
-      { beforeStream, progress: (done) => progress(`${done}/${count} in-process`) },
-    );
     // a rejection or exception from the last streams' leftovers surfaces on a later turn
     await new Promise<void>((r) => setImmediate(r));
   } finally {

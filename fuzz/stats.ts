@@ -40,6 +40,8 @@ export class FuzzStats {
   /** Bytes evicted from the in-process shared budget and from the server's budget. */
   evictedInProcess = 0;
   evictedServer = 0;
+  /** Peak RSS when the in-process phase ended (before the server started). */
+  inProcessPeakRssBytes = 0;
   /** Why the run stopped early ('time'), or null when every stream asked for ran. */
   stoppedBy: string | null = null;
 
@@ -114,7 +116,7 @@ export function summaryLine(seed: number, stats: FuzzStats, memory: MemoryPeaks,
     `evicted ${(stats.evictedInProcess / 1e6).toFixed(0)} MB in process, ${(stats.evictedServer / 1e6).toFixed(0)} MB in the server`,
     `codes: ${codes || 'none'}`,
     `slowest stream ${stats.slowestMs.toFixed(0)} ms`,
-    `peak RSS ${(memory.rssBytes / MiB).toFixed(0)} MiB, heap ${(memory.heapUsedBytes / MiB).toFixed(0)} MiB, array buffers ${(memory.arrayBuffersBytes / MiB).toFixed(0)} MiB`,
+    `peak RSS ${(memory.rssBytes / MiB).toFixed(0)} MiB (${(stats.inProcessPeakRssBytes / MiB).toFixed(0)} MiB before the socket phase), heap ${(memory.heapUsedBytes / MiB).toFixed(0)} MiB, array buffers ${(memory.arrayBuffersBytes / MiB).toFixed(0)} MiB`,
     `${(elapsedMs / 1000).toFixed(1)} s${stats.stoppedBy ? ` (stopped by the ${stats.stoppedBy} limit)` : ''}`,
   ].join('; ');
 }
