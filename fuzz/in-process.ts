@@ -13,7 +13,8 @@ import type { Session, SessionTransport } from '../server/session/session.js';
 import { SessionRegistry } from '../server/session/session-registry.js';
 import type { FuzzInputs } from './inputs.js';
 import { judgeSession, judgeThrown, reproduceStack } from './judge.js';
-import { deliveryCuts, describe, mutateStream, type BaseWeights, type MutatedStream } from './mutate.js';
+import { deliveryCuts } from './mutate-bytes.js';
+import { describe, mutateStream, type BaseWeights, type MutatedStream } from './mutate.js';
 import { Prng, streamSeed } from './prng.js';
 import type { FuzzStats, MemoryPeaks, Outcome } from './stats.js';
 

@@ -1,18 +1,19 @@
 /**
  * Mutations of real streams. A stream is built in three stages, each recorded in its label so
  * a failure says what was done:
- *   1. a base: a recording (whole, or the medium one cut after its first frames), sent as the
- *      raw client stream or wrapped in a .zscap; or a small Chrome JSON file;
+ *   1. a base: a recording, whole or cut after its first frames, sent as the raw client stream
+ *      or wrapped in a .zscap; or a small Chrome JSON file;
  *   2. structural mutations on the head and the list of frames: frame-size prefixes (huge,
  *      zero, off by one), duplicated, dropped, swapped and garbage frames, queue items damaged
  *      inside a frame (re-sent as a literal LZ4 block), welcome fields, the status byte;
- *   3. byte mutations on the assembled bytes: bit flips, bytes set to 0 / 0xff / random,
- *      truncation, inserted garbage, deleted and duplicated ranges (and for a .zscap its
- *      header length and msgpack header, for Chrome JSON inserted tokens).
+ *   3. byte mutations on the assembled bytes (mutate-bytes.ts): bit flips, bytes set to
+ *      0 / 0xff / random, truncation, inserted garbage, deleted and duplicated ranges; for a
+ *      .zscap also its header length and msgpack header (here), for Chrome JSON inserted tokens.
  */
 import { LZ4_SIZE, ON_DEMAND_PAYLOAD_SIZE, WELCOME_SIZE, WelcomeFlag, writeLiteralBlock } from '../protocol/tracy/index.js';
 import { captureHeadOf, type FuzzInputs, type Recording } from './inputs.js';
-import { Prng } from './prng.js';
+import { mutateBytes, randomBytes } from './mutate-bytes.js';
+import type { Prng } from './prng.js';
 
 export type StreamKind = 'client' | 'zscap' | 'chrome';
 
@@ -94,7 +95,7 @@ export function mutateStream(rng: Prng, inputs: FuzzInputs, weights: BaseWeights
   const count = mutationCount(rng);
   const byteMutations = count - structural(rng, parts, count, mutations);
   let bytes = kind === 'zscap' ? assembleCapture(parts, rng, mutations) : assemble(parts.head, parts.frames);
-  for (let i = 0; i < byteMutations; i++) bytes = mutateBytes(rng, bytes, kind, mutations);
+  for (let i = 0; i < byteMutations; i++) bytes = mutateBytes(rng, bytes, false, mutations);
   return { kind, base, bytes, mutations };
 }
 
@@ -347,101 +348,13 @@ function captureHead(head: Uint8Array): Uint8Array {
   return cached;
 }
 
-// ---- stage 3: bytes ----
-
-function randomBytes(rng: Prng, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.int(256);
-  return out;
-}
-
-function splice(bytes: Uint8Array, at: number, remove: number, insert: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length - remove + insert.length);
-  out.set(bytes.subarray(0, at), 0);
-  out.set(insert, at);
-  out.set(bytes.subarray(at + remove), at + insert.length);
-  return out;
-}
-
-const CHROME_TOKENS = ['{', '}', '[', ']', ',', '"', ':', 'null', '1e400', '-0', '"ph":"E",', '"ph":"B",', '"ts":-1e308,', '"dur":1e300,', '"tid":4294967296,', '\\u0000', '\\ud800', '[[[[[[[[[[[[[[[[', '{"a":{"b":{"c":'];
-
-/** One byte-level mutation of `bytes` (copied when changed in place). */
-export function mutateBytes(rng: Prng, bytes: Uint8Array, kind: StreamKind, out: string[]): Uint8Array {
-  if (bytes.length === 0) return bytes;
-  const at = rng.int(bytes.length);
-  switch (rng.weighted([22, 18, 18, 10, 8, 8, kind === 'chrome' ? 16 : 0])) {
-    case 0: {
-      const b = bytes.slice();
-      const where = [at];
-      for (let k = rng.int(8); k > 0; k--) where.push(rng.int(b.length));
-      for (const i of where) b[i] = b[i]! ^ (1 << rng.int(8));
-      out.push(`bitflip@${where.join(',')}`);
-      return b;
-    }
-    case 1: {
-      const b = bytes.slice();
-      const v = rng.pick([0, 0xff, rng.int(256)]);
-      const k = rng.range(1, 4);
-      for (let i = 0; i < k && at + i < b.length; i++) b[at + i] = v;
-      out.push(`set@${at}x${k}=${v}`);
-      return b;
-    }
-    case 2:
-      out.push(`truncate@${at}`);
-      return bytes.subarray(0, at);
-    case 3: {
-      const n = rng.range(1, rng.chance(0.9) ? 32 : 4096);
-      out.push(`garbage@${at}(${n})`);
-      return splice(bytes, at, 0, randomBytes(rng, n));
-    }
-    case 4: {
-      const n = Math.min(bytes.length - at, rng.range(1, 4096));
-      out.push(`delete@${at}(${n})`);
-      return splice(bytes, at, n, new Uint8Array(0));
-    }
-    case 5: {
-      const n = Math.min(bytes.length - at, rng.range(1, 8192));
-      const to = rng.int(bytes.length);
-      out.push(`duplicate@${at}(${n})->${to}`);
-      return splice(bytes, to, 0, bytes.slice(at, at + n));
-    }
-    default: {
-      const token = rng.pick(CHROME_TOKENS);
-      out.push(`token@${at}=${token}`);
-      return splice(bytes, at, 0, new TextEncoder().encode(token));
-    }
-  }
-}
-
 function mutateChrome(rng: Prng, inputs: FuzzInputs): MutatedStream {
   const file = rng.pick(inputs.chrome);
   const mutations: string[] = [];
   let bytes = file.bytes;
   const count = mutationCount(rng);
-  for (let i = 0; i < count; i++) bytes = mutateBytes(rng, bytes, 'chrome', mutations);
+  for (let i = 0; i < count; i++) bytes = mutateBytes(rng, bytes, true, mutations);
   return { kind: 'chrome', base: file.name, bytes, mutations };
-}
-
-/**
- * Where to cut `length` bytes into the chunks they arrive in (the ends of the chunks): mostly
- * one chunk, else a few random cuts, else fixed small chunks (1-byte ones only for short streams).
- */
-export function deliveryCuts(rng: Prng, length: number): number[] {
-  const style = rng.weighted([55, 30, 15]);
-  if (style === 0 || length < 2) return [length];
-  if (style === 1) {
-    const cuts: number[] = [];
-    const k = rng.range(1, 4);
-    for (let i = 0; i < k; i++) cuts.push(1 + rng.int(length - 1));
-    cuts.sort((a, b) => a - b);
-    cuts.push(length);
-    return cuts;
-  }
-  const size = length <= 4096 ? rng.range(1, 64) : 2 ** rng.range(6, 14);
-  const cuts: number[] = [];
-  for (let p = size; p < length; p += size) cuts.push(p);
-  cuts.push(length);
-  return cuts;
 }
 
 /** A short text for the stream: kind, base, mutations. */

@@ -20,7 +20,8 @@ import type { Session } from '../server/session/session.js';
 import type { FuzzInputs } from './inputs.js';
 import { judgeSession } from './judge.js';
 import { TIMEOUT, withTimeout } from './in-process.js';
-import { deliveryCuts, describe, mutateStream, type BaseWeights } from './mutate.js';
+import { deliveryCuts } from './mutate-bytes.js';
+import { describe, mutateStream, type BaseWeights } from './mutate.js';
 import { Prng, streamSeed } from './prng.js';
 import type { FuzzStats, MemoryPeaks, Outcome } from './stats.js';
 
