@@ -20,7 +20,10 @@ export interface FuzzOptions {
   /** Streams over sockets (default 1,000), starting at index `socketStart` (default 0). */
   socketCount?: number;
   socketStart?: number;
-  /** Wall-clock bound of the run, seconds (default 900): no stream starts after it. */
+  /**
+   * Wall-clock bound of the run, seconds (default 900): no stream starts after it; the
+   * in-process phase stops at 85% of it, so the socket phase gets the rest.
+   */
   timeS?: number;
   /** A stream not done within this many ms is a hang (default 5000). */
   hangMs?: number;
@@ -61,7 +64,8 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
   const seed = options.seed ?? 1;
   const hangMs = options.hangMs ?? 5000;
   const started = performance.now();
-  const deadlineMs = started + (options.timeS ?? 900) * 1000;
+  const timeMs = (options.timeS ?? 900) * 1000;
+  const deadlineMs = started + timeMs;
   const inputs = loadInputs();
   const controlZones = await decodeControl(inputs);
   const stats = new FuzzStats();
@@ -93,7 +97,8 @@ export async function runFuzz(options: FuzzOptions = {}): Promise<FuzzReport> {
     const count = options.count ?? 100_000;
     await fuzzInProcess(
       inputs,
-      { seed, start: options.start ?? 0, count, deadlineMs, hangMs, sharedBudgetBytes: options.sharedBudgetBytes ?? 4 * MiB, sharedMaxEnded: 32 },
+      // the socket phase comes second: a time limit leaves it the last 15%
+      { seed, start: options.start ?? 0, count, deadlineMs: started + 0.85 * timeMs, hangMs, sharedBudgetBytes: options.sharedBudgetBytes ?? 4 * MiB, sharedMaxEnded: 32 },
       stats,
       memory,
       { beforeStream, progress: (done) => progress(`${done}/${count} in-process`) },
