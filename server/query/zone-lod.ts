@@ -29,16 +29,25 @@ export interface ThreadZones {
   evictedBeforeNs: number;
 }
 
+/** The per-depth item cap of a viewport query (a huge range at nsPerPx 0 stays bounded). */
+export const MAX_ZONES_PER_DEPTH = 2_000_000;
+
 /**
  * Zones of one depth that intersect the closed range [t0, t1] (end >= t0, start <= t1): a zero-
  * length zone at either end counts, and merged items never count zones starting after t1.
  * @param nsPerPx nanoseconds per pixel; 0 returns every zone individually
  * @param maxItems safety cap per depth (a huge range at nsPerPx 0)
  */
-/** The per-depth item cap of a viewport query (a huge range at nsPerPx 0 stays bounded). */
-export const MAX_ZONES_PER_DEPTH = 2_000_000;
-
 export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): DepthZones {
+  return queryDepthPage(columns, t0, t1, nsPerPx, 0, maxItems).zones;
+}
+
+/**
+ * queryDepth from row `fromRow` on (rows before it are left out), at most `maxItems` items.
+ * @returns the items and the first row not covered (-1 when the depth's range is complete), to
+ *   continue from: a merged item never spans two pages, so every zone is covered exactly once
+ */
+export function queryDepthPage(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, fromRow: number, maxItems: number): { zones: DepthZones; nextRow: number } {
   const start = new F64List();
   const end = new F64List();
   const srcloc = new I32List();
@@ -46,7 +55,7 @@ export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx
   const rows = new I32List();
   // rows [r, last) intersect the closed range [t0, t1]: end >= t0 and start <= t1
   const last = columns.firstStartingAfter(t1);
-  let r = columns.firstEndingAtOrAfter(t0);
+  let r = Math.max(columns.firstEndingAtOrAfter(t0), fromRow);
   while (r < last && start.length < maxItems) {
     const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
     const slot = r & SEGMENT_MASK;
@@ -77,7 +86,8 @@ export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx
     }
     r = j;
   }
-  return { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
+  const zones = { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
+  return { zones, nextRow: r < last ? r : -1 };
 }
 
 export function queryThreadZones(thread: ThreadTimeline, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): ThreadZones {
