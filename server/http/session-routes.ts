@@ -6,7 +6,7 @@ import { DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT, queryMessagesSliced } from 
 import { QueryGate } from '../query/query-gate.js';
 import type { SliceOptions } from '../query/query-slicer.js';
 import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
-import { MAX_ZONE_PAGE_ITEMS, parseZoneCursor, queryZonePage } from '../query/zone-pages.js';
+import { MAX_ZONE_PAGE_ITEMS, parseZoneCursor, queryZonePageSliced } from '../query/zone-pages.js';
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, searchZonesSliced } from '../query/zone-search.js';
 import { zoneStatisticsSliced, type RangeOptions } from '../query/zone-stats.js';
 import { SEGMENT_MASK } from '../store/zone-columns.js';
@@ -25,6 +25,8 @@ export interface SessionRoutesOptions {
   slice?: SliceOptions;
   /** heavy queries computed at once / queued (query-gate.ts defaults: 2 / 32) */
   gate?: QueryGate;
+  /** /zones pages computed at once / queued (default 4 / 64) */
+  pageGate?: QueryGate;
 }
 
 
@@ -50,6 +52,8 @@ function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: numbe
 export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesOptions = {}): Hono {
   const api = new Hono();
   const gate = options.gate ?? new QueryGate();
+  // /zones pages are bounded (100,000 items, a few MiB) and short: a gate of their own, wider
+  const pageGate = options.pageGate ?? new QueryGate(4, 64);
   const slice = options.slice ?? {};
 
   api.get('/', (c) => respond(c, sessionList(registry)));
@@ -72,7 +76,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     return respond(c, { deleted: id });
   });
 
-  api.get('/:id/threads', (c) => respond(c, threadSummaries(sessionOf(registry, c))));
+  api.get('/:id/threads', (c) => streamedResponse(c, threadSummaries(sessionOf(registry, c))));
 
   api.get('/:id/srclocs', (c) => {
     const store = sessionOf(registry, c).store;
@@ -87,7 +91,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
         color: store.srclocs.color[i] ?? 0,
       });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
   /**
@@ -95,7 +99,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
    * nsPerPx=0 lists every zone individually. At most `limit` items (default and most
    * MAX_ZONE_PAGE_ITEMS); `cursor` in the answer continues (zone-pages.ts).
    */
-  api.get('/:id/zones', (c) => {
+  api.get('/:id/zones', async (c) => {
     const s = sessionOf(registry, c);
     const { t0, t1, threads } = rangeOf(c, s);
     const nsPerPx = nsPerPxParam(c, t0, t1);
@@ -103,7 +107,8 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     const rawCursor = c.req.query('cursor');
     const cursor = rawCursor ? parseZoneCursor(rawCursor) : null;
     if (rawCursor && !cursor) throw new HttpError(400, 'ZS_QUERY_BAD_CURSOR', `cursor=${rawCursor.slice(0, 60)} is not a cursor from a previous /zones answer (thread.depth.row)`);
-    const page = queryZonePage(s.store, { t0, t1, nsPerPx, limit, cursor, ...(threads ? { threads } : {}) });
+    const options = { t0, t1, nsPerPx, limit, cursor, ...(threads ? { threads } : {}) };
+    const page = await runHeavyQuery(c, registry, s, pageGate, slice, (sl) => queryZonePageSliced(s.store, options, sl));
     return streamedResponse(c, { t0, t1, nsPerPx, threads: page.threads, cursor: page.cursor });
   });
 
@@ -159,7 +164,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     for (const set of s.store.frames.values()) {
       out.push({ namePtr: set.namePtr, name: frameSetName(s.store, set), continuous: set.continuous, count: set.count, ...queryFrames(set, t0, t1) });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
   /** Plots decimated to the viewport; never finer than MAX_PLOT_PIXELS across the range (at most ~4 samples a pixel). */
@@ -180,7 +185,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
       if (only !== undefined && name !== only) continue;
       out.push({ name, format: 1, step: true, fill: true, color: 0, count: m.usage.total, min: m.usage.min, max: m.usage.max, memory: true, ...querySeries(m.usage, t0, t1, nsPerPx, edges) });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
   /** Messages in time order: the first `limit` (default and most 10,000), text matching `q`. */

@@ -7,7 +7,8 @@ import { decodeFixtureStore } from '../../test/support/fixture-store.js';
 import { FIXTURES_PRESENT } from '../../test/support/inspect-fixtures.js';
 import type { SessionStore } from '../store/session-store.js';
 import { queryThreadZones } from './zone-lod.js';
-import { formatZoneCursor, MAX_ZONE_PAGE_ITEMS, parseZoneCursor, queryZonePage, type ZonePage } from './zone-pages.js';
+import { runInSlices } from './query-slicer.js';
+import { formatZoneCursor, MAX_ZONE_PAGE_ITEMS, parseZoneCursor, queryZonePage, ZonePageQuery, type ZonePage } from './zone-pages.js';
 
 if (!FIXTURES_PRESENT) console.warn('zone-pages.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
@@ -72,6 +73,16 @@ describe.skipIf(!FIXTURES_PRESENT)('queryZonePage on the medium recording', () =
     for (const page of pages) for (const t of page.threads) for (const d of t.depths) covered += d.count.reduce((a, c) => a + c, 0);
     expect(pages.length).toBeGreaterThan(2);
     expect(covered).toBe(want);
+  });
+
+  it('lists the same items, merged runs included, in steps of 100 as the viewport query does at once', async () => {
+    const t0 = store.lastNs * 0.1;
+    const t1 = store.lastNs * 0.6;
+    const nsPerPx = (t1 - t0) / 2000;
+    const page = await runInSlices(new ZonePageQuery(store, { t0, t1, nsPerPx }), { sliceUnits: 100 });
+    expect(page.cursor).toBeNull();
+    const once = store.threadList().map((t) => ({ ...queryThreadZones(t, t0, t1, nsPerPx), name: t.name }));
+    expect(page.threads).toEqual(once);
   });
 
   it('holds at most MAX_ZONE_PAGE_ITEMS items, however many are asked for', () => {

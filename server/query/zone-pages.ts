@@ -1,4 +1,6 @@
 import type { SessionStore } from '../store/session-store.js';
+import type { ThreadTimeline } from '../store/thread-timeline.js';
+import { runInSlices, runToEnd, type SlicedQuery, type SliceOptions } from './query-slicer.js';
 import { queryDepthPage, type DepthZones, type ThreadZones } from './zone-lod.js';
 
 /**
@@ -54,40 +56,121 @@ export function formatZoneCursor(c: ZoneCursor): string {
   return `${c.thread}.${c.depth}.${c.row}`;
 }
 
-/** One page of a viewport's zones (see above); bounded by `limit` items, whatever the range. */
+/** One page of a viewport's zones (see above), at once; bounded by `limit` items, whatever the range. */
 export function queryZonePage(store: SessionStore, options: ZonePageOptions): ZonePage {
-  const { t0, t1, nsPerPx, threads: only } = options;
-  const limit = Math.max(1, Math.min(MAX_ZONE_PAGE_ITEMS, Math.floor(options.limit ?? MAX_ZONE_PAGE_ITEMS)));
-  const from = options.cursor ?? null;
-  const out: ZonePage['threads'] = [];
-  let items = 0;
-  let cursor: ZoneCursor | null = null;
-  for (const t of store.threadList()) {
-    if (only && !only.includes(t.id)) continue;
-    if (from && t.id < from.thread) continue;
-    const resumed = from !== null && t.id === from.thread;
-    const depths: DepthZones[] = [];
-    for (const columns of t.depths) {
-      if (resumed && columns.depth < from.depth) continue;
-      if (columns.count === columns.firstRow) continue;
-      const fromRow = resumed && columns.depth === from.depth ? from.row : 0;
-      const { zones, nextRow } = queryDepthPage(columns, t0, t1, nsPerPx, fromRow, limit - items);
-      if (zones.startNs.length > 0) depths.push(zones);
-      items += zones.startNs.length;
-      if (nextRow >= 0) {
-        cursor = { thread: t.id, depth: columns.depth, row: nextRow };
-        break;
+  return runToEnd(new ZonePageQuery(store, options));
+}
+
+/**
+ * As queryZonePage, in slices (query-slicer.ts): a page of 100,000 zones takes tens of ms.
+ * @throws the abort reason of `slice.signal` when aborted between slices
+ */
+export function queryZonePageSliced(store: SessionStore, options: ZonePageOptions, slice: SliceOptions = {}): Promise<ZonePage> {
+  return runInSlices(new ZonePageQuery(store, options), slice);
+}
+
+/**
+ * The page as a resumable query: each step lists up to `units` more items of the current depth
+ * from the row where the last one stopped. Items always end where a one-go listing would end
+ * one (a merged run is never cut), so steps and pages give the same items as one query.
+ */
+export class ZonePageQuery implements SlicedQuery<ZonePage> {
+  private readonly threads: ThreadTimeline[];
+  private readonly limit: number;
+  private readonly from: ZoneCursor | null;
+  private readonly out: ZonePage['threads'] = [];
+  private items = 0;
+  private cursor: ZoneCursor | null = null;
+  /** the thread being listed: its index, its finished depths, the depth being listed and its parts */
+  private threadAt = 0;
+  private depthAt = -1;
+  private depths: DepthZones[] = [];
+  private parts: DepthZones[] = [];
+  private rowFrom = -1;
+
+  constructor(
+    store: SessionStore,
+    private readonly options: ZonePageOptions,
+  ) {
+    this.limit = Math.max(1, Math.min(MAX_ZONE_PAGE_ITEMS, Math.floor(options.limit ?? MAX_ZONE_PAGE_ITEMS)));
+    this.from = options.cursor ?? null;
+    const from = this.from;
+    const only = options.threads;
+    this.threads = store.threadList().filter((t) => (!only || only.includes(t.id)) && (!from || t.id >= from.thread));
+  }
+
+  step(units: number): boolean {
+    let left = units;
+    const { t0, t1, nsPerPx } = this.options;
+    const from = this.from;
+    while (this.threadAt < this.threads.length && this.cursor === null) {
+      const t = this.threads[this.threadAt]!;
+      const resumed = from !== null && t.id === from.thread;
+      if (this.depthAt < 0) this.depthAt = 0;
+      for (; this.depthAt < t.depths.length; this.depthAt++, this.rowFrom = -1) {
+        const columns = t.depths[this.depthAt]!;
+        if ((resumed && columns.depth < from.depth) || columns.count === columns.firstRow) continue;
+        if (this.rowFrom < 0) this.rowFrom = resumed && columns.depth === from.depth ? from.row : 0;
+        for (;;) {
+          if (left <= 0) return false;
+          const { zones, nextRow } = queryDepthPage(columns, t0, t1, nsPerPx, this.rowFrom, Math.min(left, this.limit - this.items));
+          const n = zones.startNs.length;
+          if (n > 0) this.parts.push(zones);
+          this.items += n;
+          left -= Math.max(1, n);
+          if (nextRow < 0) break;
+          this.rowFrom = nextRow;
+          if (this.items >= this.limit) {
+            this.cursor = { thread: t.id, depth: columns.depth, row: nextRow };
+            break;
+          }
+        }
+        this.flushDepth();
+        if (this.cursor) break;
       }
+      this.finishThread(t, resumed);
     }
+    return true;
+  }
+
+  result(): ZonePage {
+    return { threads: this.out, cursor: this.cursor ? formatZoneCursor(this.cursor) : null, items: this.items };
+  }
+
+  private flushDepth(): void {
+    if (this.parts.length > 0) this.depths.push(joinParts(this.parts));
+    this.parts = [];
+  }
+
+  private finishThread(t: ThreadTimeline, resumed: boolean): void {
     const open: ThreadZones['open'] = [];
     if (!resumed) {
       for (let d = 0; d < t.openCount; d++) {
         const s = t.openStart[d]!;
-        if (s <= t1) open.push({ startNs: s, srcloc: t.openSrcloc[d]!, depth: d });
+        if (s <= this.options.t1) open.push({ startNs: s, srcloc: t.openSrcloc[d]!, depth: d });
       }
     }
-    out.push({ thread: t.id, depths, open, evictedBeforeNs: t.evictedBeforeNs, name: t.name });
-    if (cursor) break;
+    this.out.push({ thread: t.id, depths: this.depths, open, evictedBeforeNs: t.evictedBeforeNs, name: t.name });
+    this.depths = [];
+    this.depthAt = -1;
+    this.threadAt++;
   }
-  return { threads: out, cursor: cursor ? formatZoneCursor(cursor) : null, items };
+}
+
+/** One depth's parts (listed in steps) as one DepthZones. */
+function joinParts(parts: DepthZones[]): DepthZones {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.startNs.length;
+  const out: DepthZones = { depth: parts[0]!.depth, startNs: new Float64Array(n), endNs: new Float64Array(n), srcloc: new Int32Array(n), count: new Int32Array(n), row: new Int32Array(n) };
+  let at = 0;
+  for (const p of parts) {
+    out.startNs.set(p.startNs, at);
+    out.endNs.set(p.endNs, at);
+    out.srcloc.set(p.srcloc, at);
+    out.count.set(p.count, at);
+    out.row.set(p.row, at);
+    at += p.startNs.length;
+  }
+  return out;
 }
