@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { respond, streamedResponse } from './encode.js';
 
 function bodyOf(n: number): unknown {
-  const start = new Float64Array(n).map((_, i) => i * 1.5);
+  const start = new Float64Array(n).map((_, i) => (i === 40_000 ? NaN : i === 50_000 ? -Infinity : i * 1.5 - 7));
   const rows = new Int32Array(n).map((_, i) => -i);
   return {
     t0: 0,

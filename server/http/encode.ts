@@ -139,8 +139,13 @@ function* jsonPieces(value: unknown): Generator<string, void, undefined> {
     const arr = value as unknown as { length: number; subarray(a: number, b: number): ArrayLike<number> };
     yield '[';
     for (let i = 0; i < arr.length; i += TYPED_PIECE) {
-      const piece = JSON.stringify(Array.from(arr.subarray(i, Math.min(arr.length, i + TYPED_PIECE))), jsonReplacer);
-      yield (i > 0 ? ',' : '') + piece.slice(1, -1);
+      const sub = arr.subarray(i, Math.min(arr.length, i + TYPED_PIECE)) as unknown as ArrayLike<number> & { join(sep: string): string };
+      // join writes numbers as JSON does, without an array of boxed numbers; NaN and
+      // Infinity must become null as in JSON.stringify
+      let finite = true;
+      for (let k = 0; k < sub.length && finite; k++) finite = Number.isFinite(sub[k]);
+      const piece = finite ? sub.join(',') : JSON.stringify(Array.from(sub), jsonReplacer).slice(1, -1);
+      yield (i > 0 ? ',' : '') + piece;
     }
     return yield ']';
   }

@@ -48,6 +48,7 @@ export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx
  *   continue from: a merged item never spans two pages, so every zone is covered exactly once
  */
 export function queryDepthPage(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, fromRow: number, maxItems: number): { zones: DepthZones; nextRow: number } {
+  if (nsPerPx <= 0) return everyZone(columns, t0, t1, fromRow, maxItems);
   const start = new F64List();
   const end = new F64List();
   const srcloc = new I32List();
@@ -88,6 +89,24 @@ export function queryDepthPage(columns: ZoneColumns, t0: number, t1: number, nsP
   }
   const zones = { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
   return { zones, nextRow: r < last ? r : -1 };
+}
+
+/** queryDepthPage at nsPerPx 0: the item count is known, so the columns are made once, at their size. */
+function everyZone(columns: ZoneColumns, t0: number, t1: number, fromRow: number, maxItems: number): { zones: DepthZones; nextRow: number } {
+  const last = columns.firstStartingAfter(t1);
+  const first = Math.max(columns.firstEndingAtOrAfter(t0), fromRow);
+  const n = Math.max(0, Math.min(last - first, maxItems));
+  const zones: DepthZones = { depth: columns.depth, startNs: new Float64Array(n), endNs: new Float64Array(n), srcloc: new Int32Array(n), count: new Int32Array(n).fill(1), row: new Int32Array(n) };
+  for (let i = 0, r = first; i < n; i++, r++) {
+    const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
+    const slot = r & SEGMENT_MASK;
+    zones.startNs[i] = seg.start[slot]!;
+    zones.endNs[i] = seg.endAt(slot);
+    zones.srcloc[i] = seg.srcloc[slot]!;
+    zones.row[i] = r;
+  }
+  const next = first + n;
+  return { zones, nextRow: next < last ? next : -1 };
 }
 
 export function queryThreadZones(thread: ThreadTimeline, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): ThreadZones {
