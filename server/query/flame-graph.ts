@@ -1,6 +1,5 @@
 import type { SessionStore } from '../store/session-store.js';
 import type { ThreadTimeline } from '../store/thread-timeline.js';
-import { I32List } from './growable.js';
 import { runInSlices, runToEnd, type SlicedQuery, type SliceOptions } from './query-slicer.js';
 import { ThreadZoneWalk, ZoneWalks } from './zone-walk.js';
 import type { RangeOptions } from './zone-stats.js';
@@ -38,35 +37,63 @@ export function flameGraph(store: SessionStore, options: RangeOptions = {}): Fla
 
 /**
  * As flameGraph, computed in slices (query-slicer.ts), with the count of zones left out by
- * the node cap. Memory: the nodes plus 4 bytes per zone of two adjacent depths.
+ * the node cap. Memory: the nodes plus 4 bytes per zone of two adjacent depths (reused).
  * @throws the abort reason of `slice.signal` when aborted between slices
  */
 export function flameGraphSliced(store: SessionStore, options: RangeOptions = {}, slice: SliceOptions = {}): Promise<FlameGraph> {
   return runInSlices(new FlameGraphQuery(store, options), slice);
 }
 
+/** Rows per chunk of RowNodes (2^16 Int32 = 256 KiB). */
+const ROW_CHUNK_SHIFT = 16;
+const ROW_CHUNK = 1 << ROW_CHUNK_SHIFT;
 /**
- * The node of every visited row of one depth, in an array indexed by row - base: the walk visits
- * a depth's rows in ascending order, so rows not given a node (skipped, evicted) read as -1.
+ * RowNodes chunks kept between queries, at most MAX_POOLED_CHUNKS (8 MiB): a flame graph over
+ * millions of zones then reuses them instead of allocating tens of MiB that the garbage
+ * collector must reclaim with a full pause.
+ */
+const MAX_POOLED_CHUNKS = 32;
+const chunkPool: Int32Array[] = [];
+
+/**
+ * The node of every visited row of one depth, indexed by row - base: the walk visits a depth's
+ * rows in ascending order, so rows not given a node (skipped, evicted) read as -1. Stored in
+ * chunks taken from a pool that the depth two levels up (or an earlier query) gave back: after
+ * the first two depths, walking millions of zones allocates nothing (no doubling copies).
  */
 class RowNodes {
   private base = -1;
-  private readonly nodes = new I32List(64);
+  private length = 0;
+  private readonly chunks: Int32Array[] = [];
+
 
   set(row: number, node: number): void {
     if (this.base < 0) this.base = row;
     const at = row - this.base;
-    while (this.nodes.length < at) this.nodes.push(-1);
-    this.nodes.push(node);
+    while (this.length < at) this.push(-1);
+    this.push(node);
   }
 
   get(row: number): number {
     const at = row - this.base;
-    return this.base < 0 || at < 0 || at >= this.nodes.length ? -1 : this.nodes.data[at]!;
+    return this.base < 0 || at < 0 || at >= this.length ? -1 : this.chunks[at >>> ROW_CHUNK_SHIFT]![at & (ROW_CHUNK - 1)]!;
+  }
+
+  /** Gives the chunks back to the pool; the rows read as -1 from then on. */
+  release(): void {
+    for (const c of this.chunks) if (chunkPool.length < MAX_POOLED_CHUNKS) chunkPool.push(c);
+    this.chunks.length = 0;
+    this.length = 0;
+    this.base = -1;
+  }
+
+  private push(node: number): void {
+    const c = this.length >>> ROW_CHUNK_SHIFT;
+    if (c === this.chunks.length) this.chunks.push(chunkPool.pop() ?? new Int32Array(ROW_CHUNK));
+    this.chunks[c]![this.length & (ROW_CHUNK - 1)] = node;
+    this.length++;
   }
 }
-
-const NO_ROWS = new RowNodes();
 
 export class FlameGraphQuery implements SlicedQuery<FlameGraph> {
   private readonly nodes: FlameNode[] = [{ id: 0, parent: -1, srcloc: -1, name: 'all', count: 0, totalNs: 0, selfNs: 0, children: [] }];
@@ -74,6 +101,8 @@ export class FlameGraphQuery implements SlicedQuery<FlameGraph> {
   private readonly childIndex = new Map<number, Map<number, number>>();
   private readonly walks: ZoneWalks;
   private droppedZones = 0;
+  /** every RowNodes made, to give their chunks back when the query ends */
+  private readonly rowNodes: RowNodes[] = [];
 
   constructor(
     private readonly store: SessionStore,
@@ -95,6 +124,8 @@ export class FlameGraphQuery implements SlicedQuery<FlameGraph> {
   }
 
   result(): FlameGraph {
+    for (const r of this.rowNodes) r.release();
+    this.rowNodes.length = 0;
     const nodes = this.nodes;
     nodes[0]!.count = nodes[0]!.children.reduce((a, c) => a + nodes[c]!.count, 0);
     return { nodes, droppedZones: this.droppedZones };
@@ -103,12 +134,15 @@ export class FlameGraphQuery implements SlicedQuery<FlameGraph> {
   /** One thread's visitor: the nodes of its previous depth's rows are all it keeps. */
   private visitor(t1: number) {
     let depthNow = -1;
-    let parents = NO_ROWS;
-    let current = NO_ROWS;
+    let parents = new RowNodes();
+    let current = new RowNodes();
+    this.rowNodes.push(parents, current);
     return (depth: number, row: number, s: number, dur: number, selfNs: number, srcloc: number, parentRow: number): void => {
       if (depth !== depthNow) {
-        parents = depth === depthNow + 1 ? current : NO_ROWS;
-        current = new RowNodes();
+        // the new depth's parents are the rows just done, if that was the depth above
+        parents.release();
+        if (depth === depthNow + 1) [parents, current] = [current, parents];
+        else current.release();
         depthNow = depth;
       }
       let parentNode = 0;
