@@ -108,7 +108,7 @@ export async function runQueryBench(fixtures: string | null): Promise<void> {
   try {
     const id = await importStress(server, resolve(fixtures, 'stress.client.bin'));
     const s = await server.get<{ zones: number; storeBytes: number }>(`/api/sessions/${id}`);
-    console.log(`queries: stress imported (${(s.zones / 1e6).toFixed(2)} M zones, store ${(s.storeBytes / 2 ** 20).toFixed(0)} MiB, RSS ${rssMiB(pid).toFixed(0)} MiB); each row: ${WINDOW_MS} ms of that request back to back while GET /api/sessions is timed back to back`);
+    console.log(`queries: stress imported (${(s.zones / 1e6).toFixed(2)} M zones, store ${(s.storeBytes / 2 ** 20).toFixed(0)} MiB, RSS ${rssMiB(pid).toFixed(0)} MiB); each row: ${WINDOW_MS} ms of that request back to back (another process) while GET /api/sessions is asked every ${PROBE_MS} ms (open loop: latency from when it was due)`);
     console.log(`  ${'hostile request'.padEnd(30)} ${'status'.padEnd(7)} ${'body'.padStart(10)} ${'each'.padStart(9)}  | /api/sessions: ${'n'.padStart(5)} ${'p50'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)} | peak RSS`);
     for (const h of HOSTILE) {
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
