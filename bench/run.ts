@@ -12,6 +12,8 @@
  *   captures  .zscap load/re-encode, Chrome JSON export/import: zones/s and bytes per zone
  *   viewer  the viewer in Chromium: first timeline and frame times panning/zooming a 10 M-zone
  *           session, live latency zone end -> drawn at ~1 M zones/s
+ *   queries GET /api/sessions latency and server RSS while heavy/hostile queries (search
+ *           limit=1e9, zones nsPerPx=0, flame, stats...) run on the 6 M-zone stress session
  *
  * ZONESCOPE_FIXTURES overrides where the real recordings are read from;
  * ZONESCOPE_BENCH_ZONES the synthetic stream's size (default 10000000).
@@ -21,11 +23,12 @@ import { runCaptureBench } from './capture-bench.js';
 import { runDecodeBench } from './decoder-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runLodBench } from './lod-bench.js';
+import { runQueryBench } from './query-bench.js';
 import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
 import { runViewerBench } from './viewer-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer', 'queries'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -70,6 +73,10 @@ if (want('captures')) {
 if (want('viewer')) {
   section('viewer');
   await runViewerBench();
+}
+if (want('queries')) {
+  section('queries');
+  await runQueryBench(fixtures);
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

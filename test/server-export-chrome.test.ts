@@ -13,6 +13,7 @@ import { startServer, type ServerHandle } from '../server/serve.js';
 import { FIXTURES_PRESENT, fixture, readTruth } from './support/inspect-fixtures.js';
 import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
 import { dialRecordedClient } from './support/tracy-replay.js';
+import { getAllZones } from './support/zone-pages.js';
 
 interface Zone {
   tid: number;
@@ -80,7 +81,7 @@ describe.skipIf(!FIXTURES_PRESENT)('Chrome Trace Event export of a recorded Trac
   it('writes every zone as a B/E pair that Tracy reads back to the nanosecond, nested as stored', async () => {
     const truth = readTruth('medium');
     expect(zones.length).toBe(truth.zones_total);
-    const stored = await getJson(server, `/api/sessions/${id}/zones?nsPerPx=0`);
+    const stored = await getAllZones(server, id);
     const key = (tid: number, depth: number, s: number, e: number) => `${tid}/${depth}/${s}/${e}`;
     const want = new Set<string>();
     for (const t of stored.threads) for (const d of t.depths) for (let i = 0; i < d.startNs.length; i++) want.add(key(t.thread, d.depth, d.startNs[i], d.endNs[i]));

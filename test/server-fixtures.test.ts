@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { FIXTURES_PRESENT, fixture, parseCsvexportZones, readTruth } from './support/inspect-fixtures.js';
 import { dialRecordedClient, listenRecordedClient, wsRecordedClient, type ReplayResult } from './support/tracy-replay.js';
+import { getAllZones } from './support/zone-pages.js';
 
 if (!FIXTURES_PRESENT) console.warn('server-fixtures: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
@@ -60,7 +61,7 @@ async function checkSession(server: ServerHandle, id: string, name: string, repl
 
   if (name !== 'stress') {
     // Every zone, to the nanosecond, against csvexport -u (which omits zero-total locations).
-    const zones = await api(server, `/api/sessions/${id}/zones?nsPerPx=0`);
+    const zones = await getAllZones(server, id);
     const srclocs: Json[] = await api(server, `/api/sessions/${id}/srclocs`);
     const ours: string[] = [];
     let texts = 0;

@@ -14,6 +14,7 @@ import { browserSkipReason, launchChromium, newPage, screenshot } from './suppor
 import { FIXTURES_PRESENT, fixture, readTruth } from './support/inspect-fixtures.js';
 import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
 import { listenRecordedClient, type RecordedClient } from './support/tracy-replay.js';
+import { getAllZones } from './support/zone-pages.js';
 
 const skipReason = !FIXTURES_PRESENT ? '../shared/fixtures/tracy is absent' : browserSkipReason();
 if (skipReason) console.warn(`viewer-e2e: skipped: ${skipReason}`);
@@ -29,7 +30,7 @@ interface LongZone {
 
 /** The longest zone at depth 0 of any thread, from GET /zones with every zone listed. */
 async function longestTopZone(server: ServerHandle, id: string): Promise<LongZone> {
-  const z = await getJson(server, `/api/sessions/${id}/zones?nsPerPx=0`);
+  const z = await getAllZones(server, id);
   let best: LongZone | null = null;
   for (const t of z.threads) {
     const d = t.depths.find((x: Json) => x.depth === 0);
@@ -290,7 +291,7 @@ describe.skipIf(skipReason !== null)('the viewer on a recorded Tracy session', (
     await page.locator('#tab-flame').click();
     const nodes: Json[] = await getJson(server, `/api/sessions/${id}/flame`);
     // the range's total, independently: every depth-0 zone's duration
-    const z = await getJson(server, `/api/sessions/${id}/zones?nsPerPx=0`);
+    const z = await getAllZones(server, id);
     let total = 0;
     for (const t of z.threads) for (const d of t.depths) if (d.depth === 0) for (let i = 0; i < d.startNs.length; i++) total += d.endNs[i] - d.startNs[i];
     expect(nodes[0].totalNs).toBe(total);

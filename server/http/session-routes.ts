@@ -1,16 +1,33 @@
 import { Hono, type Context } from 'hono';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import { flameGraph } from '../query/flame-graph.js';
+import { flameGraphSliced } from '../query/flame-graph.js';
+import { DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT, queryMessagesSliced } from '../query/message-query.js';
+import { QueryGate } from '../query/query-gate.js';
+import type { SliceOptions } from '../query/query-slicer.js';
 import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
-import { MAX_ZONES_PER_DEPTH, queryThreadZones } from '../query/zone-lod.js';
-import { searchZones } from '../query/zone-search.js';
-import { zoneStatistics, type RangeOptions } from '../query/zone-stats.js';
+import { MAX_ZONE_PAGE_ITEMS, parseZoneCursor, queryZonePageSliced } from '../query/zone-pages.js';
+import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT, searchZonesSliced } from '../query/zone-search.js';
+import { zoneStatisticsSliced, type RangeOptions } from '../query/zone-stats.js';
 import { SEGMENT_MASK } from '../store/zone-columns.js';
-import { HttpError, numberParam, respond } from './encode.js';
+import { HttpError, numberParam, respond, streamedResponse } from './encode.js';
 import { exportResponse } from './export-route.js';
 import { importResponse } from './import-route.js';
+import { limitParam, nsPerPxParam, runHeavyQuery, threadsParam } from './query-params.js';
 import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
+
+/** The finest level of detail /plots answers: the range over this many pixels (4 samples a pixel before decimation). */
+export const MAX_PLOT_PIXELS = 16_384;
+
+/** How heavy queries run (all optional; the defaults are the documented limits). */
+export interface SessionRoutesOptions {
+  /** slice length of statistics, flame graph, search and messages (query-slicer.ts defaults) */
+  slice?: SliceOptions;
+  /** heavy queries computed at once / queued (query-gate.ts defaults: 2 / 32) */
+  gate?: QueryGate;
+  /** /zones pages computed at once / queued (default 4 / 64) */
+  pageGate?: QueryGate;
+}
 
 
 function sessionOf(registry: SessionRegistry, c: Context): Session {
@@ -25,15 +42,19 @@ function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: numbe
   const t0 = numberParam(c, 't0', 0);
   const t1 = numberParam(c, 't1', Math.max(s.store.lastNs, t0));
   if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
-  const threads = c.req.query('threads');
+  const threads = threadsParam(c);
   const out: RangeOptions & { t0: number; t1: number } = { t0, t1 };
-  if (threads) out.threads = threads.split(',').map(Number);
+  if (threads) out.threads = threads;
   return out;
 }
 
 /** REST endpoints under /api/sessions. */
-export function sessionRoutes(registry: SessionRegistry): Hono {
+export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesOptions = {}): Hono {
   const api = new Hono();
+  const gate = options.gate ?? new QueryGate();
+  // /zones pages are bounded (100,000 items, a few MiB) and short: a gate of their own, wider
+  const pageGate = options.pageGate ?? new QueryGate(4, 64);
+  const slice = options.slice ?? {};
 
   api.get('/', (c) => respond(c, sessionList(registry)));
 
@@ -55,7 +76,7 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
     return respond(c, { deleted: id });
   });
 
-  api.get('/:id/threads', (c) => respond(c, threadSummaries(sessionOf(registry, c))));
+  api.get('/:id/threads', (c) => streamedResponse(c, threadSummaries(sessionOf(registry, c))));
 
   api.get('/:id/srclocs', (c) => {
     const store = sessionOf(registry, c).store;
@@ -70,24 +91,25 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
         color: store.srclocs.color[i] ?? 0,
       });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
   /**
    * Zones of a viewport at a level of detail: nsPerPx (or px = viewport width in pixels);
-   * nsPerPx=0 lists every zone individually.
+   * nsPerPx=0 lists every zone individually. At most `limit` items (default and most
+   * MAX_ZONE_PAGE_ITEMS); `cursor` in the answer continues (zone-pages.ts).
    */
-  api.get('/:id/zones', (c) => {
+  api.get('/:id/zones', async (c) => {
     const s = sessionOf(registry, c);
     const { t0, t1, threads } = rangeOf(c, s);
-    const px = numberParam(c, 'px', 0);
-    const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
-    const out = [];
-    for (const t of s.store.threadList()) {
-      if (threads && !threads.includes(t.id)) continue;
-      out.push({ ...queryThreadZones(t, t0, t1, nsPerPx, MAX_ZONES_PER_DEPTH), name: t.name });
-    }
-    return respond(c, { t0, t1, nsPerPx, threads: out });
+    const nsPerPx = nsPerPxParam(c, t0, t1);
+    const limit = limitParam(c, 'limit', MAX_ZONE_PAGE_ITEMS, MAX_ZONE_PAGE_ITEMS, 1);
+    const rawCursor = c.req.query('cursor');
+    const cursor = rawCursor ? parseZoneCursor(rawCursor) : null;
+    if (rawCursor && !cursor) throw new HttpError(400, 'ZS_QUERY_BAD_CURSOR', `cursor=${rawCursor.slice(0, 60)} is not a cursor from a previous /zones answer (thread.depth.row)`);
+    const options = { t0, t1, nsPerPx, limit, cursor, ...(threads ? { threads } : {}) };
+    const page = await runHeavyQuery(c, registry, s, pageGate, slice, (sl) => queryZonePageSliced(s.store, options, sl));
+    return streamedResponse(c, { t0, t1, nsPerPx, threads: page.threads, cursor: page.cursor });
   });
 
   /** One zone's details: thread, depth, row (as returned by /zones). */
@@ -142,14 +164,14 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
     for (const set of s.store.frames.values()) {
       out.push({ namePtr: set.namePtr, name: frameSetName(s.store, set), continuous: set.continuous, count: set.count, ...queryFrames(set, t0, t1) });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
+  /** Plots decimated to the viewport; never finer than MAX_PLOT_PIXELS across the range (at most ~4 samples a pixel). */
   api.get('/:id/plots', (c) => {
     const s = sessionOf(registry, c);
     const { t0, t1 } = rangeOf(c, s);
-    const px = numberParam(c, 'px', 0);
-    const nsPerPx = numberParam(c, 'nsPerPx', px > 0 ? (t1 - t0) / px : 0);
+    const nsPerPx = Math.max(nsPerPxParam(c, t0, t1), (t1 - t0) / MAX_PLOT_PIXELS);
     const only = c.req.query('name');
     // edges=1: also the last sample before t0 and the first after t1 (what the viewer draws)
     const edges = c.req.query('edges') === '1';
@@ -163,35 +185,43 @@ export function sessionRoutes(registry: SessionRegistry): Hono {
       if (only !== undefined && name !== only) continue;
       out.push({ name, format: 1, step: true, fill: true, color: 0, count: m.usage.total, min: m.usage.min, max: m.usage.max, memory: true, ...querySeries(m.usage, t0, t1, nsPerPx, edges) });
     }
-    return respond(c, out);
+    return streamedResponse(c, out);
   });
 
-  api.get('/:id/messages', (c) => {
+  /** Messages in time order: the first `limit` (default and most 10,000), text matching `q`. */
+  api.get('/:id/messages', async (c) => {
     const s = sessionOf(registry, c);
     const { t0, t1 } = rangeOf(c, s);
-    const q = (c.req.query('q') ?? '').toLowerCase();
-    const limit = numberParam(c, 'limit', 10_000);
+    const q = c.req.query('q') ?? '';
+    const limit = limitParam(c, 'limit', DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT);
     const strings = s.store.names.strings;
-    let list = s.store.messages.inRange(t0, t1, (ptr) => strings.get(ptr), q ? Infinity : limit);
-    if (q) list = list.filter((m) => m.text.toLowerCase().includes(q)).slice(0, limit);
-    return respond(c, { total: s.store.messages.total, evictedBeforeNs: s.store.messages.evictedBeforeNs, messages: list });
+    const log = s.store.messages;
+    const found = await runHeavyQuery(c, registry, s, gate, slice, (sl) => queryMessagesSliced(log, (ptr) => strings.get(ptr), { t0, t1, q, limit }, sl));
+    return streamedResponse(c, { total: log.total, evictedBeforeNs: log.evictedBeforeNs, messages: found.messages, truncated: found.truncated });
   });
 
-  api.get('/:id/stats', (c) => {
+  api.get('/:id/stats', async (c) => {
     const s = sessionOf(registry, c);
-    return respond(c, zoneStatistics(s.store, rangeOf(c, s)));
+    const range = rangeOf(c, s);
+    return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => zoneStatisticsSliced(s.store, range, sl)));
   });
 
-  api.get('/:id/flame', (c) => {
+  /** The flame graph; `x-zonescope-dropped-zones` counts zones left out by the node cap (MAX_FLAME_NODES). */
+  api.get('/:id/flame', async (c) => {
     const s = sessionOf(registry, c);
-    return respond(c, flameGraph(s.store, rangeOf(c, s)));
+    const range = rangeOf(c, s);
+    const flame = await runHeavyQuery(c, registry, s, gate, slice, (sl) => flameGraphSliced(s.store, range, sl));
+    return streamedResponse(c, flame.nodes, 200, flame.droppedZones > 0 ? { 'x-zonescope-dropped-zones': String(flame.droppedZones) } : {});
   });
 
-  api.get('/:id/search', (c) => {
+  /** Zones by source-location name: the first `limit` matches (default 1,000, most 10,000). */
+  api.get('/:id/search', async (c) => {
     const s = sessionOf(registry, c);
     const q = c.req.query('q') ?? '';
     if (q === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME');
-    return respond(c, searchZones(s.store, q, { ...rangeOf(c, s), limit: numberParam(c, 'limit', 1000) }));
+    const range = rangeOf(c, s);
+    const limit = limitParam(c, 'limit', DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
+    return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => searchZonesSliced(s.store, q, { ...range, limit }, sl)));
   });
 
   api.get('/:id/export', (c) => exportResponse(c, sessionOf(registry, c)));

@@ -29,16 +29,26 @@ export interface ThreadZones {
   evictedBeforeNs: number;
 }
 
+/** The per-depth item cap of a viewport query (a huge range at nsPerPx 0 stays bounded). */
+export const MAX_ZONES_PER_DEPTH = 2_000_000;
+
 /**
  * Zones of one depth that intersect the closed range [t0, t1] (end >= t0, start <= t1): a zero-
  * length zone at either end counts, and merged items never count zones starting after t1.
  * @param nsPerPx nanoseconds per pixel; 0 returns every zone individually
  * @param maxItems safety cap per depth (a huge range at nsPerPx 0)
  */
-/** The per-depth item cap of a viewport query (a huge range at nsPerPx 0 stays bounded). */
-export const MAX_ZONES_PER_DEPTH = 2_000_000;
-
 export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): DepthZones {
+  return queryDepthPage(columns, t0, t1, nsPerPx, 0, maxItems).zones;
+}
+
+/**
+ * queryDepth from row `fromRow` on (rows before it are left out), at most `maxItems` items.
+ * @returns the items and the first row not covered (-1 when the depth's range is complete), to
+ *   continue from: a merged item never spans two pages, so every zone is covered exactly once
+ */
+export function queryDepthPage(columns: ZoneColumns, t0: number, t1: number, nsPerPx: number, fromRow: number, maxItems: number): { zones: DepthZones; nextRow: number } {
+  if (nsPerPx <= 0) return everyZone(columns, t0, t1, fromRow, maxItems);
   const start = new F64List();
   const end = new F64List();
   const srcloc = new I32List();
@@ -46,7 +56,7 @@ export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx
   const rows = new I32List();
   // rows [r, last) intersect the closed range [t0, t1]: end >= t0 and start <= t1
   const last = columns.firstStartingAfter(t1);
-  let r = columns.firstEndingAtOrAfter(t0);
+  let r = Math.max(columns.firstEndingAtOrAfter(t0), fromRow);
   while (r < last && start.length < maxItems) {
     const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
     const slot = r & SEGMENT_MASK;
@@ -77,7 +87,26 @@ export function queryDepth(columns: ZoneColumns, t0: number, t1: number, nsPerPx
     }
     r = j;
   }
-  return { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
+  const zones = { depth: columns.depth, startNs: start.view(), endNs: end.view(), srcloc: srcloc.view(), count: count.view(), row: rows.view() };
+  return { zones, nextRow: r < last ? r : -1 };
+}
+
+/** queryDepthPage at nsPerPx 0: the item count is known, so the columns are made once, at their size. */
+function everyZone(columns: ZoneColumns, t0: number, t1: number, fromRow: number, maxItems: number): { zones: DepthZones; nextRow: number } {
+  const last = columns.firstStartingAfter(t1);
+  const first = Math.max(columns.firstEndingAtOrAfter(t0), fromRow);
+  const n = Math.max(0, Math.min(last - first, maxItems));
+  const zones: DepthZones = { depth: columns.depth, startNs: new Float64Array(n), endNs: new Float64Array(n), srcloc: new Int32Array(n), count: new Int32Array(n).fill(1), row: new Int32Array(n) };
+  for (let i = 0, r = first; i < n; i++, r++) {
+    const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
+    const slot = r & SEGMENT_MASK;
+    zones.startNs[i] = seg.start[slot]!;
+    zones.endNs[i] = seg.endAt(slot);
+    zones.srcloc[i] = seg.srcloc[slot]!;
+    zones.row[i] = r;
+  }
+  const next = first + n;
+  return { zones, nextRow: next < last ? next : -1 };
 }
 
 export function queryThreadZones(thread: ThreadTimeline, t0: number, t1: number, nsPerPx: number, maxItems = Infinity): ThreadZones {

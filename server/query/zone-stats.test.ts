@@ -8,7 +8,10 @@ import { FIXTURES_PRESENT, fixture, parseCsvexportStats } from '../../test/suppo
 import type { SessionStore } from '../store/session-store.js';
 import { decodeFixtureStore } from '../../test/support/fixture-store.js';
 import { SEGMENT_ROWS } from '../store/zone-columns.js';
-import { percentile, zoneStatistics, type SrclocStats } from './zone-stats.js';
+import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
+import { SessionStore as Store } from '../store/session-store.js';
+import { runInSlices } from './query-slicer.js';
+import { percentile, zoneStatistics, ZoneStatsQuery, type SrclocStats } from './zone-stats.js';
 
 if (!FIXTURES_PRESENT) console.warn('zone-stats.test: ../shared/fixtures/tracy is absent; the real-recording tests are skipped');
 
@@ -79,6 +82,23 @@ function compareWithReference(stats: SrclocStats[], ref: Map<number, { d: Float6
     if (got.some((g, i) => g !== want[i])) expect(got, s.name).toEqual(want);
   }
 }
+
+describe('zoneStatistics with durations beyond 32 bits', () => {
+  it("orders zones of 2^32 - 1 ns and longer with the others, sliced or not", async () => {
+    const store = new Store(new BudgetAccount(new MemoryBudget(2 ** 30)));
+    const durations = [7, 5_000_000_000, 3, 2, 4_294_967_295, 9, 1];
+    let t = 0;
+    for (const d of durations) {
+      store.zoneBegin(1, t, 0);
+      store.zoneEnd(1, t + d);
+      t += d + 10;
+    }
+    const sorted = [...durations].sort((a, b) => a - b);
+    const want = { count: 7, minNs: 1, maxNs: 5_000_000_000, medianNs: 7, totalNs: durations.reduce((a, b) => a + b, 0), p90Ns: sorted[6], p99Ns: sorted[6] };
+    expect(zoneStatistics(store)[0]).toMatchObject(want);
+    expect((await runInSlices(new ZoneStatsQuery(store), { sliceUnits: 1 }))[0]).toMatchObject(want);
+  });
+});
 
 describe('percentile', () => {
   it('takes the nearest rank', () => {
