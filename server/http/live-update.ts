@@ -1,4 +1,5 @@
 import { PlotFormat } from '../../protocol/tracy/constants.js';
+import { queryMessages } from '../query/message-query.js';
 import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { queryDepth } from '../query/zone-lod.js';
 import type { Session } from '../session/session.js';
@@ -175,7 +176,8 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
   if (!cut && full) return null;
 
   const strings = store.names.strings;
-  const found = store.messages.inRange(t0, t1, (ptr) => strings.get(ptr), LIVE_MAX_MESSAGES + 1);
+  // the first messages by time, keeping only LIVE_MAX_MESSAGES + 1 even when late messages came out of order
+  const found = queryMessages(store.messages, (ptr) => strings.get(ptr), { t0, t1, limit: LIVE_MAX_MESSAGES + 1 }).messages;
   let messagesCut = found.length > LIVE_MAX_MESSAGES ? 1 : 0;
   let n = 0;
   for (; n < Math.min(found.length, LIVE_MAX_MESSAGES); n++) {
