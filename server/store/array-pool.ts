@@ -8,7 +8,7 @@
  * Not charged to the budget: it is free memory, bounded here.
  */
 type Ctor<T> = { new (length: number): T; readonly name: string };
-type Pooled = Float64Array | Uint32Array | Uint16Array;
+type Pooled = Float64Array | Uint32Array | Uint16Array | Int32Array | Uint8Array;
 
 export const POOL_BYTES = 8 * 2 ** 20;
 

@@ -89,8 +89,12 @@ export class SeriesSegment implements Evictable {
   }
 
   evict(): void {
-    this.evicted = true;
     this.owner.onEvicted(this);
+    this.drop();
+  }
+
+  drop(): void {
+    this.evicted = true;
     giveArray(this.time);
     giveArray(this.value);
     this.time = new Float64Array(0);
