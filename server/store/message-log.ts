@@ -1,4 +1,4 @@
-import { giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_I32, EMPTY_U32, EMPTY_U8, giveArray, takeArray } from './array-pool.js';
 import type { Evictable } from './memory-budget.js';
 import { SortedSegments } from './sorted-segments.js';
 
@@ -10,6 +10,8 @@ import { SortedSegments } from './sorted-segments.js';
 export const MESSAGE_ROWS = 4096;
 const FIRST_CAPACITY = 256;
 const ROW_BYTES = 8 + 4 + 4 + 1 + 8 + 16; // columns + the text slot; text bytes counted apart
+/** What a segment costs besides its rows: the object, its text array and five typed arrays. */
+export const MESSAGE_SEGMENT_OBJECT_BYTES = 192 + 5 * ARRAY_OVERHEAD_BYTES;
 
 export interface StoredMessage {
   timeNs: number;
@@ -61,7 +63,7 @@ export class MessageSegment implements Evictable {
   }
 
   get bytes(): number {
-    return this.capacity * ROW_BYTES + this.textBytes;
+    return MESSAGE_SEGMENT_OBJECT_BYTES + this.capacity * ROW_BYTES + this.textBytes;
   }
 
   /** Doubles the columns (at most MESSAGE_ROWS); returns the bytes added. */
@@ -100,11 +102,11 @@ export class MessageSegment implements Evictable {
     giveArray(this.color);
     giveArray(this.metadata);
     giveArray(this.textPtr);
-    this.time = new Float64Array(0);
-    this.thread = new Uint32Array(0);
-    this.color = new Int32Array(0);
-    this.metadata = new Uint8Array(0);
-    this.textPtr = new Float64Array(0);
+    this.time = EMPTY_F64;
+    this.thread = EMPTY_U32;
+    this.color = EMPTY_I32;
+    this.metadata = EMPTY_U8;
+    this.textPtr = EMPTY_F64;
     this.text = [];
     this.count = 0;
   }

@@ -3,7 +3,21 @@ import type { BudgetAccount } from './memory-budget.js';
 import { MessageLog } from './message-log.js';
 import { ThreadTimeline } from './thread-timeline.js';
 import { TimeSeries } from './time-series.js';
+import { ARRAY_OVERHEAD_BYTES } from './array-pool.js';
 import { MAX_SRCLOC } from './zone-columns.js';
+
+/**
+ * Table charges: what each record costs on the heap besides the segments (which charge their
+ * own bytes), so the budget counts what an ended session really keeps. A thread: its timeline,
+ * the open-zone stack (two typed arrays of 64 and an array of 64 slots) and its map entry.
+ */
+export const THREAD_BYTES = 1536 + 2 * ARRAY_OVERHEAD_BYTES;
+/** A frame set, plot or memory pool: its record, its series objects and map entry. */
+const FRAME_SET_BYTES = 384;
+const PLOT_BYTES = 256;
+const POOL_BYTES = 448;
+/** A lock record and its map entry. */
+const LOCK_BYTES = 160;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -122,7 +136,7 @@ export class SessionStore implements TracyVisitor {
     if (t === undefined) {
       t = new ThreadTimeline(id, this.budget);
       this.threads.set(id, t);
-      this.budget.charge(256);
+      this.budget.charge(THREAD_BYTES);
     }
     this.current = t;
     return t;
@@ -224,6 +238,7 @@ export class SessionStore implements TracyVisitor {
         unmatchedEnds: 0,
       };
       this.frames.set(namePtr, set);
+      this.budget.charge(FRAME_SET_BYTES);
     }
     if (kind === 0) {
       set.marks.add(timeNs, 0);
@@ -306,6 +321,7 @@ export class SessionStore implements TracyVisitor {
   }
 
   lockAnnounce(id: number, timeNs: number, srcloc: number, shared: boolean): void {
+    if (!this.locks.has(id)) this.budget.charge(LOCK_BYTES);
     this.locks.set(id, { id, srcloc, name: null, shared, obtains: 0, announcedNs: timeNs, terminatedNs: NaN });
   }
 
@@ -356,6 +372,7 @@ export class SessionStore implements TracyVisitor {
     if (track === undefined) {
       track = { namePtr, series: new TimeSeries(this.budget), format: 0, step: false, fill: true, color: 0 };
       this.plots.set(namePtr, track);
+      this.budget.charge(PLOT_BYTES);
     }
     return track;
   }
@@ -365,6 +382,7 @@ export class SessionStore implements TracyVisitor {
     if (pool === undefined) {
       pool = { namePtr, usedBytes: 0, allocs: 0, frees: 0, live: new Map(), usage: new TimeSeries(this.budget), unknownFrees: 0 };
       this.memory.set(namePtr, pool);
+      this.budget.charge(POOL_BYTES);
     }
     return pool;
   }

@@ -1,6 +1,9 @@
 import type { BudgetAccount } from './memory-budget.js';
 import { ZoneColumns, type ZoneExtra } from './zone-columns.js';
 
+/** A nesting depth's columns object and its segment list (charged when the depth is first used). */
+const DEPTH_BYTES = 160;
+
 /**
  * One app thread: its finished zones per nesting depth and the stack of zones still open
  * (shown as running). Zone begin/end never allocate: the stack is typed arrays that double.
@@ -46,7 +49,10 @@ export class ThreadTimeline {
     this.openCount = d;
     let columns = this.depths[d];
     if (columns === undefined) {
-      while (this.depths.length <= d) this.depths.push(new ZoneColumns(this.budget, this.depths.length));
+      while (this.depths.length <= d) {
+        this.budget.charge(DEPTH_BYTES);
+        this.depths.push(new ZoneColumns(this.budget, this.depths.length));
+      }
       columns = this.depths[d]!;
     }
     const extra = this.openExtra[d]!;

@@ -1,4 +1,4 @@
-import { giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_U16, EMPTY_U32, giveArray, takeArray } from './array-pool.js';
 import type { BudgetAccount, Evictable } from './memory-budget.js';
 import { ZoneExtras, type ZoneExtra } from './zone-extras.js';
 
@@ -24,6 +24,8 @@ export const SEGMENT_MASK = SEGMENT_ROWS - 1;
 const FIRST_CAPACITY = 256;
 const LONG_DURATION = 0xffffffff;
 export const MAX_SRCLOC = 0xffff;
+/** What a segment costs besides its columns' elements: the object and its three typed arrays. */
+export const ZONE_SEGMENT_OBJECT_BYTES = 128 + 3 * ARRAY_OVERHEAD_BYTES;
 
 export class ZoneSegment implements Evictable {
   budgetSlot = -1;
@@ -57,7 +59,7 @@ export class ZoneSegment implements Evictable {
   }
 
   get bytes(): number {
-    return this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes + (this.extras?.bytes ?? 0);
+    return ZONE_SEGMENT_OBJECT_BYTES + this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes + (this.extras?.bytes ?? 0);
   }
 
   /** Doubles the arrays; returns the bytes added. */
@@ -127,9 +129,9 @@ export class ZoneSegment implements Evictable {
     giveArray(this.start);
     giveArray(this.dur);
     giveArray(this.srcloc);
-    this.start = new Float64Array(0);
-    this.dur = new Uint32Array(0);
-    this.srcloc = new Uint16Array(0);
+    this.start = EMPTY_F64;
+    this.dur = EMPTY_U32;
+    this.srcloc = EMPTY_U16;
     this.extras?.drop();
     this.extras = null;
     this.longDurations = null;

@@ -1,4 +1,4 @@
-import { giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_I32, EMPTY_U16, EMPTY_U32, EMPTY_U8, giveArray, takeArray } from './array-pool.js';
 
 /** Text, name, colour and value of one zone (only zones that have any). */
 export interface ZoneExtra {
@@ -15,11 +15,8 @@ const FIRST_CAPACITY = 16;
 const FIRST_CHARS = 256;
 const COLOR_MASK = 0x1ffffff;
 const HAS_VALUE = 1 << 25;
-/**
- * Heap the columns' objects take besides their arrays' bytes (this object, five typed arrays
- * and their ArrayBuffers, as V8 lays them out): charged with the arrays.
- */
-const OBJECT_BYTES = 1024;
+/** What the columns cost besides their elements: this object and five typed arrays. */
+const OBJECT_BYTES = 96 + 5 * ARRAY_OVERHEAD_BYTES;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
@@ -112,11 +109,11 @@ export class ZoneExtras {
     giveArray(this.values);
     giveArray(this.spans);
     giveArray(this.chars);
-    this.rows = new Uint16Array(0);
-    this.meta = new Int32Array(0);
-    this.values = new Uint32Array(0);
-    this.spans = new Uint32Array(0);
-    this.chars = new Uint8Array(0);
+    this.rows = EMPTY_U16;
+    this.meta = EMPTY_I32;
+    this.values = EMPTY_U32;
+    this.spans = EMPTY_U32;
+    this.chars = EMPTY_U8;
     this.count = 0;
     this.charsUsed = 0;
   }
