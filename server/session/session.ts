@@ -377,6 +377,7 @@ export class Session {
     this.clearTimer();
     // what an ended session keeps is its store (charged to the budget) and its tables
     this.reader.release();
+    this.store.compact();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.store.version++;
     try {

@@ -1,17 +1,14 @@
 import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { MessageLog } from './message-log.js';
-import { ThreadTimeline } from './thread-timeline.js';
+import { THREAD_BYTES, ThreadTimeline } from './thread-timeline.js';
 import { TimeSeries } from './time-series.js';
-import { ARRAY_OVERHEAD_BYTES } from './array-pool.js';
 import { MAX_SRCLOC } from './zone-columns.js';
 
 /**
  * Table charges: what each record costs on the heap besides the segments (which charge their
- * own bytes), so the budget counts what an ended session really keeps. A thread: its timeline,
- * the open-zone stack (two typed arrays of 64 and an array of 64 slots) and its map entry.
+ * own bytes), so the budget counts what an ended session really keeps (a thread: THREAD_BYTES).
  */
-export const THREAD_BYTES = 1536 + 2 * ARRAY_OVERHEAD_BYTES;
 /** A frame set, plot or memory pool: its record, its series objects and map entry. */
 const FRAME_SET_BYTES = 384;
 const PLOT_BYTES = 256;
@@ -109,6 +106,8 @@ export class SessionStore implements TracyVisitor {
   version = 0;
 
   private current: ThreadTimeline | null = null;
+  /** release() ran: nothing is charged any more. */
+  private released = false;
 
   constructor(readonly budget: BudgetAccount) {
     this.messages = new MessageLog(budget);
@@ -149,8 +148,17 @@ export class SessionStore implements TracyVisitor {
     return list;
   }
 
+  /** The stream is over: threads give back their open-zone stacks (uncharged). */
+  compact(): void {
+    if (this.released) return; // everything was given back already (discardAll)
+    let freed = 0;
+    for (const t of this.threads.values()) freed += t.compact();
+    this.budget.charge(-freed);
+  }
+
   /** Every store segment leaves the budget (the session is deleted). */
   release(): void {
+    this.released = true;
     for (const t of this.threads.values()) t.release();
     for (const f of this.frames.values()) {
       f.marks.release();
