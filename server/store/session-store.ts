@@ -4,17 +4,9 @@ import { MessageLog } from './message-log.js';
 import { THREAD_BYTES, ThreadTimeline } from './thread-timeline.js';
 import { TimeSeries } from './time-series.js';
 import { MAX_SRCLOC } from './zone-columns.js';
+import { FRAME_SET_BYTES, LOCK_BYTES, PLOT_BYTES, POOL_BYTES, type FrameSet, type LockInfo, type MemoryPool, type PlotTrack } from './store-records.js';
 
-/**
- * Table charges: what each record costs on the heap besides the segments (which charge their
- * own bytes), so the budget counts what an ended session really keeps (a thread: THREAD_BYTES).
- */
-/** A frame set, plot or memory pool: its record, its series objects and map entry. */
-const FRAME_SET_BYTES = 384;
-const PLOT_BYTES = 256;
-const POOL_BYTES = 448;
-/** A lock record and its map entry. */
-const LOCK_BYTES = 160;
+export type { FrameSet, LockInfo, MemoryPool, PlotTrack } from './store-records.js';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -26,55 +18,6 @@ export class StoreError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A frame set: continuous marks (each ends the previous frame) or start/end spans. */
-export interface FrameSet {
-  namePtr: number;
-  /** continuous: `marks` holds (markNs, 0); discontinuous: `spans` holds (startNs, endNs) */
-  continuous: boolean;
-  marks: TimeSeries;
-  spans: TimeSeries;
-  /** FrameMarkStart waiting for its end, or NaN */
-  openStartNs: number;
-  /** marks (continuous) or ends (discontinuous) ever received */
-  count: number;
-  /** FrameMarkEnd without a start: counted, ignored */
-  unmatchedEnds: number;
-}
-
-export interface PlotTrack {
-  namePtr: number;
-  series: TimeSeries;
-  /** PlotConfig: 0 Number, 1 Memory, 2 Percentage, 3 Watt */
-  format: number;
-  step: boolean;
-  fill: boolean;
-  /** 0xRRGGBB, 0 = default */
-  color: number;
-}
-
-export interface MemoryPool {
-  namePtr: number;
-  usedBytes: number;
-  allocs: number;
-  frees: number;
-  /** Live allocations: pointer -> size. */
-  live: Map<number, number>;
-  /** Bytes in use after every event. */
-  usage: TimeSeries;
-  /** Frees of unknown pointers (Tracy fails the capture without IgnoreMemFaults): counted. */
-  unknownFrees: number;
-}
-
-export interface LockInfo {
-  id: number;
-  srcloc: number;
-  name: string | null;
-  shared: boolean;
-  obtains: number;
-  announcedNs: number;
-  terminatedNs: number;
 }
 
 /**
