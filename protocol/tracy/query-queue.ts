@@ -1,5 +1,8 @@
 import { SERVER_QUERY_PRIO_LIMIT } from './queue-types.js';
 
+/** What release() leaves: shared, so a released queue holds no array of its own. */
+const EMPTY_WORDS = new Uint32Array(0);
+
 /**
  * The ServerQuery packets a Tracy receiver owes the app, in the order it would send them:
  * two FIFOs (priority types 0..8, then normal 9..15), as tracy-protocol.md 3.3 describes.
@@ -91,7 +94,7 @@ class Fifo {
   release(): void {
     this.clear();
     this.cap = 0;
-    this.words = new Uint32Array(0);
+    this.words = EMPTY_WORDS;
   }
 
   private grow(): void {

@@ -15,6 +15,9 @@ const utf8 = new TextDecoder('utf-8');
 const STAGING_SIZE = 65535 + PROTOCOL_OFFSET_8BIT;
 const NONE = -1;
 const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+// what release() leaves: shared, so a released decoder holds no arrays of its own
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_I32 = new Int32Array(0);
 /** A module-level alias: test runners that wrap imports in getters then read plain constants. */
 const Q = QueueType;
 const SRCLOC_CACHE_MASK = 1023;
@@ -153,10 +156,10 @@ export class QueueDecoder {
     this.single = EMPTY_BYTES;
     this.second = EMPTY_BYTES;
     this.singleLen = this.secondLen = NONE;
-    this.srclocCacheLo = new Uint32Array(0);
-    this.srclocCacheHi = new Uint32Array(0);
-    this.srclocCacheIndex = new Int32Array(0);
-    this.srclocFifo = new Int32Array(0);
+    this.srclocCacheLo = EMPTY_U32;
+    this.srclocCacheHi = EMPTY_U32;
+    this.srclocCacheIndex = EMPTY_I32;
+    this.srclocFifo = EMPTY_I32;
     this.fifoHead = this.fifoLength = 0;
     this.queries.release();
     this.srclocs.releaseCache();

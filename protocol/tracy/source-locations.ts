@@ -2,6 +2,9 @@ import { TWO_POW_32 } from './constants.js';
 
 const utf8 = new TextDecoder('utf-8');
 const CACHE_SIZE = 4096; // power of two: slot = hash & (CACHE_SIZE - 1)
+// what releaseCache() leaves: shared, so a released table holds no cache arrays of its own
+const EMPTY_KEYS = new Float64Array(0);
+const EMPTY_VALS = new Int32Array(0);
 
 /** Kind of a source location entry. */
 export const SrclocKind = { Static: 0, Payload: 1 } as const;
@@ -50,8 +53,8 @@ export class SourceLocationTable {
    * Map (reads of the empty cache miss, writes to it are no-ops).
    */
   releaseCache(): void {
-    this.cacheKeys = new Float64Array(0);
-    this.cacheVals = new Int32Array(0);
+    this.cacheKeys = EMPTY_KEYS;
+    this.cacheVals = EMPTY_VALS;
   }
 
   /** @returns the index of a static pointer, or -1 if it was never seen */

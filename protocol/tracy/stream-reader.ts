@@ -82,7 +82,8 @@ export class TracyStreamReader {
 
   private readonly hooks: StreamReaderHooks;
   private state = STATUS;
-  private readonly head = new Uint8Array(WELCOME_SIZE);
+  /** Collects the welcome, on-demand payload and split frame headers; dropped by release(). */
+  private head: Uint8Array = new Uint8Array(WELCOME_SIZE);
   private headLength = 0;
   private frameSize = 0;
   private frameStart = 0;
@@ -136,6 +137,7 @@ export class TracyStreamReader {
     this.window = EMPTY;
     this.windowView = new DataView(EMPTY.buffer);
     this.block = EMPTY;
+    this.head = EMPTY;
     this.decoder.release();
     if (this.error === null) {
       this.error = new ProtocolError(ProtocolErrorCode.BadState, 'the reader was released: the stream is over', this.bytes);

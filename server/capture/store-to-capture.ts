@@ -248,7 +248,7 @@ function* writeThreadZones(
   const openCount = t.openCount;
   const openStart = Array.from(t.openStart.subarray(0, openCount));
   const openSrcloc = Array.from(t.openSrcloc.subarray(0, openCount));
-  const openExtra = t.openExtra.slice(0, openCount);
+  const openExtra = t.openExtra?.slice(0, openCount) ?? new Array<null>(openCount).fill(null);
   if (D === 0 && openCount === 0) return;
   const cursor = new Array<number>(D);
   const last = new Array<number>(D);

@@ -8,7 +8,7 @@ import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.j
 import { syntheticWelcome } from '../../test/support/synthetic-client.js';
 import { readFileSync } from 'node:fs';
 import { SessionRegistry } from './session-registry.js';
-import type { Session, SessionTransport } from './session.js';
+import { SESSION_BYTES, type Session, type SessionTransport } from './session.js';
 
 function memoryTransport(): SessionTransport & { closed: boolean } {
   const t = {
@@ -74,6 +74,23 @@ describe('session', () => {
     expect(registry.budget.used).toBe(session.store.budget.bytes);
     expect(session.store.threadList().some((t) => t.name !== null)).toBe(true);
     expect(session.store.srclocs.displayName(0, session.store.names.strings)).not.toBe('');
+  });
+
+  it('charges the budget for the session itself once its welcome is read, and gives it back when deleted', async () => {
+    const registry = new SessionRegistry();
+    const session = registry.create(memoryTransport(), 'tcp', '127.0.0.1:1');
+    session.start();
+    const app = appStream();
+    session.receive(app.welcome.subarray(0, 10));
+    expect(registry.budget.used).toBe(0); // no welcome yet: nothing of the app's is kept
+    session.receive(app.welcome.subarray(10));
+    expect(session.state).toBe('live');
+    expect(registry.budget.used).toBe(SESSION_BYTES);
+    session.connectionClosed();
+    await ended(session);
+    expect(registry.budget.used).toBeGreaterThanOrEqual(SESSION_BYTES);
+    expect(registry.delete(session.id)).toBe(true);
+    expect(registry.budget.used).toBe(0);
   });
 
   it('ends a network session that sends nothing for the idle timeout, and not one that keeps sending', async () => {

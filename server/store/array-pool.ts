@@ -8,9 +8,24 @@
  * Not charged to the budget: it is free memory, bounded here.
  */
 type Ctor<T> = { new (length: number): T; readonly name: string };
-type Pooled = Float64Array | Uint32Array | Uint16Array;
+type Pooled = Float64Array | Uint32Array | Uint16Array | Int32Array | Uint8Array;
 
 export const POOL_BYTES = 8 * 2 ** 20;
+
+/**
+ * Memory one typed array costs besides its elements: its JSTypedArray and JSArrayBuffer on the
+ * V8 heap (192 bytes) and the native backing-store record and allocator overhead (~350 bytes),
+ * measured on Node 20 x64 over 200,000 small arrays (RSS 669 bytes each for 128 of data). Store
+ * segments charge it per array they hold, so many small tracks are charged what they take.
+ */
+export const ARRAY_OVERHEAD_BYTES = 544;
+
+/** Shared empty arrays: what a dropped segment is left with (it holds no array of its own). */
+export const EMPTY_F64 = new Float64Array(0);
+export const EMPTY_U32 = new Uint32Array(0);
+export const EMPTY_U16 = new Uint16Array(0);
+export const EMPTY_I32 = new Int32Array(0);
+export const EMPTY_U8 = new Uint8Array(0);
 
 const free = new Map<string, Pooled[]>();
 let pooledBytes = 0;

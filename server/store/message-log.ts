@@ -1,9 +1,17 @@
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_I32, EMPTY_U32, EMPTY_U8, giveArray, takeArray } from './array-pool.js';
 import type { Evictable } from './memory-budget.js';
 import { SortedSegments } from './sorted-segments.js';
 
-/** Messages (time, thread, colour, severity/source, text) in time-sorted segments. */
+/**
+ * Messages (time, thread, colour, severity/source, text) in time-sorted segments of up to
+ * MESSAGE_ROWS rows. A segment's columns start at FIRST_CAPACITY rows and double: a session
+ * with a few hundred messages holds a few KiB, not a whole segment (100 KiB).
+ */
 export const MESSAGE_ROWS = 4096;
+const FIRST_CAPACITY = 256;
 const ROW_BYTES = 8 + 4 + 4 + 1 + 8 + 16; // columns + the text slot; text bytes counted apart
+/** What a segment costs besides its rows: the object, its text array and five typed arrays. */
+export const MESSAGE_SEGMENT_OBJECT_BYTES = 192 + 5 * ARRAY_OVERHEAD_BYTES;
 
 export interface StoredMessage {
   timeNs: number;
@@ -21,19 +29,32 @@ export type TextResolver = (ptr: number) => string | undefined;
 export class MessageSegment implements Evictable {
   budgetSlot = -1;
   count = 0;
-  readonly time = new Float64Array(MESSAGE_ROWS);
-  readonly thread = new Uint32Array(MESSAGE_ROWS);
-  readonly color = new Int32Array(MESSAGE_ROWS);
-  readonly metadata = new Uint8Array(MESSAGE_ROWS);
+  time: Float64Array;
+  thread: Uint32Array;
+  color: Int32Array;
+  metadata: Uint8Array;
   /** The text, or null for a literal message whose text is the string `textPtr[i]`. */
   text: (string | null)[] = [];
-  readonly textPtr = new Float64Array(MESSAGE_ROWS);
+  textPtr: Float64Array;
   minTime = Infinity;
   maxTime = -Infinity;
   textBytes = 0;
   evicted = false;
 
-  constructor(private readonly owner: MessageLog) {}
+  constructor(
+    private readonly owner: MessageLog,
+    capacity: number,
+  ) {
+    this.time = takeArray(Float64Array, capacity);
+    this.thread = takeArray(Uint32Array, capacity);
+    this.color = takeArray(Int32Array, capacity);
+    this.metadata = takeArray(Uint8Array, capacity);
+    this.textPtr = takeArray(Float64Array, capacity);
+  }
+
+  get capacity(): number {
+    return this.time.length;
+  }
 
   /** The newest segment of its series is still being filled. */
   active(): boolean {
@@ -42,7 +63,19 @@ export class MessageSegment implements Evictable {
   }
 
   get bytes(): number {
-    return MESSAGE_ROWS * ROW_BYTES + this.textBytes;
+    return MESSAGE_SEGMENT_OBJECT_BYTES + this.capacity * ROW_BYTES + this.textBytes;
+  }
+
+  /** Doubles the columns (at most MESSAGE_ROWS); returns the bytes added. */
+  grow(): number {
+    const cap = Math.min(MESSAGE_ROWS, this.capacity * 2);
+    const added = (cap - this.capacity) * ROW_BYTES;
+    this.time = regrow(this.time, takeArray(Float64Array, cap));
+    this.thread = regrow(this.thread, takeArray(Uint32Array, cap));
+    this.color = regrow(this.color, takeArray(Int32Array, cap));
+    this.metadata = regrow(this.metadata, takeArray(Uint8Array, cap));
+    this.textPtr = regrow(this.textPtr, takeArray(Float64Array, cap));
+    return added;
   }
 
   lowerBound(t: number): number {
@@ -57,10 +90,33 @@ export class MessageSegment implements Evictable {
   }
 
   evict(): void {
-    this.evicted = true;
     this.owner.onEvicted(this);
-    this.text = [];
+    this.drop();
   }
+
+  /** Gives the columns back to the array pool (evicted or released: nothing reads them again). */
+  drop(): void {
+    this.evicted = true;
+    giveArray(this.time);
+    giveArray(this.thread);
+    giveArray(this.color);
+    giveArray(this.metadata);
+    giveArray(this.textPtr);
+    this.time = EMPTY_F64;
+    this.thread = EMPTY_U32;
+    this.color = EMPTY_I32;
+    this.metadata = EMPTY_U8;
+    this.textPtr = EMPTY_F64;
+    this.text = [];
+    this.count = 0;
+  }
+}
+
+/** `to` with `from` copied in; `from` goes back to the pool. */
+function regrow<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  giveArray(from);
+  return to;
 }
 
 export class MessageLog extends SortedSegments<MessageSegment> {
@@ -70,9 +126,12 @@ export class MessageLog extends SortedSegments<MessageSegment> {
   add(timeNs: number, thread: number, color: number, metadata: number, text: string | null, textPtr = 0): void {
     let seg = this.segments[this.segments.length - 1];
     if (seg === undefined || seg.count === MESSAGE_ROWS || seg.evicted) {
-      seg = new MessageSegment(this);
+      // a log that filled a segment is busy: its next ones are allocated whole
+      seg = new MessageSegment(this, seg !== undefined && seg.count === MESSAGE_ROWS ? MESSAGE_ROWS : FIRST_CAPACITY);
       this.segments.push(seg);
       this.budget.register(seg);
+    } else if (seg.count === seg.capacity) {
+      this.budget.resize(seg, seg.grow());
     }
     let i = seg.count;
     while (i > 0 && seg.time[i - 1]! > timeNs) {

@@ -56,7 +56,9 @@ describe.skipIf(!FIXTURES_PRESENT).each(['small', 'small-default', 'small-ondema
     for (const t of store.threads.values()) {
       for (const cols of t.depths) {
         for (const seg of cols.segments) {
-          for (const extra of seg?.extras ?? []) {
+          for (let slot = 0; seg && slot < seg.count; slot++) {
+            const extra = seg.extraAt(slot);
+            if (extra === null) continue;
             if (extra.text !== null) text++;
             if (extra.valueHi !== -1) value++;
             if (extra.color !== -1) color++;

@@ -1,9 +1,12 @@
 import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { MessageLog } from './message-log.js';
-import { ThreadTimeline } from './thread-timeline.js';
+import { THREAD_BYTES, ThreadTimeline } from './thread-timeline.js';
 import { TimeSeries } from './time-series.js';
 import { MAX_SRCLOC } from './zone-columns.js';
+import { FRAME_SET_BYTES, LOCK_BYTES, PLOT_BYTES, POOL_BYTES, type FrameSet, type LockInfo, type MemoryPool, type PlotTrack } from './store-records.js';
+
+export type { FrameSet, LockInfo, MemoryPool, PlotTrack } from './store-records.js';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -15,55 +18,6 @@ export class StoreError extends Error {
   ) {
     super(message);
   }
-}
-
-/** A frame set: continuous marks (each ends the previous frame) or start/end spans. */
-export interface FrameSet {
-  namePtr: number;
-  /** continuous: `marks` holds (markNs, 0); discontinuous: `spans` holds (startNs, endNs) */
-  continuous: boolean;
-  marks: TimeSeries;
-  spans: TimeSeries;
-  /** FrameMarkStart waiting for its end, or NaN */
-  openStartNs: number;
-  /** marks (continuous) or ends (discontinuous) ever received */
-  count: number;
-  /** FrameMarkEnd without a start: counted, ignored */
-  unmatchedEnds: number;
-}
-
-export interface PlotTrack {
-  namePtr: number;
-  series: TimeSeries;
-  /** PlotConfig: 0 Number, 1 Memory, 2 Percentage, 3 Watt */
-  format: number;
-  step: boolean;
-  fill: boolean;
-  /** 0xRRGGBB, 0 = default */
-  color: number;
-}
-
-export interface MemoryPool {
-  namePtr: number;
-  usedBytes: number;
-  allocs: number;
-  frees: number;
-  /** Live allocations: pointer -> size. */
-  live: Map<number, number>;
-  /** Bytes in use after every event. */
-  usage: TimeSeries;
-  /** Frees of unknown pointers (Tracy fails the capture without IgnoreMemFaults): counted. */
-  unknownFrees: number;
-}
-
-export interface LockInfo {
-  id: number;
-  srcloc: number;
-  name: string | null;
-  shared: boolean;
-  obtains: number;
-  announcedNs: number;
-  terminatedNs: number;
 }
 
 /**
@@ -95,6 +49,8 @@ export class SessionStore implements TracyVisitor {
   version = 0;
 
   private current: ThreadTimeline | null = null;
+  /** release() ran: nothing is charged any more. */
+  private released = false;
 
   constructor(readonly budget: BudgetAccount) {
     this.messages = new MessageLog(budget);
@@ -122,7 +78,7 @@ export class SessionStore implements TracyVisitor {
     if (t === undefined) {
       t = new ThreadTimeline(id, this.budget);
       this.threads.set(id, t);
-      this.budget.charge(256);
+      this.budget.charge(THREAD_BYTES);
     }
     this.current = t;
     return t;
@@ -135,8 +91,17 @@ export class SessionStore implements TracyVisitor {
     return list;
   }
 
+  /** The stream is over: threads give back their open-zone stacks (uncharged). */
+  compact(): void {
+    if (this.released) return; // everything was given back already (discardAll)
+    let freed = 0;
+    for (const t of this.threads.values()) freed += t.compact();
+    this.budget.charge(-freed);
+  }
+
   /** Every store segment leaves the budget (the session is deleted). */
   release(): void {
+    this.released = true;
     for (const t of this.threads.values()) t.release();
     for (const f of this.frames.values()) {
       f.marks.release();
@@ -224,6 +189,7 @@ export class SessionStore implements TracyVisitor {
         unmatchedEnds: 0,
       };
       this.frames.set(namePtr, set);
+      this.budget.charge(FRAME_SET_BYTES);
     }
     if (kind === 0) {
       set.marks.add(timeNs, 0);
@@ -306,6 +272,7 @@ export class SessionStore implements TracyVisitor {
   }
 
   lockAnnounce(id: number, timeNs: number, srcloc: number, shared: boolean): void {
+    if (!this.locks.has(id)) this.budget.charge(LOCK_BYTES);
     this.locks.set(id, { id, srcloc, name: null, shared, obtains: 0, announcedNs: timeNs, terminatedNs: NaN });
   }
 
@@ -356,6 +323,7 @@ export class SessionStore implements TracyVisitor {
     if (track === undefined) {
       track = { namePtr, series: new TimeSeries(this.budget), format: 0, step: false, fill: true, color: 0 };
       this.plots.set(namePtr, track);
+      this.budget.charge(PLOT_BYTES);
     }
     return track;
   }
@@ -365,6 +333,7 @@ export class SessionStore implements TracyVisitor {
     if (pool === undefined) {
       pool = { namePtr, usedBytes: 0, allocs: 0, frees: 0, live: new Map(), usage: new TimeSeries(this.budget), unknownFrees: 0 };
       this.memory.set(namePtr, pool);
+      this.budget.charge(POOL_BYTES);
     }
     return pool;
   }

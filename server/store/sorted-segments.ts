@@ -5,6 +5,8 @@ export interface TimedSegment extends Evictable {
   count: number;
   /** latest time held */
   maxTime: number;
+  /** Gives the segment's arrays back to the array pool and marks it evicted (count 0): its track was released. */
+  drop(): void;
 }
 
 /**
@@ -26,9 +28,15 @@ export abstract class SortedSegments<S extends TimedSegment> {
     if (at >= 0) this.segments.splice(at, 1);
   }
 
-  /** Every segment leaves the budget (the session is deleted). */
+  /**
+   * Every segment leaves the budget (the session is deleted) and its arrays go back to the pool
+   * at once: a reader still walking one (an export in progress) sees it evicted.
+   */
   release(): void {
-    for (const seg of this.segments) this.budget.release(seg);
+    for (const seg of this.segments) {
+      this.budget.release(seg);
+      seg.drop();
+    }
     this.segments.length = 0;
   }
 }

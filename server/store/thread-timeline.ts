@@ -1,5 +1,18 @@
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_I32 } from './array-pool.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { ZoneColumns, type ZoneExtra } from './zone-columns.js';
+
+const FIRST_STACK = 64;
+/**
+ * What a thread costs (charged by the store when it first appears): this object, its map entry,
+ * its depth list and the open-zone stack (two typed arrays of FIRST_STACK). The stack's growth
+ * and the open-extra slots (made on the first zone text, name, colour or value) are charged as
+ * they come; compact() gives the stack back once the stream is over.
+ */
+export const THREAD_BYTES = 896 + 2 * ARRAY_OVERHEAD_BYTES + FIRST_STACK * 12;
+
+/** A nesting depth's columns object and its segment list (charged when the depth is first used). */
+const DEPTH_BYTES = 160;
 
 /**
  * One app thread: its finished zones per nesting depth and the stack of zones still open
@@ -10,10 +23,13 @@ export class ThreadTimeline {
   readonly depths: ZoneColumns[] = [];
   /** Open zones, innermost last. */
   openCount = 0;
-  openStart = new Float64Array(64);
-  openSrcloc = new Int32Array(64);
-  /** Filled with null up to the stack's capacity: a packed array, never read through a hole. */
-  openExtra: (ZoneExtra | null)[] = new Array<ZoneExtra | null>(64).fill(null);
+  openStart: Float64Array = new Float64Array(FIRST_STACK);
+  openSrcloc: Int32Array = new Int32Array(FIRST_STACK);
+  /**
+   * Null until a zone gets an extra; then filled with null up to the stack's capacity: a packed
+   * array, never read through a hole.
+   */
+  openExtra: (ZoneExtra | null)[] | null = null;
   zonesBegun = 0;
   zonesEnded = 0;
   /** ZoneEnd with nothing open (Tracy's ZoneDoubleEnd): counted, ignored. */
@@ -46,11 +62,18 @@ export class ThreadTimeline {
     this.openCount = d;
     let columns = this.depths[d];
     if (columns === undefined) {
-      while (this.depths.length <= d) this.depths.push(new ZoneColumns(this.budget, this.depths.length));
+      while (this.depths.length <= d) {
+        this.budget.charge(DEPTH_BYTES);
+        this.depths.push(new ZoneColumns(this.budget, this.depths.length));
+      }
       columns = this.depths[d]!;
     }
-    const extra = this.openExtra[d]!;
-    if (extra !== null) this.openExtra[d] = null;
+    const extras = this.openExtra;
+    let extra: ZoneExtra | null = null;
+    if (extras !== null) {
+      extra = extras[d]!;
+      if (extra !== null) extras[d] = null;
+    }
     columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, extra);
     this.zonesEnded++;
     return true;
@@ -63,10 +86,15 @@ export class ThreadTimeline {
       this.orphanModifiers++;
       return null;
     }
-    let extra = this.openExtra[d] ?? null;
+    let extras = this.openExtra;
+    if (extras === null) {
+      this.budget.charge(16 + 8 * this.openStart.length);
+      extras = this.openExtra = new Array<ZoneExtra | null>(this.openStart.length).fill(null);
+    }
+    let extra = extras[d] ?? null;
     if (extra === null) {
       extra = { text: null, name: null, color: -1, valueLo: 0, valueHi: -1 };
-      this.openExtra[d] = extra;
+      extras[d] = extra;
     }
     return extra;
   }
@@ -104,13 +132,40 @@ export class ThreadTimeline {
     for (const c of this.depths) c.release();
   }
 
+  /**
+   * The stream is over: the open-zone stack shrinks to the zones left open (most often none,
+   * then it holds no arrays of its own) and the open-extra slots go.
+   * @returns the bytes given back (to uncharge)
+   */
+  compact(): number {
+    const n = this.openCount;
+    let freed = 12 * (this.openStart.length - n);
+    if (n === 0) {
+      if (this.openStart.length > 0) freed += 2 * ARRAY_OVERHEAD_BYTES;
+      this.openStart = EMPTY_F64;
+      this.openSrcloc = EMPTY_I32;
+    } else {
+      this.openStart = this.openStart.slice(0, n);
+      this.openSrcloc = this.openSrcloc.slice(0, n);
+    }
+    if (this.openExtra !== null) {
+      // the zones left open keep theirs (an export shows them)
+      freed += 8 * (this.openExtra.length - n);
+      if (n === 0) freed += 16;
+      this.openExtra = n === 0 ? null : this.openExtra.slice(0, n);
+    }
+    return freed;
+  }
+
   private growStack(): void {
-    const start = new Float64Array(this.openStart.length * 2);
+    const size = Math.max(FIRST_STACK, this.openStart.length * 2);
+    this.budget.charge(12 * (size - this.openStart.length) + (this.openExtra !== null ? 8 * (size - this.openStart.length) : 0));
+    const start = new Float64Array(size);
     start.set(this.openStart);
-    const srcloc = new Int32Array(this.openSrcloc.length * 2);
+    const srcloc = new Int32Array(size);
     srcloc.set(this.openSrcloc);
     this.openStart = start;
     this.openSrcloc = srcloc;
-    for (let i = this.openExtra.length; i < start.length; i++) this.openExtra.push(null);
+    if (this.openExtra !== null) for (let i = this.openExtra.length; i < size; i++) this.openExtra.push(null);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../test/support/tracy-streams.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
-import { SERIES_ROWS, TimeSeries } from './time-series.js';
+import { SERIES_ROWS, SERIES_SEGMENT_OBJECT_BYTES, TimeSeries } from './time-series.js';
 
 function checkOrdered(series: TimeSeries): void {
   let prevMax = -Infinity;
@@ -51,7 +51,7 @@ describe('TimeSeries', () => {
   });
 
   it('evicts its oldest segments and remembers the time before which samples are gone', () => {
-    const budget = new MemoryBudget(2 * SERIES_ROWS * 16 + 100);
+    const budget = new MemoryBudget(2 * (SERIES_ROWS * 16 + SERIES_SEGMENT_OBJECT_BYTES) + 100);
     const account = new BudgetAccount(budget);
     const series = new TimeSeries(account);
     for (let i = 0; i < 4 * SERIES_ROWS; i++) series.add(i, i);
@@ -59,8 +59,8 @@ describe('TimeSeries', () => {
     expect(series.evictedBeforeNs).toBe(2 * SERIES_ROWS - 1);
     expect(series.stored).toBe(2 * SERIES_ROWS);
     expect(series.total).toBe(4 * SERIES_ROWS);
-    expect(account.bytes).toBe(series.segments.reduce((n, s) => n + s.time.byteLength + s.value.byteLength, 0));
-    expect(account.evictedBytes).toBe(2 * SERIES_ROWS * 16);
+    expect(account.bytes).toBe(series.segments.reduce((n, s) => n + SERIES_SEGMENT_OBJECT_BYTES + s.time.byteLength + s.value.byteLength, 0));
+    expect(account.evictedBytes).toBe(2 * (SERIES_ROWS * 16 + SERIES_SEGMENT_OBJECT_BYTES));
     series.release();
     expect(budget.used).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, giveArray, takeArray } from './array-pool.js';
 import type { Evictable } from './memory-budget.js';
 import { SortedSegments } from './sorted-segments.js';
 
@@ -13,6 +13,8 @@ import { SortedSegments } from './sorted-segments.js';
  */
 export const SERIES_ROWS = 8192;
 const FIRST_CAPACITY = 64;
+/** What a segment costs besides its samples: the object and its two typed arrays. */
+export const SERIES_SEGMENT_OBJECT_BYTES = 112 + 2 * ARRAY_OVERHEAD_BYTES;
 
 export class SeriesSegment implements Evictable {
   budgetSlot = -1;
@@ -38,7 +40,7 @@ export class SeriesSegment implements Evictable {
   }
 
   get bytes(): number {
-    return this.time.byteLength + this.value.byteLength;
+    return SERIES_SEGMENT_OBJECT_BYTES + this.time.byteLength + this.value.byteLength;
   }
 
   grow(): number {
@@ -89,12 +91,16 @@ export class SeriesSegment implements Evictable {
   }
 
   evict(): void {
-    this.evicted = true;
     this.owner.onEvicted(this);
+    this.drop();
+  }
+
+  drop(): void {
+    this.evicted = true;
     giveArray(this.time);
     giveArray(this.value);
-    this.time = new Float64Array(0);
-    this.value = new Float64Array(0);
+    this.time = EMPTY_F64;
+    this.value = EMPTY_F64;
     this.count = 0;
   }
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../test/support/tracy-streams.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
-import { SEGMENT_ROWS, ZoneColumns, type ZoneExtra } from './zone-columns.js';
+import { SEGMENT_ROWS, ZONE_SEGMENT_OBJECT_BYTES, ZoneColumns, type ZoneExtra } from './zone-columns.js';
 
 const ROW_BYTES = 8 + 4 + 2;
-const FULL_SEGMENT_BYTES = SEGMENT_ROWS * ROW_BYTES;
+const FULL_SEGMENT_BYTES = SEGMENT_ROWS * ROW_BYTES + ZONE_SEGMENT_OBJECT_BYTES;
 
 interface Zone {
   start: number;
@@ -44,11 +44,11 @@ function readRow(cols: ZoneColumns, row: number): Zone | null {
   return { start: seg.start[slot]!, end: seg.endAt(slot), srcloc: seg.srcloc[slot]! };
 }
 
-/** Bytes of the typed arrays (and side data) of every stored segment. */
+/** Bytes of the typed arrays of every stored segment, and what each segment object costs. */
 function storedBytes(...tracks: ZoneColumns[]): number {
   let n = 0;
   for (const cols of tracks) {
-    for (const seg of cols.segments) if (seg) n += seg.start.byteLength + seg.dur.byteLength + seg.srcloc.byteLength;
+    for (const seg of cols.segments) if (seg) n += ZONE_SEGMENT_OBJECT_BYTES + seg.start.byteLength + seg.dur.byteLength + seg.srcloc.byteLength;
   }
   return n;
 }
@@ -147,9 +147,9 @@ describe('ZoneColumns', () => {
       const seg = cols.segmentOf(r)!;
       const got = seg.extraAt(r % SEGMENT_ROWS);
       const want = extras.get(r) ?? null;
-      if (got !== want) expect(got, `row ${r}`).toBe(want);
+      if (got !== null || want !== null) expect(got, `row ${r}`).toEqual(want);
     }
-    expect(cols.segments[0]!.extras.length + cols.segments[1]!.extras.length).toBe(extras.size);
+    expect(cols.segments[0]!.extraCount + cols.segments[1]!.extraCount).toBe(extras.size);
   });
 
   it('finds the first zone ending after (or at) and starting after (or at) a time like a linear scan', () => {
@@ -183,8 +183,8 @@ describe('ZoneColumns', () => {
     }
     expect(capacities).toEqual([256, 512, 1024, 2048, 4096, 8192, 16384, 16384, 16384]);
     expect(cols.segments.map((s) => s!.capacity)).toEqual([SEGMENT_ROWS, SEGMENT_ROWS, SEGMENT_ROWS]);
-    // full segments cost 14 bytes per zone
-    expect(cols.segments[0]!.bytes).toBe(SEGMENT_ROWS * ROW_BYTES);
+    // full segments cost 14 bytes per zone, and the segment's objects
+    expect(cols.segments[0]!.bytes).toBe(FULL_SEGMENT_BYTES);
     expect(account.bytes).toBe(3 * FULL_SEGMENT_BYTES);
     expect(budget.segments).toBe(3);
   });
@@ -226,7 +226,7 @@ describe('ZoneColumns', () => {
     // one budget, two sessions: a quiet track `a` and a busy track `b`
     // room for one full segment and a little: once b's first segment is full, nothing older
     // than a's active tail is left, so the budget has to take it
-    const budget = new MemoryBudget(232_000);
+    const budget = new MemoryBudget(232_000 + ZONE_SEGMENT_OBJECT_BYTES);
     const accountA = new BudgetAccount(budget);
     const accountB = new BudgetAccount(budget);
     const a = new ZoneColumns(accountA, 0);
@@ -241,7 +241,7 @@ describe('ZoneColumns', () => {
     expect(a.segments[0]).toBeNull();
     expect(a.firstRow).toBe(100);
     expect(a.evictedBeforeNs).toBe(zonesA[99]!.end);
-    expect(accountA.evictedBytes).toBe(256 * ROW_BYTES);
+    expect(accountA.evictedBytes).toBe(256 * ROW_BYTES + ZONE_SEGMENT_OBJECT_BYTES);
     expect(accountA.bytes).toBe(0);
     expect(a.count - a.firstRow).toBe(0);
 

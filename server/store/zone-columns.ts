@@ -1,5 +1,8 @@
-import { giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_U16, EMPTY_U32, giveArray, takeArray } from './array-pool.js';
 import type { BudgetAccount, Evictable } from './memory-budget.js';
+import { ZoneExtras, type ZoneExtra } from './zone-extras.js';
+
+export type { ZoneExtra } from './zone-extras.js';
 
 /**
  * Finished zones of one (thread, depth) track, in fixed-size segments of typed-array columns.
@@ -11,7 +14,8 @@ import type { BudgetAccount, Evictable } from './memory-budget.js';
  *
  * Per zone 14 bytes: start f64 (exact ns), duration u32 (ns; 0xFFFFFFFF = look it up in the
  * segment's `longDurations`), source location u16 (Tracy's own limit is 32767 static + 32767
- * inline locations). Zone text, name, colour and value are rare and live in a sparse side list.
+ * inline locations). Zone text, name, colour and value are rare and live in sparse side columns
+ * (zone-extras.ts), made on a segment's first extra.
  * A segment's arrays start small and double up to SEGMENT_ROWS, so a quiet track costs little.
  */
 export const SEGMENT_SHIFT = 14;
@@ -20,19 +24,8 @@ export const SEGMENT_MASK = SEGMENT_ROWS - 1;
 const FIRST_CAPACITY = 256;
 const LONG_DURATION = 0xffffffff;
 export const MAX_SRCLOC = 0xffff;
-
-/** Text, name, colour and value of one zone (only zones that have any). */
-export interface ZoneExtra {
-  text: string | null;
-  name: string | null;
-  /** 0xRRGGBB, or -1 */
-  color: number;
-  /** ZoneValue as u64 halves, or valueHi = -1 when none */
-  valueLo: number;
-  valueHi: number;
-}
-
-const EXTRA_BYTES = 64; // one ZoneExtra object and its slot, strings counted separately
+/** What a segment costs besides its columns' elements: the object and its three typed arrays. */
+export const ZONE_SEGMENT_OBJECT_BYTES = 128 + 3 * ARRAY_OVERHEAD_BYTES;
 
 export class ZoneSegment implements Evictable {
   budgetSlot = -1;
@@ -40,10 +33,10 @@ export class ZoneSegment implements Evictable {
   start: Float64Array;
   dur: Uint32Array;
   srcloc: Uint16Array;
-  /** Rows (within the segment) that have extras, ascending, and the extras themselves. */
-  extraRows: number[] = [];
-  extras: ZoneExtra[] = [];
+  /** Text, name, colour and value of the rows that have any; null until the first. */
+  extras: ZoneExtras | null = null;
   longDurations: Map<number, number> | null = null;
+  /** Bytes of longDurations (extras count their own). */
   private extraBytes = 0;
   evicted = false;
 
@@ -66,7 +59,7 @@ export class ZoneSegment implements Evictable {
   }
 
   get bytes(): number {
-    return this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes;
+    return ZONE_SEGMENT_OBJECT_BYTES + this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes + (this.extras?.bytes ?? 0);
   }
 
   /** Doubles the arrays; returns the bytes added. */
@@ -97,25 +90,26 @@ export class ZoneSegment implements Evictable {
     return this.start[slot]! + this.durationAt(slot);
   }
 
-  /** The extra of `slot`, or null. Binary search over the sparse rows. */
+  /** The extra of `slot` as a new object, or null. Binary search over the sparse rows. */
   extraAt(slot: number): ZoneExtra | null {
-    const rows = this.extraRows;
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (rows[mid]! < slot) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < rows.length && rows[lo] === slot ? this.extras[lo]! : null;
+    const extras = this.extras;
+    if (extras === null) return null;
+    const i = extras.find(slot);
+    return i < 0 ? null : extras.at(i);
   }
 
+  /** Zones of this segment that have an extra. */
+  get extraCount(): number {
+    return this.extras?.count ?? 0;
+  }
+
+  /** Stores `slot`'s extra (slots ascending); returns the bytes added. */
   addExtra(slot: number, extra: ZoneExtra): number {
-    this.extraRows.push(slot);
-    this.extras.push(extra);
-    const added = EXTRA_BYTES + 2 * ((extra.text?.length ?? 0) + (extra.name?.length ?? 0));
-    this.extraBytes += added;
-    return added;
+    if (this.extras === null) {
+      this.extras = new ZoneExtras();
+      return this.extras.bytes + this.extras.add(slot, extra);
+    }
+    return this.extras.add(slot, extra);
   }
 
   addLongDuration(slot: number, durNs: number): number {
@@ -125,16 +119,21 @@ export class ZoneSegment implements Evictable {
   }
 
   evict(): void {
-    this.evicted = true;
     this.owner.onEvicted(this);
+    this.drop();
+  }
+
+  /** Gives the arrays back to the array pool and marks the segment evicted (evicted, or its track released). */
+  drop(): void {
+    this.evicted = true;
     giveArray(this.start);
     giveArray(this.dur);
     giveArray(this.srcloc);
-    this.start = new Float64Array(0);
-    this.dur = new Uint32Array(0);
-    this.srcloc = new Uint16Array(0);
-    this.extraRows = [];
-    this.extras = [];
+    this.start = EMPTY_F64;
+    this.dur = EMPTY_U32;
+    this.srcloc = EMPTY_U16;
+    this.extras?.drop();
+    this.extras = null;
     this.longDurations = null;
     this.extraBytes = 0;
   }
@@ -300,7 +299,11 @@ export class ZoneColumns {
 
   /** Releases every segment from the budget (session deleted). */
   release(): void {
-    for (const seg of this.segments) if (seg) this.budget.release(seg);
+    for (const seg of this.segments) {
+      if (!seg) continue;
+      this.budget.release(seg);
+      seg.drop();
+    }
     this.segments.length = 0;
     this.tail = null;
     this.firstRow = this.count;
