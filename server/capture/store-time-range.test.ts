@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CaptureReader } from '../../protocol/capture/zscap.js';
-import { concatChunks } from '../../protocol/tracy/index.js';
+import { exportAndReopen } from '../../test/support/store-export.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { readerForStore, SessionStore } from '../store/session-store.js';
-import { exportStoreToCapture, type StoreCaptureResult } from './store-to-capture.js';
+import { SessionStore } from '../store/session-store.js';
+import type { StoreCaptureResult } from './store-to-capture.js';
 import { findBadTime } from './store-time-range.js';
 
 const newStore = () => new SessionStore(new BudgetAccount(new MemoryBudget(2 ** 30)));
@@ -22,22 +21,8 @@ function storeWith(zones: [number, number][], sampleNs = 10): SessionStore {
 
 /** Runs the export to its end (it must not throw) and decodes the capture again. */
 function exportAll(store: SessionStore): { result: StoreCaptureResult; again: SessionStore; terminated: boolean } {
-  const gen = exportStoreToCapture(store, { welcome: null, sessionId: 's', wallClockStartMs: 0 });
-  const chunks: Uint8Array[] = [];
-  let next = gen.next();
-  while (!next.done) {
-    chunks.push(next.value);
-    next = gen.next();
-  }
-  const stream: Uint8Array[] = [];
-  const reader = new CaptureReader((b) => stream.push(b.slice()));
-  for (const c of chunks) reader.push(c);
-  expect(reader.end().cutBytes).toBe(0);
-  const again = newStore();
-  const tracy = readerForStore(again);
-  tracy.push(concatChunks(stream));
-  expect(tracy.truncation()).toBeNull();
-  return { result: next.value, again, terminated: tracy.decoder.terminated };
+  const { result, again } = exportAndReopen(store, null, { sessionId: 's', wallClockStartMs: 0 });
+  return { result, again: again.store, terminated: again.terminated };
 }
 
 describe('findBadTime', () => {

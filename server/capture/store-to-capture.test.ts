@@ -1,53 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CaptureReader, type CaptureHeader } from '../../protocol/capture/zscap.js';
 import { CaptureStreamBuilder } from '../../protocol/capture/stream-builder.js';
-import { concatChunks, LZ4_SIZE, type WelcomeMessage } from '../../protocol/tracy/index.js';
+import { concatChunks, LZ4_SIZE } from '../../protocol/tracy/index.js';
 import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.js';
+import { decodeStream, exportAndReopen, type Decoded } from '../../test/support/store-export.js';
 import { expectSameSnapshot, storeSnapshot } from '../../test/support/store-snapshot.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
 import { readerForStore, SessionStore } from '../store/session-store.js';
-import { exportStoreToCapture, RANGE_EXPORT_SOURCE, type StoreCaptureOptions, type StoreCaptureResult } from './store-to-capture.js';
-
-interface Decoded {
-  store: SessionStore;
-  welcome: WelcomeMessage | null;
-  terminated: boolean;
-  queries: number;
-  replies: number;
-}
-
-function decodeStream(bytes: Uint8Array, budget = 2 ** 40): Decoded {
-  const store = new SessionStore(new BudgetAccount(new MemoryBudget(budget)));
-  const reader = readerForStore(store);
-  reader.push(bytes);
-  expect(reader.truncation()).toBeNull();
-  return { store, welcome: reader.welcome, terminated: reader.decoder.terminated, queries: reader.decoder.queries.length, replies: reader.decoder.repliesCounted };
-}
-
-interface Exported {
-  chunks: Uint8Array[];
-  result: StoreCaptureResult;
-  header: CaptureHeader;
-  again: Decoded;
-}
-
-/** Exports, then opens the .zscap again and decodes its stream into a new store. */
-function exportAndReopen(store: SessionStore, welcome: WelcomeMessage | null, o: Partial<StoreCaptureOptions> = {}): Exported {
-  const gen = exportStoreToCapture(store, { welcome, sessionId: 's1', remote: '127.0.0.1:1234', wallClockStartMs: 1_780_000_000_123, ...o });
-  const chunks: Uint8Array[] = [];
-  let next = gen.next();
-  while (!next.done) {
-    chunks.push(next.value);
-    next = gen.next();
-  }
-  const stream: Uint8Array[] = [];
-  const reader = new CaptureReader((b) => stream.push(b.slice()));
-  for (const c of chunks) reader.push(c);
-  expect(reader.end().cutBytes).toBe(0);
-  const again = decodeStream(concatChunks(stream));
-  return { chunks, result: next.value, header: reader.header!, again };
-}
+import { RANGE_EXPORT_SOURCE } from './store-to-capture.js';
 
 function expectSelfContained(d: Decoded): void {
   expect(d.terminated).toBe(true);
