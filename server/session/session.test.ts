@@ -63,6 +63,8 @@ describe('session', () => {
       if (p === 30_000) midway = session.retainedBytes;
     }
     expect(midway).toBeGreaterThan(64 * 1024); // the LZ4 window at least, while it streams
+    // while it streams, its decode buffers are charged to the budget beside its store
+    expect(registry.budget.used).toBe(session.store.budget.bytes + session.reader.retainedBytes);
     session.connectionClosed();
     await ended(session);
     expect(session.endReason).toBe('terminated');

@@ -125,6 +125,8 @@ export class Session {
   onHandshake: ((session: Session) => void) | null = null;
 
   private readonly transport: SessionTransport;
+  /** Decode-buffer bytes charged to the budget (chargeDecodeBuffers). */
+  private decodeCharged = 0;
   private readonly credit: number;
   private readonly terminateGraceMs: number;
   private readonly pending: Uint8Array[] = [];
@@ -170,6 +172,7 @@ export class Session {
       },
       onFrame: () => {
         this.store.version++;
+        this.chargeDecodeBuffers();
         this.sendQueries();
       },
     });
@@ -224,6 +227,21 @@ export class Session {
     let n = this.reader.retainedBytes;
     for (const c of this.pending) n += c.byteLength;
     return n;
+  }
+
+  /**
+   * Keeps the budget's charge for this session's decode buffers (LZ4 window, split-frame buffer,
+   * decoder scratch: up to ~0.9 MiB while it streams) equal to what the reader holds, so live
+   * connections count against the memory budget like stored data: with 50 apps streaming, ~45
+   * MiB of store is evicted to pay for them instead of the process growing past budget + its
+   * fixed overhead. The charge evicts segments to make room; when even that cannot (the budget
+   * is smaller than the live connections' buffers), it is retried after the next frame and the
+   * buffers stay bounded by --max-connections. They are not the store's bytes: the session's
+   * storeBytes leave them out, the budget's used bytes (zonescope_store_bytes) include them.
+   */
+  private chargeDecodeBuffers(): void {
+    const held = this.reader.retainedBytes;
+    if (held !== this.decodeCharged && this.store.budget.budget.chargeBuffers(held - this.decodeCharged)) this.decodeCharged = held;
   }
 
   /** Read through a method so TypeScript does not narrow it across calls that change it. */
@@ -377,6 +395,7 @@ export class Session {
     this.clearTimer();
     // what an ended session keeps is its store (charged to the budget) and its tables
     this.reader.release();
+    this.chargeDecodeBuffers(); // gives them back
     this.store.compact();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.store.version++;

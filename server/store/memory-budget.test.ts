@@ -156,6 +156,23 @@ describe('MemoryBudget', () => {
     expect(a.bytes).toBe(950);
   });
 
+  it('charges live decode buffers by evicting segments, up to a quarter of the limit, and takes them back', () => {
+    const budget = new MemoryBudget(1000);
+    const a = new BudgetAccount(budget);
+    const log: FakeSegment[] = [];
+    for (let i = 0; i < 10; i++) a.register(new FakeSegment(a, i, 100, log));
+    expect(budget.chargeBuffers(200)).toBe(true);
+    expect(log.map((s) => s.id)).toEqual([0, 1]); // stored data made room
+    expect(budget.used).toBe(1000);
+    expect(budget.chargeBuffers(51)).toBe(false); // 251 > a quarter of 1000: nothing charged
+    expect(budget.used).toBe(1000);
+    expect(budget.bufferBytes).toBe(200);
+    expect(budget.chargeBuffers(-200)).toBe(true);
+    expect(budget.used).toBe(800);
+    expect(budget.bufferBytes).toBe(0);
+    expect(a.bytes).toBe(800); // never the session's store bytes
+  });
+
   it('keeps every account equal to what its segments hold and lost, under random traffic', () => {
     const rand = mulberry32(7);
     const budget = new MemoryBudget(50_000);

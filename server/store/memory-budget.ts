@@ -35,12 +35,17 @@ export class BudgetError extends Error {
 /** Share of the budget one session's tables (charges outside segments) may take. */
 export const TABLE_SHARE = 0.5;
 
+/** The share of the budget live sessions' decode buffers may take together (chargeBuffers). */
+export const BUFFER_SHARE = 0.25;
+
 export class MemoryBudget {
   used = 0;
   /** Highest `used` seen once a change was settled (after eviction), ever. */
   peakUsed = 0;
   evictedBytes = 0;
   evictedSegments = 0;
+  /** Of `used`: live sessions' decode buffers (chargeBuffers). */
+  bufferBytes = 0;
   private queue: (Evictable | null)[] = [];
   /** Slots before `head` are all null (evicted or released). */
   private head = 0;
@@ -88,6 +93,19 @@ export class MemoryBudget {
       }
       if (this.used > this.peakUsed) this.peakUsed = this.used;
     }
+    return true;
+  }
+
+  /**
+   * Charges (negative: gives back) live sessions' decode buffers (Session.chargeDecodeBuffers):
+   * like charge(), but all of them together take at most BUFFER_SHARE of the limit, so stored
+   * data always keeps room; what does not fit stays bounded by the connection limits.
+   * @returns false, with nothing charged, when that share or the budget cannot hold them
+   */
+  chargeBuffers(delta: number): boolean {
+    if (delta > 0 && this.bufferBytes + delta > this.limit * BUFFER_SHARE) return false;
+    if (!this.charge(delta)) return false;
+    this.bufferBytes += delta;
     return true;
   }
 
