@@ -10,6 +10,7 @@
 import { checkTarget, fmtMBs, fmtRate, median } from './bench-util.js';
 import { benchDecodeStream, decodeFiguresByName, loadFixture, TRACY_CAPTURE, type DecodeFigures } from './decoder-bench.js';
 import { fetchRetrying, startServerProcess, waitForEndedSession, type ServerProcess, type SessionSummary } from './server-process.js';
+import { runStressIngestBench } from './ingest-stress-bench.js';
 import { storeFiguresByName } from './store-bench.js';
 import { syntheticStream } from './synthetic-stream.js';
 import { dialIngest, listenAsTracyClient, type PeerResult } from './tracy-peer.js';
@@ -159,4 +160,5 @@ export async function runIngestBench(fixtures: string | null): Promise<void> {
   const f = await ingestOverConnect(name, stress, 6_010_000);
   printIngestFigures(f, decoderFigures(name, stress));
   checkIngestTarget(f);
+  await runStressIngestBench(stress);
 }

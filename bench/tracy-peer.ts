@@ -12,6 +12,8 @@ import { HANDSHAKE_SIZE, PROTOCOL_VERSION, SERVER_QUERY_PACKET_SIZE, SHIBBOLETH 
 import { epochMs } from './bench-util.js';
 
 export interface PeerResult {
+  /** epoch ms when the connection was made (accepted, for a listening client) */
+  connectedAt: number;
   /** epoch ms when the first stream byte was handed to the socket (right after the handshake) */
   firstByteAt: number;
   /** epoch ms when the whole stream was in the kernel's hands */
@@ -28,7 +30,7 @@ function play(socket: Socket, stream: Uint8Array): Promise<PeerResult> {
   return new Promise((resolve, reject) => {
     const head = Buffer.alloc(HANDSHAKE_SIZE);
     let received = 0;
-    const result: PeerResult = { firstByteAt: NaN, lastByteAt: NaN, terminateAt: NaN, closedAt: NaN, queries: 0 };
+    const result: PeerResult = { connectedAt: epochMs(), firstByteAt: NaN, lastByteAt: NaN, terminateAt: NaN, closedAt: NaN, queries: 0 };
     socket.on('data', (chunk: Buffer) => {
       let i = 0;
       if (received < HANDSHAKE_SIZE) {

@@ -265,6 +265,20 @@ describe.skipIf(!SMALL)('split points: the small fixture', () => {
     expectSameDecode({ log: visitor.log, digest: visitor.digest, summary: summarize(reader) }, reference, 'views');
   });
 
+  it('decodes the same from Uint8Array-subclass chunks (like Node Buffers) pushed in 1 KiB steps', () => {
+    class Bytes extends Uint8Array {}
+    const padded = new Bytes(small.length + 5);
+    padded.set(small, 5);
+    const visitor = new RecordingVisitor(true);
+    const reader = new TracyStreamReader(visitor);
+    // 64 KiB chunks that are subclass views into one buffer, each pushed in steps as Session does
+    for (let c = 0; c < small.length; c += 65_536) {
+      const chunk = new Bytes(padded.buffer, 5 + c, Math.min(65_536, small.length - c));
+      for (let p = 0; p < chunk.length; p += 1024) reader.push(chunk, p, Math.min(chunk.length, p + 1024));
+    }
+    expectSameDecode({ log: visitor.log, digest: visitor.digest, summary: summarize(reader) }, reference, 'subclass chunks in steps');
+  });
+
   it('decodes the same when every frame header arrives one byte at a time', () => {
     const cuts: number[] = [];
     for (const at of frameOffsets(small, FIRST_FRAME)) cuts.push(at, at + 1, at + 2, at + 3, at + 4);

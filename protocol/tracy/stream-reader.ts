@@ -97,6 +97,15 @@ export class TracyStreamReader {
   private windowView = new DataView(EMPTY.buffer);
   private writePos = 0;
   private history = 0;
+  /**
+   * The chunk last pushed and a plain Uint8Array over its bytes. Node hands in Buffers, a
+   * Uint8Array subclass with a map of its own: decoded beside the reader's own Uint8Arrays
+   * (split frames) they made decompressBlock's byte loads polymorphic for the life of the
+   * process, and Buffer.subarray goes through the species constructor. One view per chunk, so
+   * a caller pushing one chunk in steps (Session) does not allocate per step.
+   */
+  private lastChunk: Uint8Array = EMPTY;
+  private lastPlain: Uint8Array = EMPTY;
 
   constructor(visitor: TracyVisitor, hooks: StreamReaderHooks = {}) {
     this.decoder = new QueueDecoder(visitor);
@@ -114,8 +123,12 @@ export class TracyStreamReader {
    */
   push(chunk: Uint8Array, start = 0, end = chunk.length): void {
     if (this.error) throw this.error;
+    if (chunk !== this.lastChunk) {
+      this.lastChunk = chunk;
+      this.lastPlain = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
     try {
-      this.consume(chunk, start, end);
+      this.consume(this.lastPlain, start, end);
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.error = err;
@@ -138,6 +151,7 @@ export class TracyStreamReader {
     this.windowView = new DataView(EMPTY.buffer);
     this.block = EMPTY;
     this.head = EMPTY;
+    this.lastChunk = this.lastPlain = EMPTY;
     this.decoder.release();
     if (this.error === null) {
       this.error = new ProtocolError(ProtocolErrorCode.BadState, 'the reader was released: the stream is over', this.bytes);

@@ -38,8 +38,14 @@ export class SessionStore implements TracyVisitor {
   /** Set by the session once its decoder exists: resolves source locations and names. */
   srclocs = new SourceLocationTable();
   names = new NameTables();
-  /** Latest event time seen (ns since the session's start). */
-  lastNs = 0;
+  /**
+   * Latest event time seen (ns since the session's start). Declared as -0 and set to 0 in the
+   * constructor: a field's first value fixes its representation, and an integer 0 would turn
+   * into a double the first time an event passes 2^31 ns (2.1 s into the app). That change
+   * deprecates the store's map and deoptimizes every optimized zone, frame and plot path that
+   * holds it, mid-stream, once per process (seen with --trace-deopt in a fresh server).
+   */
+  lastNs = -0;
   terminated = false;
   crashed = false;
   /**
@@ -53,6 +59,7 @@ export class SessionStore implements TracyVisitor {
   private released = false;
 
   constructor(readonly budget: BudgetAccount) {
+    this.lastNs = 0; // +0 for readers; the field stays a double
     this.messages = new MessageLog(budget);
     this.cpuUsage = new TimeSeries(budget);
   }

@@ -1,0 +1,182 @@
+/**
+ * `ingest`, the issue-12 figures on the real stress recording, beside Tracy 0.14's capture:
+ * - `serve --connect`, ROUNDS fresh server processes: the first session of each (cold JIT) and
+ *   WARM sessions after it (their median over all rounds); RSS with the cold session stored;
+ * - `capture --connect -o FILE`, ROUNDS fresh processes (one session each, so cold only),
+ *   with the process's max RSS;
+ * - GET /api/sessions p50/p99, asked back to back while one stress stream is taken in;
+ * - eight stress streams at once into one fresh `serve` (eight `--connect`): aggregate zones/s,
+ *   every zone stored, the slowest and fastest session.
+ * Every time runs from the receiver's connection (the fake Tracy client accepts it) to the
+ * receiver closing it (the client sees the close), as the Tracy figures were timed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { epochMs, median, repoRoot } from './bench-util.js';
+import { startServerProcess, waitForEndedSession, type ServerProcess, type SessionSummary } from './server-process.js';
+import { listenAsTracyClient, type PeerResult } from './tracy-peer.js';
+
+const ROUNDS = 3;
+const WARM = 3;
+const STREAMS = 8;
+const STRESS_ZONES = 6_010_000;
+const SESSION_TIMEOUT_MS = 180_000;
+/** Tracy 0.14 capture (g++ -O2) on stress, measured beside ours on this machine (issue 12). */
+const TRACY = { ms: [362, 380, 411], zonesPerS: 15.8e6, maxRssMiB: 205 };
+
+const receiverMs = (p: PeerResult) => p.closedAt - p.connectedAt;
+const mzps = (zones: number, ms: number) => `${((zones / ms) * 1000 / 1e6).toFixed(1)} M zones/s`;
+const ms0 = (ms: number) => `${ms.toFixed(0)} ms`;
+
+function percentile(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+}
+
+/** VmRSS and VmHWM of a live process, in MiB (Linux /proc; NaN elsewhere). */
+function procRssMiB(pid: number): { rss: number; hwm: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { rss: kib('VmRSS') / 1024, hwm: kib('VmHWM') / 1024 };
+  } catch {
+    return { rss: NaN, hwm: NaN };
+  }
+}
+
+function checkSession(s: SessionSummary): void {
+  if (s.endReason !== 'terminated' || s.zones !== STRESS_ZONES) {
+    throw new Error(`session ${s.id} ended '${s.endReason}' with ${s.zones} zones (expected 'terminated', ${STRESS_ZONES})` + (s.error ? `: ${s.error.code} ${s.error.message}` : ''));
+  }
+}
+
+interface ServeRound {
+  cold: number;
+  warm: number[];
+  rssMiB: number;
+  hwmMiB: number;
+  api?: number[];
+}
+
+/** GET /api/sessions back to back while `done` is false; returns each latency in ms. */
+async function pollSessions(server: ServerProcess, done: () => boolean): Promise<number[]> {
+  const times: number[] = [];
+  while (!done()) {
+    const t0 = performance.now();
+    await server.get('/api/sessions');
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/** One fresh `serve --connect`: a cold session, WARM warm ones, then (if asked) one under API polling. */
+async function serveRound(stress: Uint8Array, withApi: boolean): Promise<ServeRound> {
+  const sessions = 1 + WARM + (withApi ? 1 : 0);
+  const client = await listenAsTracyClient(stress, sessions);
+  const server = await startServerProcess(['--connect', `127.0.0.1:${client.port}`]);
+  const seen = new Set<string>();
+  const round: ServeRound = { cold: NaN, warm: [], rssMiB: NaN, hwmMiB: NaN };
+  try {
+    for (let i = 0; i < sessions; i++) {
+      let api: Promise<number[]> | null = null;
+      if (withApi && i === sessions - 1) {
+        while (client.results.length <= i) await new Promise((r) => setTimeout(r, 1));
+        let closed = false;
+        void client.results[i]!.then(() => (closed = true));
+        api = pollSessions(server, () => closed);
+      }
+      const session = await waitForEndedSession(server, seen, SESSION_TIMEOUT_MS);
+      seen.add(session.id);
+      checkSession(session);
+      const ms = receiverMs(await client.results[i]!);
+      if (api) round.api = await api;
+      if (i === 0) {
+        round.cold = ms;
+        // RSS "at the end" with one stress session stored, as Tracy's capture holds one
+        const m = procRssMiB(server.child.pid!);
+        round.rssMiB = m.rss;
+        round.hwmMiB = m.hwm;
+      } else if (i <= WARM) round.warm.push(ms);
+      await server.del(`/api/sessions/${session.id}`);
+    }
+  } finally {
+    await server.stop();
+    await client.close();
+  }
+  return round;
+}
+
+/** One fresh `zonescope capture --connect -o FILE`: its session's time and max RSS (GNU time, when present). */
+async function captureRound(stress: Uint8Array, dir: string, i: number): Promise<{ ms: number; maxRssMiB: number; fileMB: number }> {
+  const client = await listenAsTracyClient(stress, 1);
+  const out = join(dir, `stress-${i}.zscap`);
+  const rssFile = join(dir, `rss-${i}.txt`);
+  const cli = resolve(repoRoot(), 'dist/server/cli.js');
+  const args = [process.execPath, cli, 'capture', '--connect', `127.0.0.1:${client.port}`, '-o', out, '--force', '--quiet'];
+  const gnuTime = existsSync('/usr/bin/time');
+  const child = gnuTime ? spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...args], { stdio: 'inherit' }) : spawn(args[0]!, args.slice(1), { stdio: 'inherit' });
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  await client.close();
+  if (code !== 0) throw new Error(`zonescope capture exited with ${code}`);
+  const peer = await client.results[0]!;
+  const kib = gnuTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : NaN;
+  return { ms: receiverMs(peer), maxRssMiB: kib / 1024, fileMB: readFileSync(out).length / 1e6 };
+}
+
+/** STREAMS stress streams at once into one fresh `serve` with one --connect per fake client. */
+async function eightStreams(stress: Uint8Array): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: STREAMS }, () => listenAsTracyClient(stress, 1)));
+  const server = await startServerProcess(clients.flatMap((c) => ['--connect', `127.0.0.1:${c.port}`]));
+  try {
+    const seen = new Set<string>();
+    for (let i = 0; i < STREAMS; i++) seen.add((await waitForEndedSession(server, seen, SESSION_TIMEOUT_MS)).id);
+    const peers = await Promise.all(clients.map((c) => c.results[0]!));
+    const list = await server.get<SessionSummary[]>('/api/sessions');
+    for (const s of list) checkSession(s);
+    const zones = list.reduce((n, s) => n + s.zones, 0);
+    const wall = Math.max(...peers.map((p) => p.closedAt)) - Math.min(...peers.map((p) => p.connectedAt));
+    const each = peers.map(receiverMs).sort((a, b) => a - b);
+    const m = procRssMiB(server.child.pid!);
+    console.log(
+      `  ${STREAMS} stress streams at once (one serve, ${STREAMS} --connect): ${ms0(wall)} first connect -> last close, ` +
+        `aggregate ${mzps(zones, wall)}; ${list.length} sessions, ${zones} zones stored (${zones === STREAMS * STRESS_ZONES ? 'all' : 'MISSING SOME'}); ` +
+        `per session ${ms0(each[0]!)} .. ${ms0(each[each.length - 1]!)} (sharing the loop evenly, each takes about the whole wall time); RSS ${m.rss.toFixed(0)} MiB`,
+    );
+  } finally {
+    await server.stop();
+    await Promise.all(clients.map((c) => c.close()));
+  }
+}
+
+/** The issue-12 table; `stress` is stress.client.bin. */
+export async function runStressIngestBench(stress: Uint8Array): Promise<void> {
+  const t0 = epochMs();
+  console.log(`ingest stress.client.bin (${(STRESS_ZONES / 1e6).toFixed(2)} M zones), timed receiver connect -> receiver close, ${ROUNDS} fresh processes each:`);
+  console.log(`  Tracy 0.14 capture (g++ -O2)        ${TRACY.ms.join(' / ')} ms, ${mzps(STRESS_ZONES, median(TRACY.ms))}, max RSS ${TRACY.maxRssMiB} MiB (issue 12)`);
+  const serve: ServeRound[] = [];
+  for (let i = 0; i < ROUNDS; i++) serve.push(await serveRound(stress, i === ROUNDS - 1));
+  const colds = serve.map((r) => r.cold);
+  const warm = serve.flatMap((r) => r.warm);
+  console.log(
+    `  serve --connect, cold first session  ${colds.map((x) => x.toFixed(0)).join(' / ')} ms, median ${mzps(STRESS_ZONES, median(colds))}; ` +
+      `RSS with it stored ${serve.map((r) => r.rssMiB.toFixed(0)).join(' / ')} MiB (max ${serve.map((r) => r.hwmMiB.toFixed(0)).join(' / ')})`,
+  );
+  console.log(`  serve --connect, warm (median of ${warm.length}) ${ms0(median(warm))}, ${mzps(STRESS_ZONES, median(warm))}  [${warm.map((x) => x.toFixed(0)).join(', ')} ms]`);
+  const dir = mkdtempSync(join(tmpdir(), 'zonescope-bench-'));
+  try {
+    const caps = [];
+    for (let i = 0; i < ROUNDS; i++) caps.push(await captureRound(stress, dir, i));
+    console.log(
+      `  capture --connect (fresh process)    ${caps.map((c) => c.ms.toFixed(0)).join(' / ')} ms, median ${mzps(STRESS_ZONES, median(caps.map((c) => c.ms)))}; ` +
+        `max RSS ${caps.map((c) => c.maxRssMiB.toFixed(0)).join(' / ')} MiB; .zscap ${caps[0]!.fileMB.toFixed(1)} MB`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const api = serve[ROUNDS - 1]!.api ?? [];
+  console.log(`  GET /api/sessions during a stress intake (warm server): ${api.length} requests, p50 ${percentile(api, 50).toFixed(1)} ms, p99 ${percentile(api, 99).toFixed(1)} ms, max ${Math.max(...api).toFixed(1)} ms`);
+  await eightStreams(stress);
+  console.log(`  (stress ingest figures took ${((epochMs() - t0) / 1000).toFixed(0)} s)`);
+}
