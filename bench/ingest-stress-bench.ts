@@ -4,7 +4,9 @@
  *   WARM sessions after it (their median over all rounds); RSS with the cold session stored;
  * - `capture --connect -o FILE`, ROUNDS fresh processes (one session each, so cold only),
  *   with the process's max RSS;
- * - GET /api/sessions p50/p99, asked back to back while one stress stream is taken in;
+ * - GET /api/sessions p50/p99, asked back to back while one stress stream is taken in, and a live
+ *   viewer following that session (/api/live): its updates/s during the intake and the gaps
+ *   between them (the hub's normal rate is 30/s);
  * - eight stress streams at once into one fresh `serve` (eight `--connect`): aggregate zones/s,
  *   every zone stored, the slowest and fastest session.
  * Every time runs from the receiver's connection (the fake Tracy client accepts it) to the
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { epochMs, median, repoRoot } from './bench-util.js';
 import { startServerProcess, waitForEndedSession, type ServerProcess, type SessionSummary } from './server-process.js';
+import { openLiveViewer, updateCadence, type LiveViewer } from './live-viewer.js';
 import { listenAsTracyClient, type PeerResult } from './tracy-peer.js';
 
 const ROUNDS = 3;
@@ -58,6 +61,7 @@ interface ServeRound {
   rssMiB: number;
   hwmMiB: number;
   api?: number[];
+  live?: ReturnType<typeof updateCadence> & { firstAfterMs: number };
 }
 
 /** GET /api/sessions back to back while `done` is false; returns each latency in ms. */
@@ -81,7 +85,10 @@ async function serveRound(stress: Uint8Array, withApi: boolean): Promise<ServeRo
   try {
     for (let i = 0; i < sessions; i++) {
       let api: Promise<number[]> | null = null;
+      let viewer: LiveViewer | null = null;
       if (withApi && i === sessions - 1) {
+        // open before the session connects, so it subscribes as soon as the session is listed
+        viewer = await openLiveViewer(server.httpPort, new Set(seen));
         while (client.results.length <= i) await new Promise((r) => setTimeout(r, 1));
         let closed = false;
         void client.results[i]!.then(() => (closed = true));
@@ -92,6 +99,13 @@ async function serveRound(stress: Uint8Array, withApi: boolean): Promise<ServeRo
       checkSession(session);
       const ms = receiverMs(await client.results[i]!);
       if (api) round.api = await api;
+      if (viewer) {
+        const peer = await client.results[i]!;
+        await viewer.close();
+        const from = viewer.subscribedAt();
+        const first = viewer.updates.find((t) => t >= from) ?? NaN;
+        round.live = { ...updateCadence(viewer.updates, from, peer.closedAt), firstAfterMs: first - from };
+      }
       if (i === 0) {
         round.cold = ms;
         // RSS "at the end" with one stress session stored, as Tracy's capture holds one
@@ -177,6 +191,15 @@ export async function runStressIngestBench(stress: Uint8Array): Promise<void> {
   }
   const api = serve[ROUNDS - 1]!.api ?? [];
   console.log(`  GET /api/sessions during a stress intake (warm server): ${api.length} requests, p50 ${percentile(api, 50).toFixed(1)} ms, p99 ${percentile(api, 99).toFixed(1)} ms, max ${Math.max(...api).toFixed(1)} ms`);
+  const live = serve[ROUNDS - 1]!.live;
+  if (live) {
+    const gapP99 = live.gaps.length ? percentile(live.gaps, 99).toFixed(1) : '-';
+    const gapMax = live.gaps.length ? Math.max(...live.gaps).toFixed(1) : '-';
+    console.log(
+      `  live viewer (/api/live, follow) during the same intake: ${live.count} updates, ${live.perS.toFixed(1)} updates/s (hub rate 30/s), ` +
+        `gap p99 ${gapP99} ms, max ${gapMax} ms over ${live.gaps.length} gaps; first update ${live.firstAfterMs.toFixed(1)} ms after subscribe`,
+    );
+  }
   await eightStreams(stress);
   console.log(`  (stress ingest figures took ${((epochMs() - t0) / 1000).toFixed(0)} s)`);
 }
