@@ -6,7 +6,8 @@
  *   with the process's max RSS;
  * - GET /api/sessions p50/p99, asked back to back while one stress stream is taken in, and a live
  *   viewer following that session (/api/live): its updates/s during the intake and the gaps
- *   between them (the hub's normal rate is 30/s);
+ *   between them (the hub's normal rate is 30/s); ZONESCOPE_BENCH_NO_LIVE_VIEWER=1 leaves the viewer
+ *   out, to see what it costs the API figures;
  * - eight stress streams at once into one fresh `serve` (eight `--connect`): aggregate zones/s,
  *   every zone stored, the slowest and fastest session.
  * Every time runs from the receiver's connection (the fake Tracy client accepts it) to the
@@ -88,7 +89,7 @@ async function serveRound(stress: Uint8Array, withApi: boolean): Promise<ServeRo
       let viewer: LiveViewer | null = null;
       if (withApi && i === sessions - 1) {
         // open before the session connects, so it subscribes as soon as the session is listed
-        viewer = await openLiveViewer(server.httpPort, new Set(seen));
+        if (!process.env.ZONESCOPE_BENCH_NO_LIVE_VIEWER) viewer = await openLiveViewer(server.httpPort, new Set(seen));
         while (client.results.length <= i) await new Promise((r) => setTimeout(r, 1));
         let closed = false;
         void client.results[i]!.then(() => (closed = true));
