@@ -8,6 +8,7 @@ export * from './queue-decoder.js';
 export * from './queue-types.js';
 export * from './queue-writer.js';
 export * from './source-locations.js';
+export * from './frame-inflater.js';
 export * from './stream-reader.js';
 export * from './visitor.js';
 export * from './broadcast.js';
