@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cliOptions, parseCommandArgs } from './cli-options.js';
+import { MAX_INFLATE_WORKERS } from './ingest/inflate-pool.js';
 import { setLogSink } from './log.js';
 import { DEFAULT_HTTP, DEFAULT_INGEST, parseDurationMs, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
 
@@ -30,6 +31,9 @@ Options:
                         (default 128)
   --max-connections-per-address N
                         the same, from one remote address (default 64)
+  --ingest-workers N    threads that decompress the apps' streams beside the one that walks
+                        them and serves HTTP (default: one per core beyond the first, 1-4;
+                        0 = everything on the main thread)
   --quiet               no log lines (errors only)
   -h, --help            this text
 
@@ -56,7 +60,8 @@ export interface ParsedServe {
 
 /** Parses serve's arguments (`env` for ZONESCOPE_TOKEN); throws TypeError naming the bad option. */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServe | 'help' {
-  const options: ServeOptions = {};
+  // a CLI server warms its decoder up before it connects to anything (server/ingest/warm-up.ts)
+  const options: ServeOptions = { warmUp: true };
   let quiet = false;
   const security: NonNullable<ServeOptions['security']> = {};
   let tlsCert: string | undefined;
@@ -109,6 +114,13 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
       case '--max-connections-per-address':
         options.maxConnectionsPerAddress = positiveCount('--max-connections-per-address', value());
         break;
+      case '--ingest-workers': {
+        const text = value();
+        const n = Number(text);
+        if (!/^\d+$/.test(text) || n > MAX_INFLATE_WORKERS) throw new TypeError(`--ingest-workers wants 0 to ${MAX_INFLATE_WORKERS}, not ${text}`);
+        options.ingestWorkers = n;
+        break;
+      }
       case '--quiet':
         quiet = true;
         break;

@@ -2,8 +2,11 @@ import type { Server } from 'node:net';
 import { CaptureSpool } from './capture/spool.js';
 import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
 import { Discovery } from './ingest/discovery.js';
+import { InflatePool } from './ingest/inflate-pool.js';
 import { listenTcpIngest } from './ingest/tcp-ingest.js';
 import { TracyDialer } from './ingest/tracy-dialer.js';
+import { warmUpDecoder } from './ingest/warm-up.js';
+import { log } from './log.js';
 import { ingestAcceptor, resolveSecurity, type ResolvedSecurity, type SecurityOptions } from './security/security-options.js';
 import { SessionRegistry } from './session/session-registry.js';
 
@@ -39,6 +42,16 @@ export interface ServeOptions {
   maxConnections?: number;
   /** Ingest connections open at once from one address; default 64. */
   maxConnectionsPerAddress?: number;
+  /**
+   * Worker threads that decompress the apps' streams (docs/server.md, "Ingest pipeline");
+   * default one per core beyond the first (1-4); 0 = decode on the main thread.
+   */
+  ingestWorkers?: number;
+  /**
+   * Warm the decoder up (server/ingest/warm-up.ts, ~100 ms) before listening or dialing, so
+   * the first session runs as fast as later ones; default false (the CLI sets it).
+   */
+  warmUp?: boolean;
 }
 
 export interface ServerHandle {
@@ -63,7 +76,14 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   const httpAt = options.http ?? DEFAULT_HTTP;
   // first: bad or unsafe security options must fail before anything listens
   const security = resolveSecurity(httpAt.host, (options.ingest === undefined ? DEFAULT_INGEST : options.ingest)?.host ?? null, options.security);
+  // started before any connection: a session does not wait for a thread to start
+  const inflatePool = options.ingestWorkers === 0 ? null : InflatePool.start(options.ingestWorkers);
+  if (options.warmUp) {
+    const w = warmUpDecoder();
+    log('decoder warmed up: %d synthetic zones in %d ms', w.zones, Math.round(w.ms));
+  }
   const registry = new SessionRegistry({
+    inflatePool,
     ...(options.memoryBytes !== undefined ? { memoryBytes: options.memoryBytes } : {}),
     ...(options.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
     ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
@@ -71,16 +91,22 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
     ...(options.maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress: options.maxConnectionsPerAddress } : {}),
   });
   // before anything listens: new session ids must skip the captures already in DIR
-  const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir) : null;
+  // a start that fails stops the ingest workers it started
+  const failed = async (err: unknown): Promise<never> => {
+    await inflatePool?.close();
+    throw err;
+  };
+  const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir).catch(failed) : null;
   spool?.attach(registry);
   const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
-  const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions);
+  const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions).catch(failed);
   let ingest: Server | null = null;
   try {
     const ingestAt = options.ingest === undefined ? DEFAULT_INGEST : options.ingest;
     if (ingestAt) ingest = await listenTcpIngest(registry, ingestAt.host, ingestAt.port, ingestAcceptor(security));
   } catch (err) {
     await http.close();
+    await inflatePool?.close();
     throw err;
   }
   let discovery: Discovery | null = null;
@@ -93,6 +119,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
       discovery.stop();
       await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
       await http.close();
+      await inflatePool?.close();
       throw err;
     }
   }
@@ -117,6 +144,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
       spool?.close();
       await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
       await http.close();
+      await inflatePool?.close();
     },
   };
 }

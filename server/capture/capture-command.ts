@@ -4,7 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { ZSCAP_VERSION } from '../../protocol/capture/index.js';
 import { encodeHandshake, HANDSHAKE_STATUS_NAMES, HandshakeStatus } from '../../protocol/tracy/index.js';
+import { InflatePool } from '../ingest/inflate-pool.js';
 import { attachSocket, socketTransport } from '../ingest/socket-transport.js';
+import { warmUpDecoder } from '../ingest/warm-up.js';
 import { formatBytes, formatCount, formatElapsed, ProgressLine, type ProgressStream } from '../progress-line.js';
 import { parseHostPort, parseSize, type HostPort } from '../serve.js';
 import type { EndReason } from '../session/session.js';
@@ -149,17 +151,22 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
   }
 
   const where = `${o.connect.host}:${o.connect.port}`;
+  // before dialing: the stream decompresses on a worker thread that is already up
+  const inflatePool = InflatePool.start();
+  warmUpDecoder();
   let socket: Socket;
   let first: Buffer;
   try {
     ({ socket, first } = await dial(o.connect, 5000));
   } catch (e) {
     err.write(`zonescope capture: ${(e as Error).message}\n`);
+    void inflatePool?.close();
     return 1;
   }
   const status = first[0]!;
   if (status !== HandshakeStatus.Welcome) {
     socket.destroy();
+    void inflatePool?.close();
     const why =
       status === HandshakeStatus.NotAvailable
         ? 'NotAvailable: it already served a profiler session (a Tracy client serves one, unless built with TRACY_ON_DEMAND)'
@@ -170,7 +177,7 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
     return 1;
   }
 
-  const registry = new SessionRegistry({ memoryBytes: o.memoryBytes });
+  const registry = new SessionRegistry({ memoryBytes: o.memoryBytes, inflatePool });
   const session = registry.create(socketTransport(socket), 'connect', where);
   let writeError: Error | null = null;
   let stoppedBy: string | null = null;
@@ -238,6 +245,7 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
   progress.start();
   session.receive(first);
   const reason = await ended;
+  void inflatePool?.close();
 
   if (timer) clearTimeout(timer);
   process.off('SIGINT', onSignal);

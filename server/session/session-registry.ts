@@ -1,3 +1,4 @@
+import type { InflatePool } from '../ingest/inflate-pool.js';
 import { log } from '../log.js';
 import { MemoryBudget } from '../store/memory-budget.js';
 import { ConnectionGate, type ConnectionLimits, type ConnectionRefusal } from './connection-gate.js';
@@ -19,6 +20,11 @@ export interface RegistryOptions extends ConnectionLimits {
   handshakeTimeoutMs?: number;
   /** ms of silence after which a live network session is closed (default 60000; 0 = never). */
   idleTimeoutMs?: number;
+  /**
+   * Ingest workers that decompress network sessions' streams (tcp, ws, connect) off the main
+   * thread; absent or null: they are decoded on the main thread like imports and captures.
+   */
+  inflatePool?: InflatePool | null;
 }
 
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
@@ -105,6 +111,8 @@ export class SessionRegistry {
   private readonly queryCredit: number | undefined;
   private readonly handshakeTimeoutMs: number;
   private readonly idleTimeoutMs: number;
+  /** Where network sessions decompress their streams (null: on this thread). */
+  readonly inflatePool: InflatePool | null;
   private readonly listeners = new Set<(e: RegistryEvent) => void>();
   private catalog: SessionCatalog | null = null;
   /** Sessions that ended with a protocol error, ever (for /metrics). */
@@ -121,6 +129,7 @@ export class SessionRegistry {
     this.handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
     this.idleTimeoutMs = nonNegative('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.gate = new ConnectionGate(options);
+    this.inflatePool = options.inflatePool ?? null;
   }
 
   /**
@@ -159,7 +168,7 @@ export class SessionRegistry {
       remote,
       ...(this.queryCredit !== undefined ? { queryCredit: this.queryCredit } : {}),
       ...(options.startedAt !== undefined ? { startedAt: options.startedAt } : {}),
-      ...(network ? { handshakeTimeoutMs: this.handshakeTimeoutMs, idleTimeoutMs: this.idleTimeoutMs } : {}),
+      ...(network ? { handshakeTimeoutMs: this.handshakeTimeoutMs, idleTimeoutMs: this.idleTimeoutMs, inflatePool: this.inflatePool } : {}),
     });
     const address = options.address;
     if (address !== undefined) this.gate.opened(address);

@@ -4,11 +4,13 @@ import {
   SERVER_QUERY_PACKET_SIZE,
   ServerQuery,
   type OnDemandPayload,
-  type TracyStreamReader,
+  type StreamReaderHooks,
   type WelcomeMessage,
 } from '../../protocol/tracy/index.js';
 import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
-import { readerForStore, SessionStore } from '../store/session-store.js';
+import { SessionStore } from '../store/session-store.js';
+import type { InflatePool } from '../ingest/inflate-pool.js';
+import { SyncDecodeSource, WorkerDecodeSource, type DecodeSource, type SessionReader } from './decode-source.js';
 import { log } from '../log.js';
 
 /**
@@ -68,6 +70,8 @@ export interface SessionOptions {
   handshakeTimeoutMs?: number;
   /** ms without a byte from a live app (and nothing left to decode) before it ends 'idle-timeout'; 0 or absent = none */
   idleTimeoutMs?: number;
+  /** Ingest workers to decompress this stream on (absent: everything on the main thread). */
+  inflatePool?: InflatePool | null;
 }
 
 /** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
@@ -79,7 +83,6 @@ const SLICE_BYTES = 128 * 1024;
  * the frames one step completes (a frame of 256 KiB of items takes at least ~1 KiB of wire).
  */
 const SLICE_MS = 8;
-const STEP_BYTES = 1024;
 const MAX_PACKETS_PER_WRITE = 4096;
 const HANDSHAKE_REJECTIONS: ReadonlySet<string> = new Set(['ZS_PROTOCOL_HANDSHAKE_REJECTED', 'ZS_PROTOCOL_BAD_WELCOME']);
 /**
@@ -102,7 +105,7 @@ export class Session {
   readonly source: string;
   readonly remote: string;
   readonly store: SessionStore;
-  readonly reader: TracyStreamReader;
+  readonly reader: SessionReader;
   readonly startedAt: number;
   state: SessionState = 'handshake';
   endReason: EndReason | null = null;
@@ -129,8 +132,8 @@ export class Session {
   private decodeCharged = 0;
   private readonly credit: number;
   private readonly terminateGraceMs: number;
-  private readonly pending: Uint8Array[] = [];
-  private pendingOffset = 0;
+  /** Where the bytes are decoded (this thread, or an ingest worker + this thread). */
+  private readonly decode: DecodeSource;
   private scheduled = false;
   private paused = false;
   /** The transport closed; the session ends once what arrived before is decoded. */
@@ -155,7 +158,7 @@ export class Session {
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 0;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
     this.store = new SessionStore(new BudgetAccount(options.budget));
-    this.reader = readerForStore(this.store, {
+    const hooks: StreamReaderHooks = {
       onWelcome: (welcome, onDemand) => {
         // a budget that cannot hold it ends the session store-error (the charge throws BudgetError)
         this.store.budget.charge(SESSION_BYTES);
@@ -175,7 +178,14 @@ export class Session {
         this.chargeDecodeBuffers();
         this.sendQueries();
       },
-    });
+    };
+    this.decode = options.inflatePool
+      ? new WorkerDecodeSource(options.inflatePool, this.store, hooks, () => this.wake())
+      : new SyncDecodeSource(this.store, hooks);
+    this.reader = this.decode.reader;
+    // the store resolves names through the reader's tables (source locations, strings, threads)
+    this.store.srclocs = this.reader.decoder.srclocs;
+    this.store.names = this.reader.decoder.names;
   }
 
   /** Speaks first: the 12-byte handshake; the handshake timeout starts now. */
@@ -192,8 +202,9 @@ export class Session {
     if (this.state === 'ended' || this.closed || chunk.length === 0) return;
     this.lastReceiveMs = performance.now();
     this.onBytes?.(chunk);
-    this.pending.push(chunk);
-    if (!this.scheduled) this.drain();
+    this.decode.receive(chunk);
+    if (!this.scheduled && this.decode.ready) this.drain();
+    else if (!this.paused && this.decode.behind) this.pauseTransport();
   }
 
   /**
@@ -204,6 +215,7 @@ export class Session {
   connectionClosed(): void {
     if (this.state === 'ended' || this.closed) return;
     this.closed = true;
+    this.decode.close();
     if (!this.scheduled) this.drain();
   }
 
@@ -224,9 +236,7 @@ export class Session {
    * 0 once ended (what it keeps then is its store, charged to the budget, and its tables).
    */
   get retainedBytes(): number {
-    let n = this.reader.retainedBytes;
-    for (const c of this.pending) n += c.byteLength;
-    return n;
+    return this.decode.retainedBytes;
   }
 
   /**
@@ -249,45 +259,38 @@ export class Session {
     return this.state === 'ended';
   }
 
+  /** The ingest worker answered: decode now unless a slice is already scheduled. */
+  private wake(): void {
+    if (!this.scheduled && !this.ended) this.drain();
+  }
+
+  private pauseTransport(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.transport.pause();
+  }
+
   private drain(): void {
     this.scheduled = false;
-    this.decodeSlice(SLICE_BYTES);
+    try {
+      this.decode.decodeSlice(performance.now() + SLICE_MS, SLICE_BYTES);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
     if (this.ended) return;
-    if (this.pending.length > 0) {
-      if (!this.paused && !this.closed) {
-        this.paused = true;
-        this.transport.pause();
-      }
+    if (this.decode.ready) {
+      if (this.decode.behind) this.pauseTransport();
       this.scheduled = true;
       setImmediate(() => this.drain());
     } else if (this.closed) {
-      this.truncation = this.reader.truncation();
-      this.end(this.store.terminated ? 'terminated' : 'disconnected');
-    } else if (this.paused) {
+      if (this.decode.finished) {
+        this.truncation = this.decode.truncation();
+        this.end(this.store.terminated ? 'terminated' : 'disconnected');
+      }
+    } else if (this.paused && !this.decode.behind) {
       this.paused = false;
       this.transport.resume();
-    }
-  }
-
-  private decodeSlice(budgetBytes: number): void {
-    let left = budgetBytes;
-    const until = performance.now() + SLICE_MS;
-    while (left > 0 && this.pending.length > 0 && performance.now() < until) {
-      const chunk = this.pending[0]!;
-      const n = Math.min(chunk.length - this.pendingOffset, left, STEP_BYTES);
-      const from = this.pendingOffset;
-      try {
-        this.reader.push(chunk, from, from + n);
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
-      left -= n;
-      this.pendingOffset += n;
-      if (this.pendingOffset === chunk.length) {
-        this.pending.shift();
-        this.pendingOffset = 0;
-      }
     }
   }
 
@@ -370,7 +373,7 @@ export class Session {
       if (this.state !== 'live' || this.closed) return;
       const quietMs = performance.now() - this.lastReceiveMs;
       // a session still decoding what arrived (paused: backpressure) is busy, not idle
-      if (quietMs < this.idleTimeoutMs || this.pending.length > 0) {
+      if (quietMs < this.idleTimeoutMs || !this.decode.idle) {
         this.armIdle(Math.max(1, this.idleTimeoutMs - quietMs));
         return;
       }
@@ -390,11 +393,9 @@ export class Session {
     this.state = 'ended';
     this.endReason = reason;
     this.endedAt = Date.now();
-    this.pending.length = 0;
-    this.pendingOffset = 0;
     this.clearTimer();
     // what an ended session keeps is its store (charged to the budget) and its tables
-    this.reader.release();
+    this.decode.release();
     this.chargeDecodeBuffers(); // gives them back
     this.store.compact();
     if (this.graceTimer) clearTimeout(this.graceTimer);
