@@ -1,10 +1,10 @@
 import { HandshakeStatus, WELCOME_SIZE } from '../protocol/tracy/constants.js';
 import { encodeWelcome } from '../protocol/tracy/handshake.js';
+import { QueryReplies } from '../protocol/tracy/query-replies.js';
 import { clockResolutionNs, nowNs } from './clock.js';
 import { Conversation, type ConversationEnd, type ConversationHost } from './conversation.js';
 import type { IdDef } from './ids.js';
 import { Outbox } from './outbox.js';
-import { QueryResponder } from './query-responder.js';
 import { Recorder } from './recorder.js';
 import type { AsyncZoneContext, ContextStore } from './tracks.js';
 import type { ClientTransport } from './transport.js';
@@ -53,7 +53,7 @@ export class Client extends Recorder implements TracyClient {
   private status: ClientState = 'waiting';
   private readonly config: ClientConfig;
   private readonly outbox: Outbox;
-  private readonly responder: QueryResponder;
+  private readonly responder: QueryReplies;
   private readonly welcome: Uint8Array;
   private conversation: Conversation | null = null;
   private sessionTaken = false;
@@ -78,7 +78,7 @@ export class Client extends Recorder implements TracyClient {
     this.config = config;
     this.appName = config.appName;
     this.outbox = new Outbox(this.w, config.compress);
-    this.responder = new QueryResponder(this.w, this.ids);
+    this.responder = new QueryReplies(this.w, this.ids);
     // initBegin a microsecond early: not later than any event, also a worker's (tracy-protocol.md 5.1).
     const clock = { initBeginNs: nowNs() - 1000, resolutionNs: clockResolutionNs(), epochS: Date.now() / 1000 };
     this.epochS = Math.floor(clock.epochS);
@@ -140,6 +140,15 @@ export class Client extends Recorder implements TracyClient {
     if (conv !== null && conv.state === 'streaming') this.outbox.drain(conv.transport);
     this.flushed(this.outbox.queuedBytes);
     this.afterFlush?.();
+  }
+
+  /**
+   * A receiver is streaming and everything recorded so far was handed to it: nothing held, and
+   * the transport's own buffer empty (Node.js: the kernel has it). The exit wait checks this.
+   */
+  get allSent(): boolean {
+    const conv = this.conversation;
+    return conv !== null && conv.state === 'streaming' && this.outbox.empty && conv.transport.bufferedBytes === 0;
   }
 
   /** True while the held frames are under the buffer limit (the worker hub acknowledges then). */

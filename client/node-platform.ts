@@ -44,6 +44,8 @@ export interface ExitClosable {
   close(): Promise<void>;
   flushSync(): void;
   readonly closed: Promise<void>;
+  /** What 'beforeExit' calls instead of close(), when set (waitAtExit). Idempotent. */
+  closeAtExit?: () => Promise<void>;
 }
 
 const open = new Set<ExitClosable>();
@@ -51,8 +53,9 @@ let installed = false;
 
 /**
  * Closes open clients when the event loop empties ('beforeExit': close() then keeps the loop
- * alive until the receiver is done), and on 'exit' (no more loop turns: process.exit(), an
- * uncaught error) frames what is held with Terminate and writes it synchronously, best effort.
+ * alive until the receiver is done; with waitAtExit, closeAtExit() first waits for one), and
+ * on 'exit' (no more loop turns: process.exit(), an uncaught error) frames what is held with
+ * Terminate and writes it synchronously, best effort.
  * One pair of listeners for all clients.
  */
 export function closeOnExit(client: ExitClosable): void {
@@ -62,7 +65,7 @@ export function closeOnExit(client: ExitClosable): void {
   installed = true;
   process.on('beforeExit', () => {
     // close() is idempotent: a second 'beforeExit' after it finished schedules nothing more.
-    for (const c of open) void c.close();
+    for (const c of open) void (c.closeAtExit !== undefined ? c.closeAtExit() : c.close());
   });
   process.on('exit', () => {
     for (const c of open) c.flushSync();

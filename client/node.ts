@@ -4,14 +4,17 @@
  * `zonescope serve --connect/--discover`). In a worker thread, connect() joins the main
  * thread's session. See docs/client.md.
  */
-import type { Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { isMainThread } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { Listener } from '../net/listener.js';
+import { socketTransport } from '../net/socket-transport.js';
 import { Client } from './client.js';
-import { Listener } from './listener.js';
+import { attachWithRetry } from './connect-retry.js';
+import { closeWhenTaken, exitWaitOf } from './exit-wait.js';
 import { closeOnExit, nodeContextStore, nodePlatform } from './node-platform.js';
 import { resolveConnectOptions, resolveListenOptions, type ResolvedClientOptions } from './options.js';
-import { dialTcp } from './tcp-transport.js';
+import { ReceiverWait } from './receiver-wait.js';
 import type { ClientTransport } from './transport.js';
 import type { ConnectOptions, ListeningClient, ListenOptions, TracyClient } from './types.js';
 import type { PlatformInfo } from './welcome.js';
@@ -29,8 +32,11 @@ export { startRuntimeMetrics, type RuntimeMetricsOptions } from './runtime-metri
  * Connects to a receiver and resolves once the welcome was sent.
  * Default: TCP 127.0.0.1:8087 (Zonescope's ingest). `url` (ws://...) uses the WebSocket ingest.
  * @throws TypeError for contradictory or out-of-range options
+ * With `retry`, a receiver that is not up yet is dialed again with backoff until
+ * retry.timeoutMs (the process stays up meanwhile).
  * @throws ClientError ZS_CLIENT_CONNECT (refused, unreachable), ZS_CLIENT_TIMEOUT,
- *   ZS_CLIENT_BAD_HANDSHAKE, ZS_CLIENT_PROTOCOL_MISMATCH, ZS_CLIENT_CLOSED
+ *   ZS_CLIENT_BAD_HANDSHAKE, ZS_CLIENT_PROTOCOL_MISMATCH, ZS_CLIENT_CLOSED; with `retry`,
+ *   ZS_CLIENT_NO_RECEIVER when it gave up (the last failure is its cause)
  */
 export async function connect(options: ConnectOptions = {}): Promise<TracyClient> {
   const platform = nodePlatform();
@@ -44,10 +50,10 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
     }
   }
   const client = newClient(Client, o, platform);
-  const transport = o.url !== null ? openWebSocket(o.url, o.token) : dialTcp(o.host, o.port);
-  const conv = client.attach(transport, o.connectTimeoutMs);
+  const dial = (): ClientTransport => (o.url !== null ? openWebSocket(o.url, o.token) : socketTransport(netConnect({ host: o.host, port: o.port })));
   try {
-    await conv.ready;
+    if (o.retry === null) await client.attach(dial(), o.connectTimeoutMs).ready;
+    else await attachWithRetry(client, dial, o.connectTimeoutMs, o.retry, o.url ?? `${o.host}:${o.port}`);
   } catch (err) {
     client.abort();
     throw err;
@@ -65,7 +71,9 @@ function withRuntimeMetrics(client: TracyClient, setting: ConnectOptions['runtim
 
 /**
  * Listens for a receiver (events are held from now on, up to bufferBytes, and the first
- * receiver gets them all). Resolves once listening.
+ * receiver gets them all). Resolves once listening. `await tracy.connected` (or
+ * `waitForReceiver({ timeoutMs })`) keeps the process up until a receiver comes; otherwise the
+ * app exits when its work is done, unless waitAtExit / ZONESCOPE_NO_EXIT=1 holds it at exit.
  * @throws TypeError for bad options; the listen error (EADDRINUSE...) when the port is taken
  */
 export async function listen(options: ListenOptions = {}): Promise<ListeningClient> {
@@ -79,7 +87,10 @@ export async function listen(options: ListenOptions = {}): Promise<ListeningClie
     client.abort();
     throw err;
   }
-  client.connected = listener.connected;
+  const wait = new ReceiverWait((on) => listener.keepAlive(on));
+  client.receiverWait = wait;
+  void listener.connected.then(() => wait.onConnected());
+  void client.closed.then(() => wait.onClosed());
   withRuntimeMetrics(client, options.runtimeMetrics);
   // Like Tracy's client, it keeps answering NotAvailable after its session, until close().
   client.addCloseHook(() => listener.stop());
@@ -88,7 +99,15 @@ export async function listen(options: ListenOptions = {}): Promise<ListeningClie
 
 class ListeningNodeClient extends Client implements ListeningClient {
   listenPort = 0;
-  connected: Promise<void> = new Promise(() => {});
+  receiverWait: ReceiverWait | null = null;
+
+  get connected(): Promise<void> {
+    return this.receiverWait!.connected;
+  }
+
+  waitForReceiver(options: { timeoutMs?: number } = {}): Promise<void> {
+    return this.receiverWait!.wait(options.timeoutMs);
+  }
 }
 
 function newClient<C extends Client>(Kind: new (config: ConstructorParameters<typeof Client>[0]) => C, o: ResolvedClientOptions, platform: PlatformInfo): C {
@@ -104,7 +123,20 @@ function newClient<C extends Client>(Kind: new (config: ConstructorParameters<ty
     schedule: (fn) => setImmediate(fn),
   });
   if (isMainThread) new WorkerHub(client, Math.min(1000, o.closeTimeoutMs));
-  if (o.exitHandlers) closeOnExit(client);
+  if (o.exitHandlers) {
+    const [waitMs, why] = exitWaitOf(o.waitAtExit, process.env.ZONESCOPE_NO_EXIT);
+    if (waitMs > 0) {
+      let atExit: Promise<void> | null = null;
+      closeOnExit({
+        close: () => client.close(),
+        flushSync: () => client.flushSync(),
+        closed: client.closed,
+        closeAtExit: () => (atExit ??= closeWhenTaken(client, waitMs, why, (line) => process.stderr.write(line))),
+      });
+    } else {
+      closeOnExit(client);
+    }
+  }
   return client;
 }
 

@@ -1,3 +1,5 @@
+import { resolveRetry, type ResolvedRetry } from './connect-retry.js';
+import { MAX_TIMER_MS } from './receiver-wait.js';
 import type { BroadcastOptions, ClientOptions, ConnectOptions, ListenOptions } from './types.js';
 
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
@@ -14,6 +16,8 @@ export interface ResolvedClientOptions {
   captureSourceLocations: boolean;
   compress: boolean;
   exitHandlers: boolean;
+  /** ms, 0 = none, Infinity = no limit (before ZONESCOPE_NO_EXIT, which node.ts applies) */
+  waitAtExit: number;
 }
 
 const MIB = 1024 * 1024;
@@ -31,6 +35,10 @@ export function resolveClientOptions(o: ClientOptions, defaultAppName: string): 
   if (!(flushIntervalMs > 0 && flushIntervalMs <= 60_000)) throw new TypeError(`flushIntervalMs must be in (0, 60000], not ${flushIntervalMs}`);
   const closeTimeoutMs = o.closeTimeoutMs ?? 5000;
   if (!(closeTimeoutMs >= 0)) throw new TypeError(`closeTimeoutMs must be >= 0, not ${closeTimeoutMs}`);
+  const waitAtExit = o.waitAtExit ?? 0;
+  if (waitAtExit !== Infinity && !(Number.isFinite(waitAtExit) && waitAtExit >= 0 && waitAtExit <= MAX_TIMER_MS)) {
+    throw new TypeError(`waitAtExit must be in [0, ${MAX_TIMER_MS}] ms or Infinity, not ${waitAtExit}`);
+  }
   const appName = o.appName ?? defaultAppName;
   if (typeof appName !== 'string') throw new TypeError('appName must be a string');
   return {
@@ -41,6 +49,7 @@ export function resolveClientOptions(o: ClientOptions, defaultAppName: string): 
     captureSourceLocations: o.captureSourceLocations ?? true,
     compress: o.compress ?? true,
     exitHandlers: o.exitHandlers ?? true,
+    waitAtExit,
   };
 }
 
@@ -54,6 +63,8 @@ export interface ResolvedConnectOptions extends ResolvedClientOptions {
   connectTimeoutMs: number;
   joinMainThread: boolean;
   joinTimeoutMs: number;
+  /** null: one attempt */
+  retry: ResolvedRetry | null;
 }
 
 /**
@@ -80,6 +91,7 @@ export function resolveConnectOptions(o: ConnectOptions, defaultAppName: string,
     connectTimeoutMs,
     joinMainThread: o.joinMainThread ?? true,
     joinTimeoutMs: o.joinTimeoutMs ?? 1000,
+    retry: resolveRetry(o.retry),
   };
 }
 

@@ -1,23 +1,11 @@
+import type { HandshakeFailed } from '../protocol/tracy/app-conversation.js';
+
 /**
- * What a connection needs from TCP, WebSocket or an in-memory test pair: a byte sink with a
- * measure of what it still holds, a close, and three callbacks the conversation sets.
+ * What a connection needs from TCP, WebSocket or an in-memory test pair (protocol/tracy's
+ * AppTransport, shared with `zonescope replay`): a byte sink with a measure of what it still
+ * holds, a close, and three callbacks the conversation sets.
  */
-export interface ClientTransport {
-  /** Queues bytes for the receiver. The array is not reused by the caller. */
-  write(bytes: Uint8Array): void;
-  /** Bytes written but not yet sent (socket.writableLength, WebSocket.bufferedAmount). */
-  readonly bufferedBytes: number;
-  /** Ends the connection after what was written (idempotent). */
-  close(): void;
-  /** Keep the process alive while the connection is open (Node.js ref/unref; no-op elsewhere). */
-  keepAlive(on: boolean): void;
-  /** Bytes from the receiver. */
-  onData: ((chunk: Uint8Array) => void) | null;
-  /** The transport can take more bytes. */
-  onDrain: (() => void) | null;
-  /** The connection is gone (error: why, when it was not a clean close). Called once. */
-  onClose: ((error: Error | null) => void) | null;
-}
+export type { AppTransport as ClientTransport } from '../protocol/tracy/app-conversation.js';
 
 export const ClientErrorCode = {
   /** The receiver's first bytes were not "TracyPrf". */
@@ -30,6 +18,11 @@ export const ClientErrorCode = {
   Timeout: 'ZS_CLIENT_TIMEOUT',
   /** The connection failed before the handshake (e.g. ECONNREFUSED). */
   Connect: 'ZS_CLIENT_CONNECT',
+  /**
+   * No receiver within the time asked: waitForReceiver({ timeoutMs }), or connect({ retry })
+   * that kept failing until retry.timeoutMs (the last failure is the cause).
+   */
+  NoReceiver: 'ZS_CLIENT_NO_RECEIVER',
 } as const;
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -44,4 +37,18 @@ export class ClientError extends Error {
   ) {
     super(message, options);
   }
+}
+
+const FAILURE_CODES: Record<HandshakeFailed['kind'], ClientErrorCodeValue> = {
+  'bad-handshake': ClientErrorCode.BadHandshake,
+  'protocol-mismatch': ClientErrorCode.ProtocolMismatch,
+  'not-available': ClientErrorCode.Closed,
+  timeout: ClientErrorCode.Timeout,
+  closed: ClientErrorCode.Closed,
+  connect: ClientErrorCode.Connect,
+};
+
+/** The SDK's error for a failed handshake of the shared conversation (protocol/tracy). */
+export function clientErrorOf(failure: HandshakeFailed): ClientError {
+  return new ClientError(FAILURE_CODES[failure.kind], failure.message, failure.cause !== undefined ? { cause: failure.cause } : undefined);
 }

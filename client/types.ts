@@ -144,6 +144,35 @@ export interface ClientOptions {
   compress?: boolean;
   /** Close on 'beforeExit' (Node.js) / 'pagehide' (browsers) and flush what can be flushed on 'exit'. Default true. */
   exitHandlers?: boolean;
+  /**
+   * Node.js, with exitHandlers: at 'beforeExit', first wait up to this many ms for a receiver to
+   * connect and take everything recorded, saying so once on stderr, then close (like Tracy's
+   * TRACY_NO_EXIT). 0 (default): close at once; Infinity: no limit. The environment variable
+   * ZONESCOPE_NO_EXIT=1 overrides it with Infinity. At most 2^31 - 1 ms otherwise.
+   */
+  waitAtExit?: number;
+}
+
+/** connect({ retry }): an attempt failed and another follows after `delayMs`. */
+export interface RetryEvent {
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** ms until the next attempt. */
+  delayMs: number;
+  /** Why this attempt failed (ZS_CLIENT_CONNECT: refused, unreachable; ZS_CLIENT_TIMEOUT; ZS_CLIENT_CLOSED). */
+  error: Error & { code: string };
+}
+
+/** How connect() retries a receiver that is not up yet. */
+export interface RetryOptions {
+  /** Give up after this many ms from the first attempt (ZS_CLIENT_NO_RECEIVER). Default 30000; at most 2^31 - 1. */
+  timeoutMs?: number;
+  /** Wait before the second attempt, ms; doubled after each failure. Default 100; 1..60000. */
+  initialDelayMs?: number;
+  /** Longest wait between attempts, ms. Default 2000 (or initialDelayMs if larger); up to 60000. */
+  maxDelayMs?: number;
+  /** Called after each failed attempt that will be retried; throwing from it stops retrying (connect rejects with that error). */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 /** connect(): dial a receiver (Zonescope's TCP ingest, or its WebSocket ingest with `url`). */
@@ -161,8 +190,14 @@ export interface ConnectOptions extends ClientOptions {
    * Not with TCP (host/port): Tracy's protocol has no credentials. Default: none.
    */
   token?: string;
-  /** How long to wait for the connection and the receiver's handshake, ms. Default 10000. */
+  /** How long to wait for the connection and the receiver's handshake, ms. Default 10000 (per attempt with `retry`). */
   connectTimeoutMs?: number;
+  /**
+   * Keep dialing a receiver that is not up yet (refused, unreachable, closed or silent before the
+   * handshake, a 5xx WebSocket upgrade) with backoff, until retry.timeoutMs; then connect()
+   * rejects with ZS_CLIENT_NO_RECEIVER. true: the defaults. Default off (one attempt).
+   */
+  retry?: boolean | RetryOptions;
   /**
    * In a worker thread: join the main thread's session (true, default) or dial a session of
    * its own (false). Ignored on the main thread.
@@ -194,8 +229,19 @@ export interface ListenOptions extends ClientOptions {
 export interface ListeningClient extends TracyClient {
   /** The TCP port it listens on. */
   readonly listenPort: number;
-  /** Resolves when a receiver has connected and the welcome was sent. */
+  /**
+   * Resolves when a receiver has connected and the welcome was sent; rejects with
+   * ZS_CLIENT_CLOSED when the client closes first. Awaiting it (or any then/catch on it) keeps
+   * the Node.js process alive until then: the listening socket is referenced while anyone waits.
+   */
   readonly connected: Promise<void>;
+  /**
+   * As `connected`, with a time limit: resolves when a receiver is connected (at once if one
+   * already was), rejects with ZS_CLIENT_NO_RECEIVER after `timeoutMs` (default: no limit) or
+   * ZS_CLIENT_CLOSED when the client closes first. Keeps the process alive while it waits.
+   * @throws TypeError (synchronously) for a timeoutMs outside (0, 2^31 - 1] other than Infinity
+   */
+  waitForReceiver(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /** Options of runtimeMetrics (Node.js; client/runtime-metrics.ts). */

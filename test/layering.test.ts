@@ -12,12 +12,17 @@ import { describe, expect, it } from 'vitest';
  *   Its tests may use node:fs, vitest and test/support (they are not shipped).
  * - protocol/, viewer/ and client/ never reach into server/. Tests under viewer/ and client/ are
  *   exempt: an end-to-end test of the SDK may start a real server.
+ * - server/ never reaches into client/ (tests included): the app's side of the conversation that
+ *   both need lives in protocol/tracy (app-conversation.ts, query-replies.ts), the Node.js I/O of
+ *   an app that listens (TCP accept, UDP broadcasts, socket transport) in net/.
+ * - net/ is that shared Node.js I/O: it imports protocol/, net/ and Node built-ins, never
+ *   client/, server/ or viewer/ (else server/ would depend on client/ through it).
  * Imports are read with TypeScript's own pre-processor, so `import type`, `export ... from`,
  * side-effect imports, `import()` and `require()` all count and comments do not.
  */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const LAYERS = ['protocol', 'viewer', 'client'] as const;
+const LAYERS = ['protocol', 'viewer', 'client', 'server', 'net'] as const;
 /** Packages protocol/ code may import: pure JavaScript, no Node APIs. */
 const PROTOCOL_PACKAGES = new Set(['lz4js', '@msgpack/msgpack']);
 const NODE_BUILTINS = new Set(builtinModules);
@@ -55,8 +60,14 @@ function layeringViolations(files: readonly SourceFile[]): string[] {
       const relativeSpec = spec.startsWith('./') || spec.startsWith('../');
       const target = relativeSpec ? relative(ROOT, resolve(ROOT, dirname(file.path), spec)).split(sep).join('/') : null;
       const why: string[] = [];
-      if (target !== null && topFolder(target) === 'server' && !(test && layer !== 'protocol')) {
+      if (target !== null && topFolder(target) === 'server' && layer !== 'server' && !(test && layer !== 'protocol')) {
         why.push(`${layer}/ must not reach into server/`);
+      }
+      if (target !== null && layer === 'server' && topFolder(target) === 'client') {
+        why.push('server/ must not reach into client/ (shared parts live in protocol/ and net/)');
+      }
+      if (layer === 'net' && target !== null && !['protocol', 'net'].includes(topFolder(target))) {
+        why.push('net/ may only import protocol/ and net/ files');
       }
       if (layer === 'protocol' && !test) {
         if (target !== null && (target.startsWith('..') || topFolder(target) !== 'protocol')) {
@@ -87,12 +98,16 @@ function sourceFiles(folder: string): SourceFile[] {
   return out;
 }
 
-describe('layering: the import allow-list of protocol/, viewer/ and client/', () => {
+describe('layering: the import allow-list of protocol/, viewer/, client/, server/ and net/', () => {
   it('finds no import that breaks a layer rule in the repository', () => {
     const files = LAYERS.flatMap(sourceFiles);
     // not vacuous: the protocol core is there and its imports were read
     expect(files.filter((f) => f.path.startsWith('protocol/') && !isTest(f.path)).length).toBeGreaterThan(5);
     expect(files.some((f) => importsOf(f.text).includes('./constants.js'))).toBe(true);
+    // ... and so are server/ (the replay that shares the app's side with the SDK) and net/
+    const replay = files.find((f) => f.path === 'server/capture/replay.ts');
+    expect(replay && importsOf(replay.text)).toContain('../../net/listener.js');
+    expect(files.some((f) => f.path === 'net/listener.ts')).toBe(true);
     expect(layeringViolations(files)).toEqual([]);
   });
 
@@ -138,6 +153,24 @@ describe('layering: the import allow-list of protocol/, viewer/ and client/', ()
       "protocol/tracy/a.ts: imports '../../server/session/session.js' (protocol/ may only import protocol/ files)",
       "viewer/src/b.ts: imports '../../server/store/s.js' (viewer/ must not reach into server/)",
       "client/c.ts: imports '../server/serve.js' (client/ must not reach into server/)",
+    ]);
+  });
+
+  it('rejects imports from client/ in server/ code and tests, and anything but protocol/ and net/ in net/', () => {
+    const violations = layeringViolations([
+      { path: 'server/capture/replay.ts', text: "import { Listener } from '../../client/listener.js';\nimport { Listener as L } from '../../net/listener.js';" },
+      { path: 'server/capture/replay.test.ts', text: "import type { ClientTransport } from '../../client/transport.js';" },
+      { path: 'server/serve.ts', text: "import { AppConversation } from '../protocol/tracy/app-conversation.js';\nimport { x } from './http/x.js';" },
+      { path: 'net/listener.ts', text: "import { createServer } from 'node:net';\nimport { a } from '../protocol/tracy/a.js';\nimport { b } from './b.js';" },
+      { path: 'net/bad.ts', text: "import { Client } from '../client/client.js';\nimport { s } from '../server/s.js';" },
+      { path: 'client/node.ts', text: "import { Listener } from '../net/listener.js';" },
+    ]);
+    expect(violations).toEqual([
+      "server/capture/replay.ts: imports '../../client/listener.js' (server/ must not reach into client/ (shared parts live in protocol/ and net/))",
+      "server/capture/replay.test.ts: imports '../../client/transport.js' (server/ must not reach into client/ (shared parts live in protocol/ and net/))",
+      "net/bad.ts: imports '../client/client.js' (net/ may only import protocol/ and net/ files)",
+      "net/bad.ts: imports '../server/s.js' (net/ must not reach into server/)",
+      "net/bad.ts: imports '../server/s.js' (net/ may only import protocol/ and net/ files)",
     ]);
   });
 

@@ -86,7 +86,7 @@ export async function runReplay(args: string[], out: NodeJS.WritableStream, err:
     err.write(`zonescope replay: ${parsed.file}: ${(e as Error).message}\n`);
     return 1;
   }
-  // The listening socket is unreferenced (the SDK's Listener): this keeps the process up.
+  // The listening socket is unreferenced (net/'s Listener, as in the SDK): this keeps the process up.
   const keepAlive = setInterval(() => {}, 1 << 30);
   const h = replay.header;
   say(`${parsed.file}: app ${JSON.stringify(h.app)} pid ${h.pid}, recorded via ${h.source}${h.note ? ` (${h.note})` : ''}`);

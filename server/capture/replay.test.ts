@@ -12,7 +12,7 @@ import { expectSameSnapshot, storeSnapshot } from '../../test/support/store-snap
 import { startServer, type ServerHandle } from '../serve.js';
 import { CAPTURE_CHUNK_SIZE } from './capture-file.js';
 import { CaptureReplay } from './replay.js';
-import type { ClientTransport } from '../../client/transport.js';
+import type { AppTransport } from '../../protocol/tracy/app-conversation.js';
 
 const OUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/replay-unit');
 mkdirSync(OUT, { recursive: true });
@@ -72,11 +72,11 @@ class ByteLog {
 }
 
 /**
- * A receiver over an in-memory ClientTransport: what the replay writes waits in a backlog (its
+ * A receiver over an in-memory AppTransport: what the replay writes waits in a backlog (its
  * bufferedBytes) until the receiver takes it; after takeAll() it takes each write on the next
  * turn and reports the drain, as a socket that keeps up does.
  */
-class MemoryReceiver implements ClientTransport {
+class MemoryReceiver implements AppTransport {
   onData: ((chunk: Uint8Array) => void) | null = null;
   onDrain: (() => void) | null = null;
   onClose: ((error: Error | null) => void) | null = null;

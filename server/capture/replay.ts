@@ -1,7 +1,6 @@
-import { Conversation, type ConversationEnd, type ConversationHost } from '../../client/conversation.js';
-import { Listener, type ListenerHost } from '../../client/listener.js';
-import type { ClientTransport } from '../../client/transport.js';
+import { Listener, type ListenerHost } from '../../net/listener.js';
 import type { CaptureHeader } from '../../protocol/capture/zscap.js';
+import { AppConversation, type AppConversationEnd, type AppConversationHost, type AppTransport } from '../../protocol/tracy/app-conversation.js';
 import { decodeWelcome } from '../../protocol/tracy/handshake.js';
 import { readCaptureFile, readCaptureHead, type CaptureFileResult, type ReadFlow } from './capture-file.js';
 
@@ -19,7 +18,7 @@ export interface ReplayOptions {
 /** How the one session went. */
 export interface ReplayResult {
   /** Why the conversation ended: the receiver said ServerQueryTerminate, closed, or we did. */
-  end: ConversationEnd;
+  end: AppConversationEnd;
   /** Every complete frame of the capture was handed to the socket. */
   complete: boolean;
   /** Frames and bytes written (status byte and welcome included in bytes). */
@@ -45,7 +44,7 @@ function isTerminateFrame(b: Uint8Array, p: number): boolean {
 
 /**
  * Plays a .zscap to one receiver the way the app that made it would: it waits like a Tracy
- * client (the SDK's Listener: port search, 2 s handshake, ProtocolMismatch for another
+ * client (the Listener the SDK uses too, net/: port search, 2 s handshake, ProtocolMismatch for another
  * version, NotAvailable to every later receiver, optional broadcasts), answers a valid
  * handshake with the capture's status byte, welcome (and on-demand payload), then writes the
  * capture's frames unchanged, reading the file only as fast as the socket takes them.
@@ -82,8 +81,8 @@ export class CaptureReplay implements ListenerHost {
   private readonly reading: Promise<CaptureFileResult>;
   /** Frames read before a receiver came (at most the rest of the first file chunk). */
   private held: Uint8Array[];
-  private conversation: Conversation | null = null;
-  private transport: ClientTransport | null = null;
+  private conversation: AppConversation | null = null;
+  private transport: AppTransport | null = null;
   private taken = false;
   private closed = false;
   private paused = true;
@@ -144,9 +143,9 @@ export class CaptureReplay implements ListenerHost {
     return !this.taken && !this.closed && this.conversation === null;
   }
 
-  attach(transport: ClientTransport, handshakeTimeoutMs: number): Conversation {
+  attach(transport: AppTransport, handshakeTimeoutMs: number): AppConversation {
     if (!this.canAttach) throw new Error('this capture already has a receiver');
-    const host: ConversationHost = {
+    const host: AppConversationHost = {
       streaming: (t) => this.onStreaming(t),
       query: () => {
         // answered by the capture's own replies (see the class comment)
@@ -156,7 +155,11 @@ export class CaptureReplay implements ListenerHost {
       disconnect: () => {},
       drain: () => this.pump(),
     };
-    const conv = new Conversation(transport, host, handshakeTimeoutMs);
+    const conv = new AppConversation(transport, { host });
+    const timer = setTimeout(() => conv.handshakeTimedOut(handshakeTimeoutMs), handshakeTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    conv.ready.then(clear, clear);
     this.conversation = conv;
     void conv.ended.then((reason) => this.onEnded(conv, reason));
     return conv;
@@ -172,7 +175,7 @@ export class CaptureReplay implements ListenerHost {
     if (!this.taken) this.resolveDone({ end: 'local-close', complete: false, frames: 0, bytes: 0, queries: 0, terminate: this.terminate, cutBytes: 0, error: this.readError });
   }
 
-  private onStreaming(transport: ClientTransport): void {
+  private onStreaming(transport: AppTransport): void {
     this.taken = true;
     this.transport = transport;
     transport.keepAlive(true);
@@ -255,7 +258,7 @@ export class CaptureReplay implements ListenerHost {
     conv.close();
   }
 
-  private onEnded(conv: Conversation, reason: ConversationEnd): void {
+  private onEnded(conv: AppConversation, reason: AppConversationEnd): void {
     if (conv !== this.conversation) return;
     if (reason === 'handshake-failed') {
       this.conversation = null;

@@ -1,6 +1,25 @@
-import { QueueType as Q, ServerQuery } from '../protocol/tracy/queue-types.js';
-import type { QueueWriter } from '../protocol/tracy/queue-writer.js';
-import type { IdTables } from './ids.js';
+import { QueueType as Q, ServerQuery } from './queue-types.js';
+import type { QueueWriter } from './queue-writer.js';
+
+/** A source location as a query reply needs it: string ids, line, 0xRRGGBB. */
+export interface QuerySourceLocation {
+  name: number;
+  fn: number;
+  file: number;
+  line: number;
+  color: number;
+}
+
+/** Where an app's side finds the contents of the ids it sent (the SDK's IdTables). */
+export interface QuerySource {
+  /** id -> text of strings, plot names and frame names */
+  readonly texts: ReadonlyMap<number, string>;
+  readonly srclocs: ReadonlyMap<number, QuerySourceLocation>;
+  /** The name of thread `tid` (a default one when it was never named). */
+  threadName(tid: number): string;
+  /** The id of string `text`, minted when new (the placeholder source location's strings). */
+  string(text: string): number;
+}
 
 /**
  * Answers one ServerQuery packet with exactly one counted reply (tracy-protocol.md 3.2, 3.3):
@@ -12,40 +31,40 @@ import type { IdTables } from './ids.js';
  * Replies are written between whole item groups (never between a staged string and its
  * consumer): the queue writer writes each group in one call.
  */
-export class QueryResponder {
+export class QueryReplies {
   /** String ids of the placeholder source location ("<unknown>"). */
   private placeholder = 0;
 
   constructor(
     private readonly w: QueueWriter,
-    private readonly ids: IdTables,
+    private readonly source: QuerySource,
   ) {}
 
   answer(type: number, ptr: number): void {
     const w = this.w;
-    const ids = this.ids;
+    const src = this.source;
     switch (type) {
       case ServerQuery.String:
-        w.stringData(Q.StringData, ptr, ids.texts.get(ptr) ?? '');
+        w.stringData(Q.StringData, ptr, src.texts.get(ptr) ?? '');
         break;
       case ServerQuery.ThreadString:
-        w.threadName(ptr, ids.threadName(ptr));
+        w.threadName(ptr, src.threadName(ptr));
         break;
       case ServerQuery.SourceLocation: {
-        const s = ids.srclocs.get(ptr);
+        const s = src.srclocs.get(ptr);
         if (s !== undefined) {
           w.sourceLocation(s.name, s.fn, s.file, s.line, s.color);
         } else {
-          if (this.placeholder === 0) this.placeholder = ids.string('<unknown>');
+          if (this.placeholder === 0) this.placeholder = src.string('<unknown>');
           w.sourceLocation(0, this.placeholder, this.placeholder, 0, 0);
         }
         break;
       }
       case ServerQuery.PlotName:
-        w.stringData(Q.PlotName, ptr, ids.texts.get(ptr) ?? '');
+        w.stringData(Q.PlotName, ptr, src.texts.get(ptr) ?? '');
         break;
       case ServerQuery.FrameName:
-        w.stringData(Q.FrameName, ptr, ids.texts.get(ptr) ?? '');
+        w.stringData(Q.FrameName, ptr, src.texts.get(ptr) ?? '');
         break;
       case ServerQuery.FiberName:
         w.stringData(Q.FiberName, ptr, '');

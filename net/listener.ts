@@ -1,10 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { HANDSHAKE_SIZE, HandshakeStatus } from '../protocol/tracy/constants.js';
-import { decodeHandshake } from '../protocol/tracy/handshake.js';
+import { AppConversation, type AppTransport } from '../protocol/tracy/app-conversation.js';
 import { Broadcaster } from './broadcaster.js';
-import type { Conversation } from './conversation.js';
-import { socketTransport } from './tcp-transport.js';
-import type { ClientTransport } from './transport.js';
+import { socketTransport } from './socket-transport.js';
 
 export interface ListenerOptions {
   host: string;
@@ -15,7 +12,8 @@ export interface ListenerOptions {
 
 /**
  * What the listener hands receivers to: the SDK's Client, or anything else that plays a Tracy
- * client's side of the conversation (`zonescope replay`).
+ * client's side of the conversation (`zonescope replay`). net/ is the Node.js I/O both share;
+ * the conversation itself is protocol/tracy's AppConversation.
  */
 export interface ListenerHost {
   /** True while no receiver has (or had) the session: the next valid handshake gets it. */
@@ -24,8 +22,11 @@ export interface ListenerHost {
   readonly appName: string;
   /** Unix seconds when the app started: broadcasts count activeTime from it. */
   readonly epochS: number;
-  /** Starts the conversation with a receiver over `transport` (it speaks first). */
-  attach(transport: ClientTransport, handshakeTimeoutMs: number): Conversation;
+  /**
+   * Starts the conversation with a receiver over `transport` (it speaks first); `ready`
+   * resolves once the welcome was sent and rejects when the handshake failed.
+   */
+  attach(transport: AppTransport, handshakeTimeoutMs: number): { readonly ready: Promise<void> };
 }
 
 /** Tracy's client: 2 s for the receiver's handshake; 1 s when it only says NotAvailable. */
@@ -40,6 +41,9 @@ const LAST_PORT = 8105;
  * since the client started; a bad handshake (or a version mismatch, answered with status 2)
  * puts the app back to waiting. While a receiver has the session, and after it, every valid
  * handshake is answered NotAvailable (3). Optional UDP broadcasts announce the app while it waits.
+ *
+ * The listening socket is unreferenced, so a plain instrumented app exits when its work is done;
+ * `keepAlive(true)` references it while someone waits for a receiver (`await tracy.connected`).
  */
 export class Listener {
   port = 0;
@@ -49,6 +53,7 @@ export class Listener {
   private readonly server: Server;
   private resolveConnected!: () => void;
   private stopped = false;
+  private held = false;
 
   constructor(
     private readonly client: ListenerHost,
@@ -78,7 +83,7 @@ export class Listener {
         }
       }
     }
-    this.server.unref();
+    if (!this.held) this.server.unref();
     this.port = (this.server.address() as { port: number }).port;
     const b = this.options.broadcast;
     if (b !== null) {
@@ -86,6 +91,17 @@ export class Listener {
       this.broadcaster.start();
     }
     return this.port;
+  }
+
+  /**
+   * Keeps the process alive while listening (true), or lets it exit (false, the default): the
+   * SDK holds it while the app awaits a receiver. No effect once stopped.
+   */
+  keepAlive(on: boolean): void {
+    this.held = on;
+    if (this.stopped) return;
+    if (on) this.server.ref();
+    else this.server.unref();
   }
 
   /**
@@ -135,24 +151,13 @@ function listenOn(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-/** Reads the receiver's handshake and, when it is one, answers NotAvailable (3) and closes. */
+/**
+ * The session is taken: reads the receiver's handshake and, when it is one, answers NotAvailable
+ * (3) and closes (protocol/tracy's AppConversation without a host); 1 s for the handshake.
+ */
 function rejectNotAvailable(socket: Socket): void {
-  const head = new Uint8Array(HANDSHAKE_SIZE);
-  let n = 0;
-  const timer = setTimeout(() => socket.destroy(), REJECT_TIMEOUT_MS);
+  const conv = new AppConversation(socketTransport(socket), { host: null });
+  const timer = setTimeout(() => conv.handshakeTimedOut(REJECT_TIMEOUT_MS), REJECT_TIMEOUT_MS);
   timer.unref();
-  socket.on('data', (chunk: Buffer) => {
-    if (n >= HANDSHAKE_SIZE) return;
-    const take = Math.min(HANDSHAKE_SIZE - n, chunk.length);
-    head.set(chunk.subarray(0, take), n);
-    n += take;
-    if (n < HANDSHAKE_SIZE) return;
-    clearTimeout(timer);
-    try {
-      decodeHandshake(head);
-      socket.end(Uint8Array.of(HandshakeStatus.NotAvailable));
-    } catch {
-      socket.destroy();
-    }
-  });
+  conv.ready.catch(() => clearTimeout(timer));
 }

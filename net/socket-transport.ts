@@ -1,14 +1,14 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import type { ClientTransport } from './transport.js';
+import type { Socket } from 'node:net';
+import type { AppTransport } from '../protocol/tracy/app-conversation.js';
 
 /**
- * A TCP socket as a ClientTransport (Node.js). TCP_NODELAY like Tracy's client; the socket
+ * A TCP socket as an AppTransport (Node.js; the SDK's dial and listen, `zonescope replay`). TCP_NODELAY like Tracy's client; the socket
  * is unreferenced while streaming (the app may exit, its 'beforeExit' closes the session) and
  * referenced while connecting and closing.
  */
-export function socketTransport(socket: Socket): ClientTransport {
+export function socketTransport(socket: Socket): AppTransport {
   let error: Error | null = null;
-  const transport: ClientTransport = {
+  const transport: AppTransport = {
     write(bytes) {
       if (socket.writable) socket.write(bytes);
     },
@@ -43,7 +43,3 @@ export function socketTransport(socket: Socket): ClientTransport {
   return transport;
 }
 
-/** Dials host:port; the transport exists at once (the receiver speaks first, after the connect). */
-export function dialTcp(host: string, port: number): ClientTransport {
-  return socketTransport(netConnect({ host, port }));
-}
