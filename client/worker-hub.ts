@@ -18,6 +18,12 @@ interface JoinedWorker {
 /** Only the newest main-thread client answers workers' hellos (on the shared HELLO_CHANNEL). */
 let activeHub: WorkerHub | null = null;
 
+/**
+ * Most thread ids a hub assigns: a thread's async tracks are (id + 1) * 65536 + lane, a u32.
+ * Later workers get no welcome and dial sessions of their own (after their joinTimeoutMs).
+ */
+export const MAX_ASSIGNED_THREAD_ID = 65534;
+
 /** Where a hub listens for hellos; the defaults are Node.js worker threads'. */
 export interface WorkerHubOptions {
   /** hello channel: default HELLO_CHANNEL (process-wide); browsers use one per page client */
@@ -66,6 +72,7 @@ export class WorkerHub {
     if (this.ended || (this.shared && activeHub !== this) || msg?.type !== 'hello') return;
     let w = this.workers.get(msg.threadId);
     if (w === undefined) {
+      if (this.assignThreadIds && this.lastThreadId >= MAX_ASSIGNED_THREAD_ID) return;
       const channel = new BroadcastChannel(workerChannelName(msg.threadId));
       unref(channel);
       w = { threadId: msg.threadId, assigned: this.assignThreadIds ? ++this.lastThreadId : undefined, channel, open: [], unacked: 0, replied: null };
