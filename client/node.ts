@@ -5,7 +5,7 @@
  * thread's session. See docs/client.md.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { Listener } from '../net/listener.js';
 import { socketTransport } from '../net/socket-transport.js';
@@ -21,6 +21,7 @@ import type { PlatformInfo } from './welcome.js';
 import { startRuntimeMetrics } from './runtime-metrics.js';
 import { joinMainThread } from './worker-client.js';
 import { WorkerHub } from './worker-hub.js';
+import { HELLO_CHANNEL, hrOriginNs } from './worker-protocol.js';
 import { webSocketTransport, type WebSocketLike } from './websocket-transport.js';
 
 export type * from './types.js';
@@ -42,7 +43,8 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
   const platform = nodePlatform();
   const o = resolveConnectOptions(options, platform.defaultAppName, null);
   if (!isMainThread && o.joinMainThread) {
-    const joined = await joinMainThread(o, nodeContextStore(), o.joinTimeoutMs);
+    const via = { threadId, hello: HELLO_CHANNEL, origin: hrOriginNs(), schedule: (fn: () => void) => setImmediate(fn) };
+    const joined = await joinMainThread(o, nodeContextStore(), o.joinTimeoutMs, via);
     if (joined !== null) {
       if (o.exitHandlers) closeOnExit(joined);
       withRuntimeMetrics(joined, options.runtimeMetrics);
@@ -60,6 +62,15 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
   }
   withRuntimeMetrics(client, options.runtimeMetrics);
   return client;
+}
+
+/**
+ * For code shared with browsers (where a Web Worker joins with connect({ join: joinKey(tracy) })):
+ * Node.js worker threads join the main thread's session by themselves, and connect() ignores
+ * `join`, so any client's key is this constant.
+ */
+export function joinKey(_tracy: TracyClient): string {
+  return 'zonescope:client:node';
 }
 
 /** Starts runtimeMetrics sampling when asked, and stops it when the client closes. */

@@ -205,6 +205,13 @@ export interface ConnectOptions extends ClientOptions {
   joinMainThread?: boolean;
   /** How long a worker waits for the main thread's client before dialing on its own, ms. Default 1000. */
   joinTimeoutMs?: number;
+  /**
+   * Browsers: a key from joinKey(tracy) on the page; this context (a Web Worker) becomes a
+   * thread of that page's session instead of a session of its own (see docs/client.md, "In the
+   * browser"). Node.js ignores it: worker threads join the main thread's session by themselves.
+   * Default: none.
+   */
+  join?: string;
 }
 
 /** UDP presence broadcasts of listen mode (tracy-protocol.md 1.2). */

@@ -1,4 +1,3 @@
-import { threadId } from 'node:worker_threads';
 import { FrameEncoder } from '../protocol/tracy/frame-encoder.js';
 import { setClockOffsetNs } from './clock.js';
 import type { ResolvedClientOptions } from './options.js';
@@ -6,11 +5,28 @@ import { Recorder } from './recorder.js';
 import type { AsyncZoneContext, ContextStore, Track } from './tracks.js';
 import type { ClientState, ClientStats, TracyClient } from './types.js';
 import { unref } from './worker-hub.js';
-import { HELLO_CHANNEL, hrOriginNs, workerChannelName, type ToMain, type ToWorker } from './worker-protocol.js';
+import { workerChannelName, type ToMain, type ToWorker } from './worker-protocol.js';
 
 /** Compressed bytes a worker may have sent and not had acknowledged; past it, it holds events. */
 const MAX_IN_FLIGHT = 8 * 1024 * 1024;
 const HELLO_RETRY_MS = 50;
+
+/**
+ * How a worker says hello: Node.js worker threads use their threadId and process.hrtime origin
+ * on the process-wide HELLO_CHANNEL (node.ts); a browser's Web Worker uses a random id and its
+ * performance.timeOrigin on the page's own hello channel (browser.ts), and the page assigns
+ * the thread id in its welcome.
+ */
+export interface JoinVia {
+  /** this thread's id (Node.js threadId; browsers: a random id that names its channel) */
+  threadId: number;
+  /** the BroadcastChannel the main thread listens on for hellos */
+  hello: string;
+  /** ns on a clock shared with the main thread at this thread's performance.now() origin */
+  origin: bigint;
+  /** runs `fn` soon, after the current call stack (setImmediate, setTimeout 0) */
+  schedule(fn: () => void): void;
+}
 
 /**
  * A worker thread's client: a thread of the main thread's session (its own Tracy thread id,
@@ -34,13 +50,15 @@ export class WorkerClient extends Recorder implements TracyClient {
     private readonly channel: BroadcastChannel,
     options: ResolvedClientOptions,
     store: ContextStore<AsyncZoneContext>,
+    threadId: number,
+    private readonly schedule: (fn: () => void) => void,
   ) {
     super({ threadId, store, bufferBytes: options.bufferBytes, captureSourceLocations: options.captureSourceLocations, recordDefs: true });
     this.encoder = new FrameEncoder({ compress: options.compress });
     this.closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
     channel.onmessage = (event: MessageEvent) => this.onMessage(event.data as ToWorker);
     this.timer = setInterval(() => this.flushNow(false), options.flushIntervalMs);
-    this.timer.unref();
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   get state(): ClientState {
@@ -75,7 +93,7 @@ export class WorkerClient extends Recorder implements TracyClient {
   protected override requestFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    this.schedule(() => {
       this.flushScheduled = false;
       this.flushNow(false);
     });
@@ -159,15 +177,14 @@ export class WorkerClient extends Recorder implements TracyClient {
  * Joins the main thread's session: says hello until the main thread's client answers.
  * @returns the worker's client, or null when no main-thread client answered within timeoutMs
  */
-export async function joinMainThread(options: ResolvedClientOptions, store: ContextStore<AsyncZoneContext>, timeoutMs: number): Promise<WorkerClient | null> {
-  const channel = new BroadcastChannel(workerChannelName(threadId));
-  const hello = new BroadcastChannel(HELLO_CHANNEL);
-  const origin = hrOriginNs();
-  const welcome = await new Promise<{ hub: number; offsetNs: number } | null>((resolve) => {
-    const say = () => hello.postMessage({ type: 'hello', threadId, hrOrigin: origin });
+export async function joinMainThread(options: ResolvedClientOptions, store: ContextStore<AsyncZoneContext>, timeoutMs: number, via: JoinVia): Promise<WorkerClient | null> {
+  const channel = new BroadcastChannel(workerChannelName(via.threadId));
+  const hello = new BroadcastChannel(via.hello);
+  const welcome = await new Promise<{ hub: number; offsetNs: number; threadId: number } | null>((resolve) => {
+    const say = () => hello.postMessage({ type: 'hello', threadId: via.threadId, hrOrigin: via.origin });
     const retry = setInterval(say, HELLO_RETRY_MS);
     const timeout = setTimeout(() => done(null), timeoutMs);
-    const done = (result: { hub: number; offsetNs: number } | null) => {
+    const done = (result: { hub: number; offsetNs: number; threadId: number } | null) => {
       clearInterval(retry);
       clearTimeout(timeout);
       channel.onmessage = null;
@@ -175,7 +192,7 @@ export async function joinMainThread(options: ResolvedClientOptions, store: Cont
     };
     channel.onmessage = (event: MessageEvent) => {
       const msg = event.data as ToWorker;
-      if (msg?.type === 'welcome') done({ hub: msg.hub, offsetNs: msg.offsetNs });
+      if (msg?.type === 'welcome') done({ hub: msg.hub, offsetNs: msg.offsetNs, threadId: msg.threadId ?? via.threadId });
     };
     say();
   });
@@ -186,5 +203,5 @@ export async function joinMainThread(options: ResolvedClientOptions, store: Cont
   }
   setClockOffsetNs(welcome.offsetNs);
   unref(channel);
-  return new WorkerClient(options.appName, welcome.hub, channel, options, store);
+  return new WorkerClient(options.appName, welcome.hub, channel, options, store, welcome.threadId, via.schedule);
 }

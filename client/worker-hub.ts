@@ -2,7 +2,10 @@ import { withTimeout, type Client } from './client.js';
 import { HELLO_CHANNEL, hrOriginNs, workerChannelName, type HelloMessage, type ToMain, type ToWorker } from './worker-protocol.js';
 
 interface JoinedWorker {
+  /** the id its hello gave (names its channel) */
   threadId: number;
+  /** the thread id assigned in the welcome (browsers), or undefined (Node.js: its own) */
+  assigned: number | undefined;
   channel: BroadcastChannel;
   /** open zones per track at the last report: tid, depth, ... */
   open: number[];
@@ -12,8 +15,24 @@ interface JoinedWorker {
   replied: (() => void) | null;
 }
 
-/** Only the newest main-thread client answers workers' hellos. */
+/** Only the newest main-thread client answers workers' hellos (on the shared HELLO_CHANNEL). */
 let activeHub: WorkerHub | null = null;
+
+/**
+ * Most thread ids a hub assigns: a thread's async tracks are (id + 1) * 65536 + lane, a u32.
+ * Later workers get no welcome and dial sessions of their own (after their joinTimeoutMs).
+ */
+export const MAX_ASSIGNED_THREAD_ID = 65534;
+
+/** Where a hub listens for hellos; the defaults are Node.js worker threads'. */
+export interface WorkerHubOptions {
+  /** hello channel: default HELLO_CHANNEL (process-wide); browsers use one per page client */
+  hello?: string;
+  /** ns at this thread's performance.now() origin, on the clock of the workers' hellos; default hrOriginNs() */
+  origin?: bigint;
+  /** assign worker thread ids 1, 2, ... in the welcome (browsers' workers have none); default false */
+  assignThreadIds?: boolean;
+}
 
 /**
  * The main thread's side of worker threads (see worker-protocol.ts): answers hellos with the
@@ -24,16 +43,24 @@ let activeHub: WorkerHub | null = null;
  */
 export class WorkerHub {
   private readonly id = Math.floor(Math.random() * 2 ** 31) + 1;
-  private readonly origin = hrOriginNs();
-  private readonly hello = new BroadcastChannel(HELLO_CHANNEL);
+  private readonly origin: bigint;
+  private readonly hello: BroadcastChannel;
+  private readonly shared: boolean;
+  private readonly assignThreadIds: boolean;
+  private lastThreadId = 0;
   private readonly workers = new Map<number, JoinedWorker>();
   private ended = false;
 
   constructor(
     private readonly client: Client,
     private readonly flushTimeoutMs: number,
+    options: WorkerHubOptions = {},
   ) {
-    activeHub = this;
+    this.origin = options.origin ?? hrOriginNs();
+    this.hello = new BroadcastChannel(options.hello ?? HELLO_CHANNEL);
+    this.shared = options.hello === undefined;
+    this.assignThreadIds = options.assignThreadIds ?? false;
+    if (this.shared) activeHub = this;
     this.hello.onmessage = (event: MessageEvent) => this.onHello(event.data as HelloMessage);
     unref(this.hello);
     client.afterFlush = () => this.releaseAcks();
@@ -42,18 +69,20 @@ export class WorkerHub {
   }
 
   private onHello(msg: HelloMessage): void {
-    if (this.ended || activeHub !== this || msg?.type !== 'hello') return;
+    if (this.ended || (this.shared && activeHub !== this) || msg?.type !== 'hello') return;
     let w = this.workers.get(msg.threadId);
     if (w === undefined) {
+      if (this.assignThreadIds && this.lastThreadId >= MAX_ASSIGNED_THREAD_ID) return;
       const channel = new BroadcastChannel(workerChannelName(msg.threadId));
       unref(channel);
-      w = { threadId: msg.threadId, channel, open: [], unacked: 0, replied: null };
+      w = { threadId: msg.threadId, assigned: this.assignThreadIds ? ++this.lastThreadId : undefined, channel, open: [], unacked: 0, replied: null };
       const joined = w;
       channel.onmessage = (event: MessageEvent) => this.onWorkerMessage(joined, event.data as ToMain);
       this.workers.set(msg.threadId, w);
       this.client.workerCount++;
     }
-    this.post(w, { type: 'welcome', hub: this.id, offsetNs: Number(msg.hrOrigin - this.origin) });
+    const offsetNs = Number(msg.hrOrigin - this.origin);
+    this.post(w, w.assigned === undefined ? { type: 'welcome', hub: this.id, offsetNs } : { type: 'welcome', hub: this.id, offsetNs, threadId: w.assigned });
   }
 
   private onWorkerMessage(w: JoinedWorker, msg: ToMain): void {
@@ -90,6 +119,20 @@ export class WorkerHub {
     }
     // A worker busy in a long synchronous loop cannot answer: its last report stands.
     await withTimeout(Promise.all(waits), this.flushTimeoutMs);
+    for (const w of this.workers.values()) {
+      for (let i = 0; i + 1 < w.open.length; i += 2) this.client.endWorkerZones(w.open[i]!, w.open[i + 1]!);
+      w.open = [];
+    }
+    this.end();
+  }
+
+  /**
+   * For 'pagehide' (no event loop turn follows, workers cannot be asked): ends the zones each
+   * worker last reported open, so the receiver can finish, and stops. The client's flushSync()
+   * then sends them.
+   */
+  endNow(): void {
+    if (this.ended) return;
     for (const w of this.workers.values()) {
       for (let i = 0; i + 1 < w.open.length; i += 2) this.client.endWorkerZones(w.open[i]!, w.open[i + 1]!);
       w.open = [];

@@ -47,7 +47,8 @@ export type ToMain =
   | { type: 'bye'; hub: number; open: number[] };
 
 export type ToWorker =
-  | { type: 'welcome'; hub: number; offsetNs: number }
+  /** threadId: the worker's thread id when the main thread assigns it (browsers) */
+  | { type: 'welcome'; hub: number; offsetNs: number; threadId?: number }
   | { type: 'ack'; hub: number; bytes: number }
   | { type: 'flush'; hub: number }
   | { type: 'ended'; hub: number };

@@ -93,7 +93,7 @@ describe('the built package', () => {
     expect(seen.size).toBeGreaterThan(10);
     expect(bad).toEqual([]);
     const keys = await node(['--conditions=browser', '--input-type=module', '-e', "const m = await import('zonescope/client'); console.log(Object.keys(m).sort().join(','))"]);
-    expect(keys.trim()).toBe('ClientError,ClientErrorCode,connect,listen,nowNs');
+    expect(keys.trim()).toBe('ClientError,ClientErrorCode,connect,joinKey,listen,nowNs');
   });
 
   it('closes the session on beforeExit when the app never calls close(), ending its open zones', async () => {
