@@ -22,10 +22,12 @@
  *
  * All points of one sample carry the same timestamp (written through the recorder, as GC zones
  * are), so a chart can line them up exactly and the derived value is exact at each sample.
- * Cost per sample, measured with bench/runtime-metrics-bench.ts on the 2-core dev machine: about
- * 9 us for memoryUsage() (it reads /proc), 1-1.3 us for getHeapSpaceStatistics() (~1 KB
- * allocated: one object per space), 0.6-1.1 us for getHeapStatistics() (~600 B), and about 25
- * bytes of queue per plot point (~25 points: ~600 bytes per sample).
+ * Cost per sample (bench/runtime-metrics-bench.ts, 2-core dev machine shared with other work):
+ * a whole sample of 26 plots 21-33 us, nearly all of it memoryUsage() (9 us at load 3.7,
+ * 19-27 us at load 10: it reads /proc for rss), and ~2.1 KB of garbage; getHeapSpaceStatistics()
+ * 0.5-1.7 us and ~1.3 KB (an object per space), getHeapStatistics() 0.3-1.1 us and ~360 B;
+ * heapSpaces: false saves 1-7 us and ~1.8 KB. Then 25 bytes of queue per point (~650 B per
+ * sample before compression).
  */
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { PlotKind } from '../protocol/tracy/queue-writer.js';

@@ -15,9 +15,9 @@
  *
  * Usage: `const stop = startRuntimeMetrics(tracy)` after connect(); stop() ends the sampling
  * (it also ends on its own when the session ends). Sampling runs on unreferenced timers: it
- * never keeps the process alive. Cost per interval: ~12 us of sampling and ~25 plot points
- * (~600 bytes before compression; memory-anatomy.ts has the figures), plus a timer callback
- * every 10 ms and ~40 bytes per GC pause.
+ * never keeps the process alive. Cost per interval: 10-30 us of sampling (mostly
+ * memoryUsage()) and 26 plot points (~650 bytes before compression; memory-anatomy.ts has the
+ * figures), plus a timer callback every 10 ms and ~40 bytes per GC pause.
  *
  * GC pauses are reported after they end, with their start time, so they go on a virtual thread
  * of their own (virtual-thread.ts) where zones can carry explicit times. In a worker thread the

@@ -186,6 +186,7 @@ export async function runDemo(o: DemoOptions, signal: AbortSignal): Promise<Trac
               leakedBytes += LEAK_BODY_BYTES;
               tracy.plot('leaked response bodies', leakedBytes);
               if (leakedBytes % (32 * 2 ** 20) === 0) tracy.message(`leak: ${leakedBytes / 2 ** 20} MiB of response bodies retained`, RED);
+              if (leakedBytes >= LEAK_CAP_BYTES) tracy.message(`leak: stopped growing at ${LEAK_CAP_BYTES / 2 ** 20} MiB (LEAK_CAP_BYTES)`, RED);
             }
           },
           0x30c0c0,
