@@ -1,9 +1,12 @@
 /**
  * Runtime metrics for Node.js, the twin of Go's MemStats dashboards (Node.js only: perf_hooks,
- * process.memoryUsage):
+ * process.memoryUsage, node:v8):
  *
- *   plot "rss", "heapTotal", "heapUsed", "external", "arrayBuffers"   bytes (memory format),
- *                                                       process.memoryUsage() every intervalMs
+ *   memory plots                      bytes (memory format), every intervalMs, all points of a
+ *                                     sample at one time: rss, heapTotal, heapUsed, external,
+ *                                     arrayBuffers, "v8 <space> size"/"used" per V8 heap space,
+ *                                     "v8 heap available", "v8 malloced" and the derived
+ *                                     "rss - heapTotal - external" (memory-anatomy.ts)
  *   plot "event loop delay (ms)"      the longest event-loop delay in each interval, milliseconds
  *                                     (how late a 10 ms timer ran: see LoopDelay)
  *   zones on thread "GC"              one per GC pause (PerformanceObserver 'gc' entries), named
@@ -12,8 +15,9 @@
  *
  * Usage: `const stop = startRuntimeMetrics(tracy)` after connect(); stop() ends the sampling
  * (it also ends on its own when the session ends). Sampling runs on unreferenced timers: it
- * never keeps the process alive. Cost: one memoryUsage() call (a few microseconds) and six
- * plot points per interval, a timer callback every 10 ms, ~40 bytes per GC pause.
+ * never keeps the process alive. Cost per interval: 10-30 us of sampling (mostly
+ * memoryUsage()) and 26 plot points (~650 bytes before compression; memory-anatomy.ts has the
+ * figures), plus a timer callback every 10 ms and ~40 bytes per GC pause.
  *
  * GC pauses are reported after they end, with their start time, so they go on a virtual thread
  * of their own (virtual-thread.ts) where zones can carry explicit times. In a worker thread the
@@ -23,14 +27,14 @@
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { nowNs } from './clock.js';
+import { MemorySampler } from './memory-anatomy.js';
 import type { RuntimeMetricsSettings, TracyClient } from './types.js';
 import { recorderOf, VirtualThread } from './virtual-thread.js';
 
 /** The options (documented with the type in types.ts, so connect() can take them too). */
 export type RuntimeMetricsOptions = RuntimeMetricsSettings;
 
-/** The plots, in the order they are sampled (without the prefix). */
-export const MEMORY_PLOTS = ['rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'] as const;
+export { HEAP_AVAILABLE_PLOT, heapSpacePlots, MALLOCED_PLOT, MEMORY_PLOTS, UNEXPLAINED_RSS_PLOT } from './memory-anatomy.js';
 export const EVENT_LOOP_DELAY_PLOT = 'event loop delay (ms)';
 
 /** perf_hooks GC kinds (detail.kind) -> zone name and colour (0xRRGGBB). */
@@ -101,10 +105,9 @@ export function startRuntimeMetrics(tracy: TracyClient, options: RuntimeMetricsO
   const intervalMs = options.intervalMs ?? 100;
   if (!(intervalMs >= 10 && intervalMs <= 60_000)) throw new TypeError(`runtimeMetrics intervalMs must be in [10, 60000], not ${intervalMs}`);
   const prefix = options.plotPrefix ?? (threadId === 0 ? '' : `worker ${threadId} `);
-  const memoryNames = options.memory === false ? [] : MEMORY_PLOTS.map((n) => prefix + n);
+  const memory = options.memory === false ? null : new MemorySampler(tracy, { prefix, heapSpaces: options.heapSpaces !== false });
   const loopName = prefix + EVENT_LOOP_DELAY_PLOT;
 
-  for (const name of memoryNames) tracy.plotConfig(name, { format: 'memory' });
   let loop: LoopDelay | null = null;
   let firstSample = true;
   if (options.eventLoopDelay !== false) {
@@ -117,14 +120,7 @@ export function startRuntimeMetrics(tracy: TracyClient, options: RuntimeMetricsO
   const live = () => !stopped && (tracy.state === 'connected' || tracy.state === 'waiting');
   const sample = () => {
     if (!live()) return;
-    if (memoryNames.length > 0) {
-      const m = process.memoryUsage();
-      tracy.plot(memoryNames[0]!, m.rss);
-      tracy.plot(memoryNames[1]!, m.heapTotal);
-      tracy.plot(memoryNames[2]!, m.heapUsed);
-      tracy.plot(memoryNames[3]!, m.external);
-      tracy.plot(memoryNames[4]!, m.arrayBuffers);
-    }
+    memory?.sample();
     // The first sample comes before the delay timer ever ran: it would say 0 for no reason.
     if (loop !== null && !firstSample) tracy.plot(loopName, loop.take());
     firstSample = false;

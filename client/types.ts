@@ -127,8 +127,8 @@ export interface ClientOptions {
   /** Program name in the welcome and in broadcasts (63 bytes at most). Default: the script's name. */
   appName?: string;
   /**
-   * Node.js only: sample memory (rss, heapTotal, heapUsed, external, arrayBuffers) and
-   * event-loop delay as plots every 100 ms, and show GC pauses as zones on a "GC" thread
+   * Node.js only: sample memory (rss, heapTotal, heapUsed, external, arrayBuffers, V8 heap
+   * spaces) and event-loop delay as plots every 100 ms, and show GC pauses as zones on a "GC" thread
    * (docs/client-runtime.md). true, or options. Default off.
    */
   runtimeMetrics?: boolean | RuntimeMetricsSettings;
@@ -257,8 +257,10 @@ export interface RuntimeMetricsSettings {
   intervalMs?: number;
   /** Prepended to every plot name. Default "" on the main thread, "worker N " in worker N. */
   plotPrefix?: string;
-  /** The five memory plots. Default true. */
+  /** The memory plots (process.memoryUsage(), V8 heap spaces, derived; docs/client-runtime.md). Default true. */
   memory?: boolean;
+  /** With memory: the per-heap-space plots and the V8 totals (available, malloced). Default true. */
+  heapSpaces?: boolean;
   /** The event-loop delay plot. Default true. */
   eventLoopDelay?: boolean;
   /** GC pauses as zones. Default true. Needs a client made by the SDK (else only plots). */

@@ -9,11 +9,14 @@
  *   "sensor 1", ...      worker threads (they join the main thread's session): zones with
  *                        values, a plot each, messages, a named frame set each
  *   "GC" + plots         runtime metrics: memory plots, event-loop delay, GC pauses as zones
+ *   --leak               the requests keep their response bodies (Buffers) forever: external
+ *                        memory and rss climb while the JS heap stays flat, the Memory lane's
+ *                        answer to "why does RSS grow while the heap is flat?" (up to LEAK_CAP_BYTES)
  *
  * It mirrors GoTracy's sine example (grzesl/gotracy main.go: "Main Zone" > "Sub main zone",
  * `sin` plot, frame "sin(x)", an "otherThread" with a TEST zone and coloured messages).
  *
- *   npm run demo -- [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME]
+ *   npm run demo -- [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,13 +31,19 @@ export interface DemoOptions {
   seconds: number;
   workers: number;
   appName: string;
+  /** the requests leak their response bodies (external memory) */
+  leak: boolean;
 }
 
 interface SensorData {
   zonescopeDemoSensor: number;
 }
 
-const USAGE = 'usage: node dist/examples/demo.js [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME]';
+const USAGE = 'usage: node dist/examples/demo.js [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak]';
+/** --leak: each request's response body, retained forever (Buffer.alloc: zero-filled, so resident). */
+export const LEAK_BODY_BYTES = 64 * 1024;
+/** --leak stops growing here (a demo that runs until Ctrl-C must not eat the machine): 512 MiB. */
+export const LEAK_CAP_BYTES = 512 * 2 ** 20;
 const RED = 0xff0f0f;
 const GREEN = 0x20c020;
 const BLUE = 0x3080ff;
@@ -54,7 +63,7 @@ function work(ms: number): number {
  * @throws TypeError naming the bad flag
  */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions {
-  const o: DemoOptions = { host: '127.0.0.1', port: 8087, seconds: Infinity, workers: 2, appName: 'zonescope-demo' };
+  const o: DemoOptions = { host: '127.0.0.1', port: 8087, seconds: Infinity, workers: 2, appName: 'zonescope-demo', leak: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -82,6 +91,9 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
         o.workers = number();
         if (!Number.isInteger(o.workers) || o.workers < 0 || o.workers > 16) throw new TypeError(`--workers must be 0..16, not ${o.workers}`);
         break;
+      case '--leak':
+        o.leak = true;
+        break;
       case '--app':
         if (value === undefined) throw new TypeError(`--app needs a value\n${USAGE}`);
         o.appName = value;
@@ -102,11 +114,18 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
 export async function runDemo(o: DemoOptions, signal: AbortSignal): Promise<TracyClient['stats']> {
   const tracy = await connect({ appName: o.appName, host: o.host, port: o.port });
   tracy.setThreadName('main loop');
-  tracy.appInfo(`Zonescope demo: a sine workload with ${o.workers} worker thread(s)`);
+  tracy.appInfo(`Zonescope demo: a sine workload with ${o.workers} worker thread(s)${o.leak ? ', leaking external memory (--leak)' : ''}`);
   tracy.appInfo(`Node.js ${process.version}, pid ${process.pid}`);
   const stopMetrics = startRuntimeMetrics(tracy);
   tracy.plotConfig('sin(x)', { format: 'number', fill: false, color: BLUE });
   tracy.plotConfig('cache size', { format: 'memory', step: true });
+  // --leak: the "request log" that never forgets (Buffers live outside the JS heap)
+  const responseLog: Buffer[] = [];
+  let leakedBytes = 0;
+  if (o.leak) {
+    tracy.plotConfig('leaked response bodies', { format: 'memory', step: true, fill: false });
+    tracy.message(`--leak: every request keeps its ${LEAK_BODY_BYTES / 1024} KiB response body, up to ${LEAK_CAP_BYTES / 2 ** 20} MiB`, RED);
+  }
 
   const workerUrl = new URL(import.meta.url);
   const workers = Array.from({ length: o.workers }, (_, k) => new Worker(workerUrl, { workerData: { zonescopeDemoSensor: k + 1 } satisfies SensorData }));
@@ -162,6 +181,13 @@ export async function runDemo(o: DemoOptions, signal: AbortSignal): Promise<Trac
             tracy.zone('db query', () => work(0.2), 0x40a040);
             await sleep(2);
             tracy.zone('render', () => work(0.1));
+            if (o.leak && leakedBytes < LEAK_CAP_BYTES) {
+              responseLog.push(Buffer.alloc(LEAK_BODY_BYTES, i & 0xff));
+              leakedBytes += LEAK_BODY_BYTES;
+              tracy.plot('leaked response bodies', leakedBytes);
+              if (leakedBytes % (32 * 2 ** 20) === 0) tracy.message(`leak: ${leakedBytes / 2 ** 20} MiB of response bodies retained`, RED);
+              if (leakedBytes >= LEAK_CAP_BYTES) tracy.message(`leak: stopped growing at ${LEAK_CAP_BYTES / 2 ** 20} MiB (LEAK_CAP_BYTES)`, RED);
+            }
           },
           0x30c0c0,
         );
@@ -233,7 +259,7 @@ async function main(argv: readonly string[]): Promise<number> {
     abort.abort();
   });
   const how = Number.isFinite(o.seconds) ? `for ${o.seconds} s` : 'until Ctrl-C';
-  console.log(`zonescope demo: streaming to ${o.host}:${o.port} as "${o.appName}" with ${o.workers} worker thread(s), ${how}`);
+  console.log(`zonescope demo: streaming to ${o.host}:${o.port} as "${o.appName}" with ${o.workers} worker thread(s), ${how}${o.leak ? ', leaking external memory' : ''}`);
   console.log('open the viewer (`npm start` serves it at http://127.0.0.1:8088/)');
   try {
     const stats = await runDemo(o, abort.signal);

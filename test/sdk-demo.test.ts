@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEAK_BODY_BYTES } from '../examples/demo.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { getJson, waitNewSession, waitSessionEnded, type Json } from './support/server-api.js';
 
@@ -130,6 +131,37 @@ describe('the demo', () => {
     const threads: Json[] = await getJson(server, `/api/sessions/${id}/threads`);
     expect(threads.filter((t) => t.open !== 0 || t.unmatchedEnds !== 0)).toEqual([]);
     expect(threads.map((t) => t.name)).toEqual(expect.arrayContaining(['main loop', 'sensor 1']));
+  });
+
+  it('with --leak keeps every response body outside the JS heap: external and arrayBuffers hold what the leak plot says', async () => {
+    const before = server.registry.list().length;
+    const run = await runDemo(['--port', String(server.ingestPort), '--seconds', '2', '--workers', '0', '--leak']);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.out).toContain('leaking external memory');
+    const id = await waitNewSession(server, before);
+    const d = await waitSessionEnded(server, id);
+    expect(d).toMatchObject({ endReason: 'terminated', error: null });
+    expect(d.appInfo[0]).toMatch(/leaking external memory \(--leak\)$/);
+
+    const plots: Json[] = await getJson(server, `/api/sessions/${id}/plots?nsPerPx=0`);
+    const byName = new Map<string, Json>(plots.map((p) => [p.name, p]));
+    const leak = byName.get('leaked response bodies');
+    expect(leak).toMatchObject({ format: 1, decimated: false });
+    // one body per point, never freed: the k-th point is k bodies
+    expect(leak.value).toEqual(leak.value.map((_: number, k: number) => (k + 1) * LEAK_BODY_BYTES));
+    expect(leak.count).toBeGreaterThanOrEqual(16);
+    // at the last memory sample the bodies leaked by then are all in arrayBuffers (and external)
+    const ab = byName.get('arrayBuffers');
+    const ext = byName.get('external');
+    const t = ab.timeNs[ab.timeNs.length - 1];
+    let k = -1;
+    while (k + 1 < leak.timeNs.length && leak.timeNs[k + 1] <= t) k++;
+    expect(k).toBeGreaterThanOrEqual(0);
+    expect(ab.value[ab.value.length - 1]).toBeGreaterThanOrEqual(leak.value[k]);
+    expect(ext.value[ext.value.length - 1]).toBeGreaterThanOrEqual(ab.value[ab.value.length - 1]);
+    const messages: Json = await getJson(server, `/api/sessions/${id}/messages?q=${encodeURIComponent('--leak')}`);
+    expect(messages.messages.map((m: Json) => m.text)).toEqual(['--leak: every request keeps its 64 KiB response body, up to 512 MiB']);
   });
 
   it('says how to start Zonescope when nothing listens, and rejects unknown flags', async () => {

@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../client/node.js';
-import { EVENT_LOOP_DELAY_PLOT, MEMORY_PLOTS, startRuntimeMetrics } from '../client/runtime-metrics.js';
+import { EVENT_LOOP_DELAY_PLOT, MEMORY_PLOTS, startRuntimeMetrics, UNEXPLAINED_RSS_PLOT } from '../client/runtime-metrics.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { getJson, sleep, waitNewSession, waitSessionEnded, type Json } from './support/server-api.js';
 
@@ -133,7 +133,7 @@ describe('runtime metrics', () => {
   it('stops sampling on stop() and when the session ends', async () => {
     const before = server.registry.list().length;
     const tracy = await connect({ appName: 'runtime-metrics-stop', port: server.ingestPort!, exitHandlers: false });
-    const stop = startRuntimeMetrics(tracy, { intervalMs: 10, gc: false, eventLoopDelay: false });
+    const stop = startRuntimeMetrics(tracy, { intervalMs: 10, gc: false, eventLoopDelay: false, heapSpaces: false });
     await sleep(80);
     stop();
     stop();
@@ -144,7 +144,8 @@ describe('runtime metrics', () => {
     const rss = d.plots.find((p: Json) => p.name === `${PREFIX}rss`);
     expect(rss.count).toBeGreaterThanOrEqual(2);
     expect(rss.count).toBeLessThanOrEqual(12);
-    expect(d.plots.map((p: Json) => p.name).sort()).toEqual(MEMORY_PLOTS.map((n) => PREFIX + n).sort());
+    // heapSpaces: false leaves the memoryUsage() plots and the derived one
+    expect(d.plots.map((p: Json) => p.name).sort()).toEqual([...MEMORY_PLOTS, UNEXPLAINED_RSS_PLOT].map((n) => PREFIX + n).sort());
     const threads: Json[] = await getJson(server, `/api/sessions/${id}/threads`);
     expect(threads.find((t) => /^GC/.test(t.name))).toBeUndefined();
 

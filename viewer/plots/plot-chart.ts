@@ -7,12 +7,10 @@ import { byteSplits, decimalIncrs, lastAtOrBefore, yRange, type Span } from './p
 /** Height of one chart, CSS px. */
 export const CHART_HEIGHT_PX = 80;
 /** Space above and below the plot area inside the chart, CSS px (keeps edge tick labels whole). */
-const PAD_TOP_PX = 6;
-const PAD_BOTTOM_PX = 6;
+export const PAD_TOP_PX = 6;
+export const PAD_BOTTOM_PX = 6;
 /** The least space between y ticks, CSS px. */
 const TICK_SPACE_PX = 24;
-/** Byte axes: at most this many tick intervals (about one per TICK_SPACE_PX of the plot height). */
-const BYTE_TICKS = Math.max(1, Math.round((CHART_HEIGHT_PX - PAD_TOP_PX - PAD_BOTTOM_PX) / TICK_SPACE_PX));
 /** All plot charts share one cursor: hovering one shows the same time in every chart. */
 export const CURSOR_SYNC_KEY = 'zonescope-plots';
 
@@ -102,25 +100,7 @@ export function chartOptions(plot: PlotItems, style: PlotStyle, widthPx: number,
         },
       },
     },
-    axes: [
-      { show: false },
-      {
-        side: 3,
-        // size 0 + a negative gap: the axis takes no width and its labels sit inside the plot area
-        size: 0,
-        gap: -4,
-        align: 1,
-        ticks: { show: false },
-        stroke: AXIS_STROKE,
-        font: '10px system-ui, sans-serif',
-        grid: { stroke: GRID_STROKE, width: 1 },
-        incrs: decimalIncrs(),
-        space: TICK_SPACE_PX,
-        // bytes: ticks round in the unit of the labels (uPlot's increments are one list for all sizes)
-        splits: style.format === 1 ? (_u, _i, min, max) => byteSplits(min, max, BYTE_TICKS) : undefined,
-        values: (_u, splits) => splits.map((x) => formatPlotValue(x, style.format)),
-      },
-    ],
+    axes: [{ show: false }, valueAxis(style.format, CHART_HEIGHT_PX)],
     series: [{}, series],
     cursor: {
       y: false,
@@ -145,8 +125,33 @@ export function chartOptions(plot: PlotItems, style: PlotStyle, widthPx: number,
   };
 }
 
+/**
+ * The y axis of a chart `heightPx` tall showing values of `format`: drawn inside the plot area
+ * (no width taken; labels just right of the left edge, over the series), format-aware labels.
+ */
+export function valueAxis(format: number, heightPx: number): uPlot.Axis {
+  // bytes: at most this many tick intervals (about one per TICK_SPACE_PX of the plot height)
+  const byteTicks = Math.max(1, Math.round((heightPx - PAD_TOP_PX - PAD_BOTTOM_PX) / TICK_SPACE_PX));
+  return {
+    side: 3,
+    // size 0 + a negative gap: the axis takes no width and its labels sit inside the plot area
+    size: 0,
+    gap: -4,
+    align: 1,
+    ticks: { show: false },
+    stroke: AXIS_STROKE,
+    font: '10px system-ui, sans-serif',
+    grid: { stroke: GRID_STROKE, width: 1 },
+    incrs: decimalIncrs(),
+    space: TICK_SPACE_PX,
+    // bytes: ticks round in the unit of the labels (uPlot's increments are one list for all sizes)
+    splits: format === 1 ? (_u, _i, min, max) => byteSplits(min, max, byteTicks) : undefined,
+    values: (_u, splits) => splits.map((x) => formatPlotValue(x, format)),
+  };
+}
+
 /** Greys the part of the view before `evictedBeforeNs`: that data is gone from the ring buffer. */
-function shadeEvicted(u: uPlot, evictedBeforeNs: number): void {
+export function shadeEvicted(u: uPlot, evictedBeforeNs: number): void {
   const min = u.scales.x?.min;
   const max = u.scales.x?.max;
   if (min == null || max == null || !(evictedBeforeNs > min)) return;
@@ -159,7 +164,7 @@ function shadeEvicted(u: uPlot, evictedBeforeNs: number): void {
 }
 
 /** The range selection as a translucent band with edges, over the series (as on the timeline). */
-function drawSelection(u: uPlot, range: Span | null): void {
+export function drawSelection(u: uPlot, range: Span | null): void {
   if (!range) return;
   const { left, top, width, height } = u.bbox;
   const x0 = u.valToPos(range.t0, 'x', true);

@@ -4,12 +4,12 @@ import type { App } from '../app.js';
 import { formatPlotValue, formatTimestamp } from '../format.js';
 import type { Timeline } from '../timeline/timeline.js';
 import { hideTooltip, showTooltip } from '../tooltip.js';
+import { isMemoryLanePlot } from './memory-lane-data.js';
+import { MemoryLane } from './memory-lane.js';
 import { CHART_HEIGHT_PX, chartOptions, plotStyle, styleKey, type PlotStyle } from './plot-chart.js';
-import { lastAtOrBefore, MAX_SPAN_NS, panBy, wheelPx, wheelZoomFactor, xToTime, zoomAt, type Span } from './plot-math.js';
+import { lastAtOrBefore, xToTime } from './plot-math.js';
+import { PlotPointer } from './plot-pointer.js';
 import './plots.css';
-
-/** Pointer travel (CSS px) before a press becomes a drag. */
-const DRAG_THRESHOLD_PX = 3;
 
 /** One row of #plots: the header column and the chart. */
 interface PlotRow {
@@ -27,19 +27,6 @@ interface PlotRow {
   stale: boolean;
 }
 
-interface Drag {
-  pointerId: number;
-  x0: number;
-  view: Span;
-  /** shift-drag selects a range instead of panning */
-  select: boolean;
-  anchorNs: number;
-  moved: boolean;
-  over: HTMLElement;
-  /** the range a shift-drag covers so far (drawn; becomes app.selection on release, as on the timeline) */
-  range: Span | null;
-}
-
 /**
  * The plots below the timeline: one uPlot chart per plot of the live update (plots and memory-
  * usage series, in the order the server sends them), each in a row of `#plots`:
@@ -54,13 +41,16 @@ interface Drag {
  * it. Wheel zooms at the cursor, drag pans, shift-drag selects a range, as on the timeline.
  *
  * `charts` maps a plot's name to its uPlot instance (the browser tests read `.data` from it).
+ * Memory plots (PlotConfig format Memory) are not rows of their own: they share one chart, the
+ * Memory lane (memory-lane.ts), placed where the first of them comes in the order.
  */
 export class PlotsView {
   readonly charts = new Map<string, uPlot>();
   private readonly rows = new Map<string, PlotRow>();
+  /** the Memory lane: every memory plot in one chart (its element is in #plots while it has some) */
+  readonly memory: MemoryLane;
   private hovered: PlotRow | null = null;
-  private pointer = { x: 0, y: 0 };
-  private drag: Drag | null = null;
+  private readonly pointer: PlotPointer;
   /** the cursor's x over the charts, CSS px from the plot area's left edge (null: not over one) */
   private hoverLeftPx: number | null = null;
   private scaleFrame = 0;
@@ -95,6 +85,13 @@ export class PlotsView {
     // the timeline sizes its canvas in its own ResizeObserver (created first, so it runs first)
     if (timeline.canvas) ro.observe(timeline.canvas);
     this.widthPx = this.plotWidthPx();
+    this.pointer = new PlotPointer(container, app, () => this.redrawSelection());
+    this.memory = new MemoryLane(timeline.headerWidth, this.widthPx, {
+      view: () => this.app.viewport,
+      selection: () => this.pointer.range() ?? this.app.selection,
+      onCursor: (u) => this.onCursor(u),
+      bindChart: (over) => this.pointer.bind(over, () => (this.hovered = null), () => {}),
+    });
     if (app.data) this.onData();
   }
 
@@ -113,6 +110,7 @@ export class PlotsView {
     if (w === this.widthPx) return;
     this.widthPx = w;
     for (const row of this.rows.values()) row.chart.setSize({ width: w, height: CHART_HEIGHT_PX });
+    this.memory.resize(w);
   }
 
   // ---- rows ----
@@ -120,10 +118,21 @@ export class PlotsView {
   private onData(): void {
     const plots = this.app.data?.plots ?? [];
     const seen = new Set<string>();
+    /** names with a row of their own (not in the Memory lane) */
+    const kept = new Set<string>();
+    const memory = plots.filter(isMemoryLanePlot);
     let prev: Element | null = null;
     for (const plot of plots) {
       if (seen.has(plot.name)) continue;
       seen.add(plot.name);
+      if (isMemoryLanePlot(plot)) {
+        if (plot !== memory[0]) continue;
+        const at: Element | null = prev ? prev.nextElementSibling : this.container.firstElementChild;
+        if (at !== this.memory.el) this.container.insertBefore(this.memory.el, at);
+        prev = this.memory.el;
+        continue;
+      }
+      kept.add(plot.name);
       const style = plotStyle(plot);
       const key = styleKey(style);
       let row = this.rows.get(plot.name);
@@ -143,7 +152,13 @@ export class PlotsView {
       prev = row.el;
       this.update(row);
     }
-    for (const row of [...this.rows.values()]) if (!seen.has(row.name)) this.destroyRow(row);
+    for (const row of [...this.rows.values()]) if (!kept.has(row.name)) this.destroyRow(row);
+    if (memory.length > 0) {
+      this.memory.update(memory);
+      this.memory.renderLegend(this.hoverLeftPx);
+    } else if (this.memory.chart) {
+      this.memory.clear();
+    }
     if (this.scaleFrame) {
       cancelAnimationFrame(this.scaleFrame);
       this.scaleFrame = 0;
@@ -174,14 +189,17 @@ export class PlotsView {
     const opts = chartOptions(plot, style, this.widthPx, {
       view: () => this.app.viewport,
       plot: () => row?.plot ?? plot,
-      selection: () => this.drag?.range ?? this.app.selection,
+      selection: () => this.pointer.range() ?? this.app.selection,
       onCursor: (u) => this.onCursor(u),
     });
     const chart = new uPlot(opts, [plot.timeNs, plot.value], chartEl);
     row = { name: plot.name, key, style, plot, el, header, valueEl, chart, visible: true, stale: false };
     this.byElement.set(el, row);
     this.seen.observe(el);
-    this.bindPointer(row);
+    const bound = row;
+    this.pointer.bind(chart.over, () => (this.hovered = bound), () => {
+      if (this.hovered === bound) this.hovered = null;
+    });
     this.rows.set(plot.name, row);
     this.charts.set(plot.name, chart);
     return row;
@@ -203,6 +221,7 @@ export class PlotsView {
   /** Drops every chart (another session was opened). */
   clear(): void {
     for (const row of [...this.rows.values()]) this.destroyRow(row);
+    this.memory.clear();
     this.container.replaceChildren();
   }
 
@@ -255,6 +274,8 @@ export class PlotsView {
         else this.hiddenScale(row, t0, t1);
         this.renderHeader(row);
       }
+      this.memory.setScale({ t0, t1 });
+      this.memory.renderLegend(this.hoverLeftPx);
     });
   }
 
@@ -264,6 +285,7 @@ export class PlotsView {
       if (row.visible) row.chart.redraw(false);
       else row.stale = true;
     }
+    this.memory.redraw();
   }
 
   // ---- header and hover ----
@@ -297,13 +319,13 @@ export class PlotsView {
   private renderTooltip(row: PlotRow, i: number): void {
     const t = row.plot.timeNs[i];
     const v = row.plot.value[i];
-    if (this.drag?.moved || this.hoverLeftPx === null || t === undefined || v === undefined) {
+    if (this.pointer.dragging() || this.hoverLeftPx === null || t === undefined || v === undefined) {
       hideTooltip();
       return;
     }
     const lines = [row.name, formatPlotValue(v, row.style.format), `at ${formatTimestamp(t)}`];
     if (row.plot.decimated) lines.push('(decimated: zoom in for every sample)');
-    showTooltip(this.pointer.x, this.pointer.y, lines);
+    showTooltip(this.pointer.pointer.x, this.pointer.pointer.y, lines);
   }
 
   /** uPlot's cursor moved in one chart (the others follow by sync): every header shows that time. */
@@ -313,86 +335,6 @@ export class PlotsView {
     if (hover === this.hoverLeftPx) return;
     this.hoverLeftPx = hover;
     for (const row of this.rows.values()) this.renderHeader(row);
-  }
-
-  // ---- wheel and drag ----
-
-  private bindPointer(row: PlotRow): void {
-    const over = row.chart.over;
-    over.addEventListener('pointerenter', () => (this.hovered = row));
-    over.addEventListener('pointerleave', () => {
-      if (this.hovered === row) this.hovered = null;
-      hideTooltip();
-    });
-    over.addEventListener('wheel', (e) => this.onWheel(e, over), { passive: false });
-    over.addEventListener('pointermove', (e) => {
-      this.pointer = { x: e.clientX, y: e.clientY };
-      this.onDragMove(e);
-    });
-    over.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0) return;
-      const x = e.clientX - over.getBoundingClientRect().left;
-      const view = { ...this.app.viewport };
-      this.drag = { pointerId: e.pointerId, x0: e.clientX, view, select: e.shiftKey, anchorNs: xToTime(view, x, over.clientWidth), moved: false, over, range: null };
-      over.setPointerCapture(e.pointerId);
-    });
-    const end = (e: PointerEvent) => {
-      const d = this.drag;
-      if (!d || d.pointerId !== e.pointerId) return;
-      this.drag = null;
-      over.classList.remove('dragging');
-      if (over.hasPointerCapture(e.pointerId)) over.releasePointerCapture(e.pointerId);
-      if (d.range && e.type === 'pointerup') this.app.setSelection(d.range);
-      else if (d.range) this.redrawSelection();
-    };
-    over.addEventListener('pointerup', end);
-    over.addEventListener('pointercancel', end);
-  }
-
-  /**
-   * The wheel as on the timeline (timeline/interaction.ts): zoom at the cursor, ctrl+wheel (pinch)
-   * zooms faster, a mostly horizontal turn pans, shift+wheel scrolls the list of plots.
-   */
-  private onWheel(e: WheelEvent, over: HTMLElement): void {
-    e.preventDefault();
-    const dy = wheelPx(e.deltaY, e.deltaMode);
-    const dx = wheelPx(e.deltaX, e.deltaMode);
-    if (e.shiftKey && !e.ctrlKey) {
-      this.container.scrollTop += dy || dx;
-      return;
-    }
-    const width = over.clientWidth;
-    const view = this.app.viewport;
-    if (!e.ctrlKey && Math.abs(dx) > Math.abs(dy)) {
-      const next = panBy(view, -dx, width);
-      this.app.setViewport(next.t0, next.t1);
-      return;
-    }
-    const factor = wheelZoomFactor(dy, e.ctrlKey);
-    if (factor > 1 && (view.t1 - view.t0) * factor > MAX_SPAN_NS) return;
-    const x = Math.min(width, Math.max(0, e.clientX - over.getBoundingClientRect().left));
-    const next = zoomAt(view, xToTime(view, x, width), factor);
-    this.app.setViewport(next.t0, next.t1);
-  }
-
-  private onDragMove(e: PointerEvent): void {
-    const d = this.drag;
-    if (!d || d.pointerId !== e.pointerId) return;
-    const dx = e.clientX - d.x0;
-    if (!d.moved) {
-      if (Math.abs(dx) < DRAG_THRESHOLD_PX) return;
-      d.moved = true;
-      d.over.classList.add('dragging');
-      hideTooltip();
-    }
-    const width = d.over.clientWidth;
-    if (d.select) {
-      const t = xToTime(d.view, e.clientX - d.over.getBoundingClientRect().left, width);
-      d.range = { t0: Math.min(d.anchorNs, t), t1: Math.max(d.anchorNs, t) };
-      this.redrawSelection();
-    } else {
-      const next = panBy(d.view, dx, width);
-      this.app.setViewport(next.t0, next.t1);
-    }
+    this.memory.renderLegend(hover);
   }
 }
