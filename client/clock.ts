@@ -2,14 +2,19 @@
  * The SDK's tick source: integer nanoseconds in a float64, so the welcome says timerMul 1.0
  * (tracy-protocol.md 5.1).
  *
- * Why performance.now(): measured on Node 20 (x64 Linux, 5 million calls each, best of two runs):
+ * Why performance.now(): every monotonic clock Node 20 offers without an addon was timed in the
+ * `sdk` bench (bench/sdk-clocks.ts; docs/PERFORMANCE.md, 2026-12-07), all resolving ns:
  *
- *   Math.round(performance.now() * 1e6)    ~65 ns   no allocation
- *   process.hrtime() -> s * 1e9 + ns         ~85 ns   allocates a 2-element array
- *   Number(process.hrtime.bigint())          ~95-140 ns allocates a BigInt
+ *   nowNs() below                          85-95 ns per two reads   a boxed double (16 B) a read
+ *   process.hrtime() -> s * 1e9 + ns        73-79 ns                 a new array a read
+ *   Number(process.hrtime.bigint())        104-112 ns                two BigInts a read
+ *   process.uptime()                       150-167 ns                a plain C++ call
  *
- * performance.now() is the cheapest, monotonic, and the same API in browsers and workers. In
- * Node it reads uv_hrtime, the clock process.hrtime reads, counted from the thread's start; a
+ * process.hrtime() alone is cheaper, but in a zone pair it saved only 4-7 ns while tripling the
+ * garbage (scavenges), and it would need a second clock for browsers and a calibration against
+ * the performance.now() origin that runtime metrics and worker threads use.
+ *
+ * performance.now() is monotonic and the same API in browsers and workers. In Node it reads uv_hrtime, the clock process.hrtime reads, counted from the thread's start; a
  * worker's reading therefore differs from the main thread's by a constant, which the worker
  * bridge measures once and adds here (setClockOffsetNs). Its millisecond double keeps ~0.01 ns of
  * precision after a year of uptime, and rounding makes the ticks integers. Browsers coarsen it

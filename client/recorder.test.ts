@@ -89,6 +89,86 @@ describe('zones', () => {
   });
 });
 
+describe('the zone hot path', () => {
+  it('stamps each begin and end in call order: siblings follow each other, children lie inside their parent', async () => {
+    const { client, receiver } = await memoryClient();
+    for (let i = 0; i < 500; i++) {
+      const outer = client.zoneBegin('outer');
+      client.zoneEnd(client.zoneBegin('inner'));
+      client.zoneEnd(outer);
+    }
+    await client.close();
+    expect(receiver.trace.errors).toEqual([]);
+    const outers = receiver.zonesNamed('outer');
+    const inners = receiver.zonesNamed('inner');
+    expect([outers.length, inners.length]).toEqual([500, 500]);
+    for (let i = 0; i < 500; i++) {
+      const [o, n] = [outers[i]!, inners[i]!];
+      expect(o.startNs).toBeLessThanOrEqual(n.startNs);
+      expect(n.startNs).toBeLessThanOrEqual(n.endNs);
+      expect(n.endNs).toBeLessThanOrEqual(o.endNs);
+      expect(n.depth).toBe(1);
+      if (i > 0) expect(outers[i - 1]!.endNs).toBeLessThanOrEqual(o.startNs);
+    }
+  });
+
+  it('keeps one source location per (name, colour) when a loop uses more names than it remembers', async () => {
+    const { client, receiver } = await memoryClient();
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (let round = 0; round < 4; round++) {
+      for (const name of names) {
+        client.zoneEnd(client.zoneBegin(name));
+        client.zoneEnd(client.zoneBegin(name, 0x102030));
+        // a name built at run time is another string object with the same text
+        client.zoneEnd(client.zoneBegin(['', name].join('')));
+      }
+    }
+    await client.close();
+    expect(receiver.trace.errors).toEqual([]);
+    const d = receiver.reader.decoder;
+    for (const name of names) {
+      const zones = receiver.zonesNamed(name);
+      expect(zones).toHaveLength(12);
+      const plain = new Set(zones.filter((z) => d.srclocs.color[z.srcloc] === 0).map((z) => z.srcloc));
+      const coloured = new Set(zones.filter((z) => d.srclocs.color[z.srcloc] === 0x102030).map((z) => z.srcloc));
+      expect([plain.size, coloured.size]).toEqual([1, 1]);
+    }
+    expect(new Set(receiver.trace.zones.map((z) => z.srcloc)).size).toBe(12);
+  });
+
+  it('modifies and ends a zone of the thread itself while an async zone is open, and a lane zone from outside it', async () => {
+    const { client, receiver } = await memoryClient();
+    const frame = client.zoneBegin('frame');
+    let workZone = 0;
+    const work = client.zone('work', async (z) => {
+      workZone = z;
+      await sleep(2);
+    });
+    client.zoneText(frame, 'frame text');
+    client.zoneText(workZone, 'set from outside');
+    client.zoneEnd(frame);
+    await work;
+    await client.close();
+    expect(receiver.trace.errors).toEqual([]);
+    expect(receiver.zonesNamed('frame')[0]).toMatchObject({ thread: 1, text: 'frame text' });
+    expect(receiver.zonesNamed('work')[0]).toMatchObject({ thread: 65537, text: 'set from outside' });
+    expect(client.stats).toMatchObject({ unknownZoneIds: 0, zonesEndedEarly: 0 });
+  });
+
+  it('writes no modifier for zone ids that no begin returned (0, negative), also on an empty thread', async () => {
+    const { client, receiver } = await memoryClient();
+    client.zoneText(0, 'nothing open');
+    client.zoneValue(-1, 5);
+    const z = client.zoneBegin('open');
+    client.zoneText(-z, 'negated');
+    client.zoneEnd(z);
+    await client.close();
+    expect(receiver.trace.errors).toEqual([]);
+    expect(receiver.zonesNamed('open')[0]!.text).toBeNull();
+    expect(client.stats.unknownZoneIds).toBe(3);
+  });
+});
+
 describe('frames, plots, messages', () => {
   it('sends frame marks, plots (config too), messages and app info, and counts what it cannot send', async () => {
     const { client, receiver } = await memoryClient();

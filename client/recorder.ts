@@ -21,7 +21,7 @@ export interface RecorderOptions {
 
 /** Held item bytes past which the owner is asked to frame and send them (Tracy's TargetFrameSize). */
 export const FLUSH_BYTES = 256 * 1024;
-/** Zone id -> track hints, indexed by id & ZONE_MASK (checked against the track's stack). */
+/** Zone id -> track hints for zones on lanes, indexed by id & ZONE_MASK (checked against the track's stack). */
 const ZONE_SLOTS = 8192;
 const ZONE_MASK = ZONE_SLOTS - 1;
 
@@ -100,12 +100,14 @@ export class Recorder {
   }
 
   zoneEnd(zone: number): void {
-    const track = this.zoneTracks[zone & ZONE_MASK];
-    if (track !== undefined && this.openContexts === 0 && this.pendingOps.empty) {
-      const z = track.zones;
-      if (z.length > 0 && z[z.length - 1] === zone) {
+    // Without open async zones every open zone is on the thread's own track (lanes hold only
+    // zones begun inside an async zone, and end with it).
+    if (this.openContexts === 0 && this.pendingOps.empty) {
+      const z = this.thread.zones;
+      const n = z.length;
+      if (n > 0 && z[n - 1] === zone) {
         z.pop();
-        this.w.zoneEnd(track.tid, nowNs());
+        this.w.zoneEnd(this.thread.tid, nowNs());
         return;
       }
     }
@@ -296,7 +298,8 @@ export class Recorder {
 
   private beginOn(track: Track, srcloc: number): number {
     const id = ++this.zoneSeq;
-    this.zoneTracks[id & ZONE_MASK] = track;
+    // Hints for zones on lanes only: a zone on the thread's track is looked up there first.
+    if (track !== this.thread) this.zoneTracks[id & ZONE_MASK] = track;
     if (this.w.length >= this.checkAt && this.overLimit()) {
       track.zones.push(-id);
     } else {
@@ -350,15 +353,21 @@ export class Recorder {
 
   /** The track holding zone `zone` (written or dropped), or null when it is not open. */
   private findTrack(zone: number): Track | null {
+    if (this.thread.indexOf(zone) >= 0) return this.thread;
     const hint = this.zoneTracks[zone & ZONE_MASK];
     if (hint !== undefined && hint.indexOf(zone) >= 0) return hint;
-    if (this.thread.indexOf(zone) >= 0) return this.thread;
     for (const lane of this.lanes.lanes) if (lane.indexOf(zone) >= 0) return lane;
     return null;
   }
 
   private modify(zone: number, op: number, arg: string | number): void {
-    const track = this.zoneTracks[zone & ZONE_MASK];
+    // Ids are > 0: an empty track's top() is 0, a dropped zone is -id there, and a negated id
+    // would match its zone in indexOf and wait for an end that never comes.
+    if (!(zone > 0)) {
+      this.unknownZoneIds++;
+      return;
+    }
+    const track = this.thread.top() === zone ? this.thread : this.zoneTracks[zone & ZONE_MASK];
     if (track !== undefined && track.top() === zone) {
       if (this.w.length >= this.checkAt && this.overLimit()) return;
       writeZoneOp(this.w, track.tid, op, arg);

@@ -171,18 +171,12 @@ export class QueueWriter {
     let p = this.end;
     if (dt >= 0 && dt < PROTOCOL_OFFSET_16BIT && srcloc >= 0 && srcloc < TWO_POW_32) {
       // The common case (a zone begun within 65 us of the previous item, a u32 source
-      // location), written byte by byte without the generic paths.
+      // location), without the generic paths: 4 stores instead of 11 byte stores.
+      const v = this.view;
       b[p] = Q.ZoneBegin16;
-      b[p + 1] = dt & 0xff;
-      b[p + 2] = dt >>> 8;
-      b[p + 3] = srcloc & 0xff;
-      b[p + 4] = (srcloc >>> 8) & 0xff;
-      b[p + 5] = (srcloc >>> 16) & 0xff;
-      b[p + 6] = srcloc >>> 24;
-      b[p + 7] = 0;
-      b[p + 8] = 0;
-      b[p + 9] = 0;
-      b[p + 10] = 0;
+      v.setUint16(p + 1, dt, true);
+      v.setUint32(p + 3, srcloc, true);
+      v.setUint32(p + 7, 0, true);
       this.end = p + 11;
       return;
     }
@@ -201,8 +195,7 @@ export class QueueWriter {
       const b = this.buf;
       const p = this.end;
       b[p] = Q.ZoneEnd16;
-      b[p + 1] = dt & 0xff;
-      b[p + 2] = dt >>> 8;
+      this.view.setUint16(p + 1, dt, true);
       this.end = p + 3;
       return;
     }
