@@ -56,9 +56,11 @@ export async function fetchRetrying(url: string, init?: RequestInit): Promise<Re
 export function startServerProcess(args: string[], memory = '4GiB'): Promise<ServerProcess> {
   const cli = resolve(repoRoot(), 'dist/server/cli.js');
   const nodeArgs = (process.env.ZONESCOPE_BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  // e.g. ZONESCOPE_BENCH_SERVE_ARGS='--ingest-workers 0' to compare the main-thread-only pipeline
+  const serveArgs = (process.env.ZONESCOPE_BENCH_SERVE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, cli, 'serve', '--http', '127.0.0.1:0', '--ingest', '127.0.0.1:0', '--memory', memory, '--quiet', ...args],
+    [...nodeArgs, cli, 'serve', '--http', '127.0.0.1:0', '--ingest', '127.0.0.1:0', '--memory', memory, '--quiet', ...serveArgs, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -60,8 +60,9 @@ export interface ParsedServe {
 
 /** Parses serve's arguments (`env` for ZONESCOPE_TOKEN); throws TypeError naming the bad option. */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ParsedServe | 'help' {
-  // a CLI server warms its decoder up before it connects to anything (server/ingest/warm-up.ts)
-  const options: ServeOptions = { warmUp: true };
+  // a CLI server warms its decoder up before it connects to anything (server/ingest/warm-up.ts);
+  // ZONESCOPE_NO_WARM_UP=1 skips it (for the ingest benchmark's comparison)
+  const options: ServeOptions = { warmUp: process.env.ZONESCOPE_NO_WARM_UP !== '1' };
   let quiet = false;
   const security: NonNullable<ServeOptions['security']> = {};
   let tlsCert: string | undefined;

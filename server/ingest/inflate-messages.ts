@@ -47,10 +47,25 @@ export type FromInflater =
 /** Bytes of one 'frames' batch buffer: four full frames. */
 export const BATCH_BYTES = 1024 * 1024;
 /**
- * Batches a stream may have posted and not yet had acknowledged. With the input fed in
- * INPUT_STEP pieces (a step completes at most a few frames), a stream holds at most
- * (MAX_BATCHES_OUT + 1) x BATCH_BYTES of decompressed items between the threads: 5 MiB.
+ * Streams a worker (or the pool) may serve with the deep pipeline below; past it, every stream
+ * gets the shallow one, so many connections do not each hold megabytes between the threads
+ * (their parallelism comes from each other then).
  */
-export const MAX_BATCHES_OUT = 4;
+export const FEW_STREAMS = 4;
+/**
+ * Batches a stream may have posted and not yet had acknowledged: MAX_BATCHES_OUT while its
+ * worker serves at most FEW_STREAMS streams, else 1. With the input fed in INPUT_STEP pieces (a
+ * step completes at most a few frames), a stream holds at most (credit + 1) x BATCH_BYTES of
+ * decompressed items between the threads: 9 MiB, or 2 MiB.
+ */
+export const MAX_BATCHES_OUT = 8;
 /** Wire bytes inflated between two checks of the batch credit. */
 export const INPUT_STEP = 4096;
+/**
+ * Wire bytes posted to the worker and not yet inflated and walked past which the session
+ * pauses its transport: WIRE_AHEAD_FEW while the pool serves at most FEW_STREAMS streams, else
+ * WIRE_AHEAD_MANY. Both exceed two frames (LZ4Size each), so what is left once the worker and
+ * the walk caught up (at most one partial frame) is always below them and reading resumes.
+ */
+export const WIRE_AHEAD_FEW = 8 * 1024 * 1024;
+export const WIRE_AHEAD_MANY = 768 * 1024;

@@ -169,6 +169,13 @@ export class InflatePool {
     return new InflatePool(url, size);
   }
 
+  /** Streams open on the pool's workers now. */
+  get streams(): number {
+    let n = 0;
+    for (const w of this.workers) n += w.handlers.size;
+    return n;
+  }
+
   /** A channel for a new stream; `handler` receives the worker's answers in order. */
   open(handler: InflateHandler): InflateChannel {
     let best = this.workers[0]!;

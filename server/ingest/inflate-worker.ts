@@ -1,14 +1,15 @@
 import { parentPort } from 'node:worker_threads';
 import { FrameInflater, ProtocolError, type InflaterSink, type OnDemandPayload, type WelcomeMessage } from '../../protocol/tracy/index.js';
-import { BATCH_BYTES, INPUT_STEP, MAX_BATCHES_OUT, type FromInflater, type InflateCounters, type ToInflater } from './inflate-messages.js';
+import { BATCH_BYTES, FEW_STREAMS, INPUT_STEP, MAX_BATCHES_OUT, type FromInflater, type InflateCounters, type ToInflater } from './inflate-messages.js';
 
 /**
  * An ingest worker: the first stage of reading apps' streams (LZ4 framing and decompression,
  * FrameInflater) on its own thread, the way Tracy's receiver splits receiving + decompressing
  * from walking the items. Decompressed frames go back to the main thread in batches of up to
- * BATCH_BYTES whose buffers travel back and forth (transferred, not copied); a stream with
- * MAX_BATCHES_OUT batches unacknowledged stops inflating and keeps its input until the main
- * thread catches up (and the main thread pauses the socket while its input piles up).
+ * BATCH_BYTES whose buffers travel back and forth (transferred, not copied); a stream with its
+ * credit of batches unacknowledged (MAX_BATCHES_OUT, or 1 when the worker serves more than
+ * FEW_STREAMS streams) stops inflating and keeps its input until the main thread catches up
+ * (and the main thread pauses the socket while its input piles up).
  */
 
 const port = parentPort;
@@ -44,7 +45,9 @@ class Stream implements InflaterSink {
 
   ack(buf: ArrayBuffer): void {
     this.out--;
-    if (this.spare.length < MAX_BATCHES_OUT) this.spare.push(buf);
+    // a stream's batches cycle between the threads: no new buffer per batch (and no freed one
+    // left in this thread's malloc arena) while it streams
+    if (this.spare.length <= MAX_BATCHES_OUT) this.spare.push(buf);
     this.pump();
   }
 
@@ -69,7 +72,8 @@ class Stream implements InflaterSink {
   private pump(): void {
     if (this.failed) return;
     try {
-      while (this.input.length > 0 && this.out < MAX_BATCHES_OUT) {
+      const credit = streams.size <= FEW_STREAMS ? MAX_BATCHES_OUT : 1;
+      while (this.input.length > 0 && this.out < credit) {
         const chunk = this.input[0]!;
         const n = Math.min(INPUT_STEP, chunk.length - this.inputOffset);
         this.inflater.push(chunk, this.inputOffset, this.inputOffset + n);

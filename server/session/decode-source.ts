@@ -8,7 +8,7 @@ import {
   type TracyVisitor,
   type WelcomeMessage,
 } from '../../protocol/tracy/index.js';
-import type { FromInflater } from '../ingest/inflate-messages.js';
+import { FEW_STREAMS, WIRE_AHEAD_FEW, WIRE_AHEAD_MANY, type FromInflater } from '../ingest/inflate-messages.js';
 import type { InflateChannel, InflatePool } from '../ingest/inflate-pool.js';
 
 /** What a session reads about its stream: counters, welcome, decoder tables. */
@@ -150,17 +150,10 @@ export class InflatedStreamReader extends FrameWalker {
 }
 
 /**
- * Wire bytes posted to the worker and not yet inflated past which the transport is paused:
- * more than two frames (LZ4Size each), so what is left once the worker caught up (at most one
- * partial frame) is always below it and reading resumes.
- */
-const WIRE_BEHIND = 1024 * 1024;
-
-/**
  * Decodes with an ingest worker: the worker frames and decompresses (the LZ4 half of the
  * work), this thread walks the items into the store in slices, frame by frame. Decompressed
- * batches waiting here are bounded by the worker's batch credit (MAX_BATCHES_OUT), wire bytes
- * waiting there by WIRE_BEHIND (the transport is paused past it).
+ * batches waiting here are bounded by the worker's batch credit (MAX_BATCHES_OUT or 1), wire
+ * bytes waiting there by WIRE_AHEAD_FEW or WIRE_AHEAD_MANY (the transport is paused past it).
  */
 export class WorkerDecodeSource implements DecodeSource {
   readonly reader: InflatedStreamReader;
@@ -175,7 +168,12 @@ export class WorkerDecodeSource implements DecodeSource {
   private released = false;
 
   /** `wake` is called when the worker's answer makes something ready. */
-  constructor(pool: InflatePool, visitor: TracyVisitor, hooks: StreamReaderHooks, wake: () => void) {
+  constructor(
+    private readonly pool: InflatePool,
+    visitor: TracyVisitor,
+    hooks: StreamReaderHooks,
+    wake: () => void,
+  ) {
     this.reader = new InflatedStreamReader(visitor, hooks);
     this.channel = pool.open((m) => {
       if (this.released) return;
@@ -254,7 +252,7 @@ export class WorkerDecodeSource implements DecodeSource {
     return this.queue.length > 0;
   }
   get behind(): boolean {
-    return this.channel.posted - this.reader.bytes > WIRE_BEHIND;
+    return this.channel.posted - this.reader.bytes > (this.pool.streams <= FEW_STREAMS ? WIRE_AHEAD_FEW : WIRE_AHEAD_MANY);
   }
   /**
    * Bytes at the worker are inflated within milliseconds or are a partial frame waiting for

@@ -259,9 +259,15 @@ export class Session {
     return this.state === 'ended';
   }
 
-  /** The ingest worker answered: decode now unless a slice is already scheduled. */
+  /**
+   * The ingest worker answered: decode in the next turn unless a slice is already scheduled.
+   * Not at once: worker messages arrive back to back, and a slice per message would run many
+   * slices in one event-loop turn, starving HTTP requests and live viewers.
+   */
   private wake(): void {
-    if (!this.scheduled && !this.ended) this.drain();
+    if (this.scheduled || this.ended) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
   }
 
   private pauseTransport(): void {
