@@ -154,4 +154,23 @@ describe('ingest worker pipeline', () => {
     expect(viaWorker.session.truncation).toBe(onMain.session.truncation);
     expect(viaWorker.session.truncation).toMatch(/inside the WelcomeMessage/);
   });
+
+  it('ends a stream whose worker dies with ZS_INGEST_WORKER_FAILED, keeping what was stored', async () => {
+    const own = InflatePool.start(1)!;
+    const registry = new SessionRegistry({ inflatePool: own, handshakeTimeoutMs: 0, idleTimeoutMs: 0 });
+    const t = probeTransport();
+    const session = registry.create(t, 'tcp', 'test');
+    session.start();
+    const done = ended(session);
+    const bytes = medium();
+    // half the stream, then wait until some zones are stored
+    await feed(session, t, bytes.subarray(0, bytes.length >> 1), 65536, false);
+    while (session.store.zonesEnded === 0) await new Promise((r) => setImmediate(r));
+    await own.close();
+    await done;
+    expect(session.endReason).toBe('store-error');
+    expect(session.error?.code).toBe('ZS_INGEST_WORKER_FAILED');
+    expect(session.error?.message).toMatch(/the ingest worker failed/);
+    expect(session.store.zonesEnded).toBeGreaterThan(0);
+  });
 });
