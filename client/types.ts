@@ -142,7 +142,7 @@ export interface ClientOptions {
   captureSourceLocations?: boolean;
   /** LZ4-compress frames (false: literal-only blocks, byte-predictable). Default true. */
   compress?: boolean;
-  /** Close on 'beforeExit' (Node.js) / 'pagehide' (browsers) and flush what can be flushed on 'exit'. Default true. */
+  /** Close on 'beforeExit' (Node.js) / 'pagehide' (browsers) and flush what can be flushed on 'exit'; browsers also send what is held on 'visibilitychange' to hidden. Default true. */
   exitHandlers?: boolean;
   /**
    * Node.js, with exitHandlers: at 'beforeExit', first wait up to this many ms for a receiver to
