@@ -10,18 +10,21 @@ import type { BudgetAccount, Evictable } from './memory-budget.js';
  *   global row r -> segment r >>> LOCK_SEGMENT_SHIFT, slot r & LOCK_SEGMENT_MASK
  *   segments: [ evicted... | seg k | ... | tail (growing) ]
  *
- * Per acquisition 33 bytes: wait start, obtain, contention start (NaN: nobody waited for it
- * while held) and release, all float64 ns, and flags (LOCK_FLAG_SHARED). The lock zone is
- * [start, end]: waiting [start, obtain), holding [obtain, end], of which [contended, end] with
- * another thread waiting.
+ * Per acquisition 57 bytes: wait start, obtain, contention start (NaN: nobody waited for it
+ * while held) and release, all float64 ns, flags (LOCK_FLAG_SHARED), and the track's running
+ * sums of waiting, holding and contended time up to and including the row (float64 ns: a
+ * thread's rows do not overlap, so a sum never passes the session's length). The sums let the
+ * level of detail fold a run of rows into one item with its totals in O(1), so a viewport costs
+ * pixels x log(rows), not rows. The lock zone is [start, end]: waiting [start, obtain), holding
+ * [obtain, end], of which [contended, end] with another thread waiting.
  */
 export const LOCK_SEGMENT_SHIFT = 13;
 export const LOCK_SEGMENT_ROWS = 1 << LOCK_SEGMENT_SHIFT;
 export const LOCK_SEGMENT_MASK = LOCK_SEGMENT_ROWS - 1;
 const FIRST_CAPACITY = 128;
-const ROW_BYTES = 4 * 8 + 1;
-/** What a segment costs besides its rows: the object and its five typed arrays. */
-export const LOCK_SEGMENT_OBJECT_BYTES = 128 + 5 * ARRAY_OVERHEAD_BYTES;
+const ROW_BYTES = 7 * 8 + 1;
+/** What a segment costs besides its rows: the object and its eight typed arrays. */
+export const LOCK_SEGMENT_OBJECT_BYTES = 160 + 8 * ARRAY_OVERHEAD_BYTES;
 /** flags bit: a shared (read) hold of a shared lock. */
 export const LOCK_FLAG_SHARED = 1;
 
@@ -33,6 +36,10 @@ export class LockSegment implements Evictable {
   contended: Float64Array;
   end: Float64Array;
   flags: Uint8Array;
+  /** running sums of the track, ns, up to and including each row */
+  sumWait: Float64Array;
+  sumHold: Float64Array;
+  sumContended: Float64Array;
   evicted = false;
 
   constructor(
@@ -45,6 +52,9 @@ export class LockSegment implements Evictable {
     this.contended = takeArray(Float64Array, capacity);
     this.end = takeArray(Float64Array, capacity);
     this.flags = takeArray(Uint8Array, capacity);
+    this.sumWait = takeArray(Float64Array, capacity);
+    this.sumHold = takeArray(Float64Array, capacity);
+    this.sumContended = takeArray(Float64Array, capacity);
   }
 
   active(): boolean {
@@ -68,6 +78,9 @@ export class LockSegment implements Evictable {
     this.contended = regrow(this.contended, takeArray(Float64Array, cap));
     this.end = regrow(this.end, takeArray(Float64Array, cap));
     this.flags = regrow(this.flags, takeArray(Uint8Array, cap));
+    this.sumWait = regrow(this.sumWait, takeArray(Float64Array, cap));
+    this.sumHold = regrow(this.sumHold, takeArray(Float64Array, cap));
+    this.sumContended = regrow(this.sumContended, takeArray(Float64Array, cap));
     return this.bytes - before;
   }
 
@@ -84,6 +97,12 @@ export class LockSegment implements Evictable {
     giveArray(this.contended);
     giveArray(this.end);
     giveArray(this.flags);
+    giveArray(this.sumWait);
+    giveArray(this.sumHold);
+    giveArray(this.sumContended);
+    this.sumWait = EMPTY_F64;
+    this.sumHold = EMPTY_F64;
+    this.sumContended = EMPTY_F64;
     this.start = EMPTY_F64;
     this.obtain = EMPTY_F64;
     this.contended = EMPTY_F64;
@@ -108,6 +127,10 @@ export class LockColumns {
   firstRow = 0;
   /** Time before which this track's acquisitions were evicted (0: nothing evicted). */
   evictedBeforeNs = 0;
+  /** Sums over every row ever appended, ns (what the running-sum columns hold for the newest row). */
+  totalWaitNs = 0;
+  totalHoldNs = 0;
+  totalContendedNs = 0;
   private tail: LockSegment | null = null;
 
   constructor(private readonly budget: BudgetAccount) {}
@@ -127,6 +150,12 @@ export class LockColumns {
     seg.contended[slot] = contendedNs;
     seg.end[slot] = endNs;
     seg.flags[slot] = flags;
+    this.totalWaitNs += obtainNs - startNs;
+    this.totalHoldNs += endNs - obtainNs;
+    if (contendedNs === contendedNs) this.totalContendedNs += endNs - contendedNs; // not NaN
+    seg.sumWait[slot] = this.totalWaitNs;
+    seg.sumHold[slot] = this.totalHoldNs;
+    seg.sumContended[slot] = this.totalContendedNs;
     seg.count = slot + 1;
     this.count = row + 1;
   }
