@@ -3,6 +3,7 @@ import type {
   FlameNode,
   LiveMessage,
   LiveRequest,
+  LockSummary,
   MessageItem,
   SessionSummary,
   SourceLocationInfo,
@@ -16,8 +17,8 @@ import type {
  * Typed-array columns by key, as the server's msgpack sends them (bytes of little-endian typed
  * arrays). Every other key stays as decoded.
  */
-const F64_KEYS = new Set(['startNs', 'endNs', 'timeNs', 'value']);
-const I32_KEYS = new Set(['srcloc', 'count', 'row']);
+const F64_KEYS = new Set(['startNs', 'endNs', 'timeNs', 'value', 'waitNs', 'holdNs', 'contendedNs']);
+const I32_KEYS = new Set(['srcloc', 'count', 'row', 'flags']);
 
 /** Copies `u8` into a fresh, aligned typed array of `Ctor` (a msgpack bin may sit at any offset). */
 function column<T extends Float64Array | Int32Array>(u8: Uint8Array, Ctor: { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
@@ -116,6 +117,9 @@ export class Api {
   }
   search(id: string, q: string, r?: RangeQuery, limit = 1000): Promise<ZoneSearchResult> {
     return this.get(`/${id}/search${qs({ q, limit, ...rangeParams(r) })}`);
+  }
+  locks(id: string, r?: RangeQuery): Promise<{ t0: number; t1: number; locks: LockSummary[]; unknownLockEvents: number }> {
+    return this.get(`/${id}/locks${qs(rangeParams(r))}`);
   }
   messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[] }> {
     return this.get(`/${id}/messages${qs({ q: r?.q, limit: r?.limit, ...rangeParams(r) })}`);

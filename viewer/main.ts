@@ -6,6 +6,7 @@ import { PanelHost } from './panels/panel.js';
 import { createDetailsPanel } from './panels/details.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
+import { createLocksPanel } from './panels/locks.js';
 import { createMessagesPanel } from './panels/messages.js';
 import { createSessionsPanel } from './panels/sessions.js';
 import { createStatsPanel } from './panels/stats.js';
@@ -26,6 +27,7 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createFlamePanel(app),
   createFindPanel(app),
   createMessagesPanel(app),
+  createLocksPanel(app),
 ]);
 panels.show('sessions');
 app.on('zone', () => {

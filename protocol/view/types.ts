@@ -118,6 +118,8 @@ export interface LiveUpdate {
   messagesCut: number;
   /** 1 when threads, depths, frames, plots or messages were left out to fit the update byte cap */
   cut?: number;
+  /** lock zones of the viewport, per lock and thread that uses it (absent: none, or cut) */
+  locks?: LockTrackSet[];
 }
 
 export interface LiveSessions {
@@ -222,4 +224,85 @@ export interface ThreadInfo {
   lastNs: number | null;
   evictedBeforeNs: number;
   unmatchedEnds: number;
+}
+
+/**
+ * One thread's lock zones of one lock in a viewport, at the same level of detail as zones: an
+ * acquisition at least one pixel wide on its own, a run of narrower ones folded into one item
+ * (count > 1, row -1) with the run's totals. A single item is waiting [startNs, startNs +
+ * waitNs), holding the rest up to endNs, of which the last contendedNs with another thread
+ * waiting.
+ */
+export interface LockThreadItems {
+  thread: number;
+  startNs: Float64Array;
+  endNs: Float64Array;
+  /** time waiting to obtain (a run: the sum) */
+  waitNs: Float64Array;
+  /** time holding (a run: the sum) */
+  holdNs: Float64Array;
+  /** time holding while another thread waited (a run: the sum) */
+  contendedNs: Float64Array;
+  count: Int32Array;
+  /** the acquisition's row in its track, -1 for a run */
+  row: Int32Array;
+  /** 1: a shared (read) hold; a run: set when its first or last acquisition is */
+  flags: Int32Array;
+  /** what the thread waits for or holds now: it runs until the session's latest time */
+  open: LockOpen | null;
+  /** time before which this track's acquisitions were evicted (0: none) */
+  evictedBeforeNs: number;
+}
+
+export interface LockOpen {
+  /** the wait's start (the obtain when it did not wait) */
+  startNs: number;
+  /** null: still waiting */
+  obtainNs: number | null;
+  /** when another thread began waiting for it, null: nobody */
+  contendedNs: number | null;
+  shared: boolean;
+}
+
+/** A lock's tracks in a viewport: one per thread that used it. */
+export interface LockTrackSet {
+  id: number;
+  name: string;
+  /** a shared (read/write) lock */
+  shared: boolean;
+  threads: LockThreadItems[];
+}
+
+/** A lock's figures over a range: acquisitions that start (begin waiting) in [t0, t1]. */
+export interface LockSummary {
+  id: number;
+  name: string;
+  shared: boolean;
+  announcedNs: number;
+  /** null: not destroyed yet */
+  terminatedNs: number | null;
+  acquisitions: number;
+  /** acquisitions during whose hold another thread waited */
+  contended: number;
+  sharedAcquisitions: number;
+  waitTotalNs: number;
+  waitMaxNs: number;
+  holdTotalNs: number;
+  holdMaxNs: number;
+  contendedTotalNs: number;
+  /** the longest wait: whose, when it began, obtained and released; null when none waited */
+  worstWait: { thread: number; threadName: string | null; startNs: number; obtainNs: number; endNs: number; waitNs: number; row: number } | null;
+  threads: { thread: number; name: string | null; acquisitions: number; contended: number; waitTotalNs: number; waitMaxNs: number; holdTotalNs: number; holdMaxNs: number }[];
+  /** threads waiting for or holding it now (whatever the range) */
+  open: { thread: number; startNs: number; obtainNs: number | null; shared: boolean }[];
+  /** latest evictedBeforeNs of its tracks (0: nothing evicted) */
+  evictedBeforeNs: number;
+  /** how the event stream was read: see docs/server.md "Locks" */
+  events: number;
+  overlaps: number;
+  reattributed: number;
+  reentries: number;
+  unmatchedReleases: number;
+  clamped: number;
+  droppedEvents: number;
 }

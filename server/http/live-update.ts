@@ -2,6 +2,7 @@ import { PlotFormat } from '../../protocol/tracy/constants.js';
 import { queryMessages } from '../query/message-query.js';
 import { frameSetName, memoryPlotName, plotsByName, queryFrames, queryNamedPlot, querySeries } from '../query/series-query.js';
 import { queryDepth } from '../query/zone-lod.js';
+import { liveLocks } from './live-locks.js';
 import type { Session } from '../session/session.js';
 import { sessionSummary } from './session-view.js';
 
@@ -126,6 +127,11 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
     if (!cut && full) return null;
   }
 
+  // lock zones, at the zones' level of detail (live-locks.ts)
+  const lockPart = full ? { locks: [], full: true } : liveLocks(store, t0, t1, nsPerPx, room, (bytes) => (used += bytes));
+  full ||= lockPart.full;
+  if (!cut && full) return null;
+
   const frames = [];
   for (const f of store.frames.values()) {
     const name = frameSetName(store, f);
@@ -208,6 +214,7 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
       messages: found,
       messagesCut,
       cut: full ? 1 : 0,
+      locks: lockPart.locks,
     },
     boundBytes: used,
     reduced: full,

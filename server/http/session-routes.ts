@@ -13,6 +13,7 @@ import { SEGMENT_MASK } from '../store/zone-columns.js';
 import { HttpError, numberParam, respond, streamedResponse } from './encode.js';
 import { exportResponse } from './export-route.js';
 import { importResponse } from './import-route.js';
+import { mountLockRoutes } from './lock-routes.js';
 import { limitParam, nsPerPxParam, runHeavyQuery, threadsParam } from './query-params.js';
 import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
 
@@ -30,7 +31,7 @@ export interface SessionRoutesOptions {
 }
 
 
-function sessionOf(registry: SessionRegistry, c: Context): Session {
+export function sessionOf(registry: SessionRegistry, c: Context): Session {
   const id = c.req.param('id') ?? '';
   const s = registry.get(id);
   if (!s) throw new HttpError(404, 'ZS_HTTP_NO_SESSION', `no session ${id}`);
@@ -38,7 +39,7 @@ function sessionOf(registry: SessionRegistry, c: Context): Session {
 }
 
 /** t0/t1 (ns), default the whole session; `threads` = comma-separated app thread ids. */
-function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: number } {
+export function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1: number } {
   const t0 = numberParam(c, 't0', 0);
   const t1 = numberParam(c, 't1', Math.max(s.store.lastNs, t0));
   if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
@@ -223,6 +224,8 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     const limit = limitParam(c, 'limit', DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
     return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => searchZonesSliced(s.store, q, { ...range, limit }, sl)));
   });
+
+  mountLockRoutes(api, registry, { gate, slice });
 
   api.get('/:id/export', (c) => exportResponse(c, sessionOf(registry, c)));
 

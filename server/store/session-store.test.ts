@@ -139,6 +139,7 @@ describe.skipIf(!FIXTURES_PRESENT).each(['small', 'small-default', 'small-ondema
     for (const m of store.memory.values()) m.usage.segments.forEach(visit);
     store.messages.segments.forEach(visit);
     store.cpuUsage.segments.forEach(visit);
+    for (const l of store.lockLog.locks.values()) for (const lt of l.threads.values()) for (const s of lt.columns.segments) if (s) visit(s);
     expect(budget.segments).toBe(segments);
     expect(budget.used).toBe(store.budget.bytes);
     expect(store.budget.bytes).toBeGreaterThan(segmentBytes); // plus strings, threads, locations

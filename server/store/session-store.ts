@@ -1,5 +1,6 @@
 import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import type { BudgetAccount } from './memory-budget.js';
+import { LockLog } from './lock-log.js';
 import { MessageLog } from './message-log.js';
 import { THREAD_BYTES, ThreadTimeline } from './thread-timeline.js';
 import { TimeSeries } from './time-series.js';
@@ -57,11 +58,14 @@ export class SessionStore implements TracyVisitor {
   private current: ThreadTimeline | null = null;
   /** release() ran: nothing is charged any more. */
   private released = false;
+  /** Lock zones per lock and thread (lock-log.ts); `locks` keeps the announcements. */
+  readonly lockLog: LockLog;
 
   constructor(readonly budget: BudgetAccount) {
     this.lastNs = 0; // +0 for readers; the field stays a double
     this.messages = new MessageLog(budget);
     this.cpuUsage = new TimeSeries(budget);
+    this.lockLog = new LockLog(budget);
   }
 
   /** Zones begun, all threads (summed on demand: the hot path keeps one counter per thread). */
@@ -118,6 +122,7 @@ export class SessionStore implements TracyVisitor {
     for (const m of this.memory.values()) m.usage.release();
     this.messages.release();
     this.cpuUsage.release();
+    this.lockLog.release();
     this.budget.close();
   }
 
@@ -279,8 +284,11 @@ export class SessionStore implements TracyVisitor {
   }
 
   lockAnnounce(id: number, timeNs: number, srcloc: number, shared: boolean): void {
-    if (!this.locks.has(id)) this.budget.charge(LOCK_BYTES);
-    this.locks.set(id, { id, srcloc, name: null, shared, obtains: 0, announcedNs: timeNs, terminatedNs: NaN });
+    const known = this.locks.get(id);
+    if (known === undefined) this.budget.charge(LOCK_BYTES);
+    // announcing an id again keeps its name and count (its zones are kept by lockLog too)
+    this.locks.set(id, { id, srcloc, name: known?.name ?? null, shared, obtains: known?.obtains ?? 0, announcedNs: timeNs, terminatedNs: NaN });
+    this.lockLog.announce(id, shared);
   }
 
   lockTerminate(id: number, timeNs: number): void {
@@ -288,7 +296,9 @@ export class SessionStore implements TracyVisitor {
     if (lock) lock.terminatedNs = timeNs;
   }
 
-  lockEvent(kind: number, _shared: boolean, _thread: number, id: number, _timeNs: number): void {
+  lockEvent(kind: number, shared: boolean, thread: number, id: number, timeNs: number): void {
+    this.lockLog.event(kind, shared, thread, id, timeNs);
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
     if (kind !== 1) return;
     const lock = this.locks.get(id);
     if (lock) lock.obtains++;

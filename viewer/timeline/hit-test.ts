@@ -1,6 +1,6 @@
 import type { FrameSetItems, LiveUpdate, MessageItem, ZoneDetails } from '../../protocol/view/types.js';
 import { formatCount, formatDuration, formatTimestamp } from '../format.js';
-import { FRAME_BARS_H, FRAME_LANE_H, firstMessageAtOrAfter, hitInterval, onMessageLane, rowAt, trackAt, type Layout } from './layout.js';
+import { FRAME_BARS_H, FRAME_LANE_H, firstMessageAtOrAfter, hitInterval, lockLaneAt, onMessageLane, rowAt, trackAt, type Layout } from './layout.js';
 import { frameSetTitle, laneSets, pickFrameSet } from './frames-painter.js';
 
 /** What is under the pointer. Zones with count > 1 are merged runs (srcloc -1, row -1). */
@@ -9,7 +9,26 @@ export type Hit =
   | { kind: 'open'; thread: number; depth: number; srcloc: number; startNs: number; endNs: number }
   | { kind: 'frame'; set: FrameSetItems; index: number; startNs: number; endNs: number }
   | { kind: 'message'; message: MessageItem }
-  | { kind: 'evicted'; thread: number; beforeNs: number };
+  | { kind: 'evicted'; thread: number; beforeNs: number }
+  | LockHit;
+
+/** A lock zone (count > 1: a merged run of acquisitions; open: waiting or holding now). */
+export interface LockHit {
+  kind: 'lock';
+  lock: number;
+  name: string;
+  thread: number;
+  startNs: number;
+  endNs: number;
+  waitNs: number;
+  holdNs: number;
+  contendedNs: number;
+  count: number;
+  shared: boolean;
+  /** running: still waiting (holdNs 0) or holding */
+  open: boolean;
+  waiting: boolean;
+}
 
 /**
  * The item at content y `y` and time `t` (ns), with a tolerance of `tolNs` around t (a few
@@ -27,6 +46,8 @@ export function hitTest(data: LiveUpdate, layout: Layout, y: number, t: number, 
     const m = nearestMessage(data.messages, th.thread, t, tolNs);
     if (m) return { kind: 'message', message: m };
   }
+  const lane = lockLaneAt(track, y);
+  if (lane >= 0) return hitLock(data, track.locks[lane]!, th.thread, t, tolNs);
   const depth = track.collapsed ? 0 : rowAt(track, y);
   if (depth < 0) return null;
   for (const o of th.open) {
@@ -44,6 +65,39 @@ export function hitTest(data: LiveUpdate, layout: Layout, y: number, t: number, 
     }
   }
   if (t < th.evictedBeforeNs) return { kind: 'evicted', thread: th.thread, beforeNs: th.evictedBeforeNs };
+  return null;
+}
+
+/** The lock zone of `thread` on lock `lock` at time t (exact, then within tolNs), or its open wait/hold. */
+export function hitLock(data: LiveUpdate, lock: number, thread: number, t: number, tolNs: number): LockHit | null {
+  const set = data.locks?.find((l) => l.id === lock);
+  const items = set?.threads.find((x) => x.thread === thread);
+  if (!set || !items) return null;
+  let i = hitInterval(items.startNs, items.endNs, t, 0);
+  if (i < 0 && !(items.open && t >= items.open.startNs)) i = hitInterval(items.startNs, items.endNs, t, tolNs);
+  if (i >= 0) {
+    return {
+      kind: 'lock',
+      lock,
+      name: set.name,
+      thread,
+      startNs: items.startNs[i]!,
+      endNs: items.endNs[i]!,
+      waitNs: items.waitNs[i]!,
+      holdNs: items.holdNs[i]!,
+      contendedNs: items.contendedNs[i]!,
+      count: items.count[i]!,
+      shared: (items.flags[i]! & 1) !== 0,
+      open: false,
+      waiting: false,
+    };
+  }
+  const o = items.open;
+  if (o && t >= o.startNs - tolNs && t <= data.lastNs + tolNs) {
+    const end = Math.max(data.lastNs, o.startNs);
+    const obtain = o.obtainNs ?? end;
+    return { kind: 'lock', lock, name: set.name, thread, startNs: o.startNs, endNs: end, waitNs: obtain - o.startNs, holdNs: end - obtain, contendedNs: o.contendedNs === null ? 0 : end - o.contendedNs, count: 1, shared: o.shared, open: true, waiting: o.obtainNs === null };
+  }
   return null;
 }
 
@@ -104,5 +158,27 @@ export function tooltipLines(hit: Hit, srclocName: (s: number) => string, thread
       return [hit.message.text, `${threadName(hit.message.thread)} at ${formatTimestamp(hit.message.timeNs)}`];
     case 'evicted':
       return ['Evicted', `zones before ${formatTimestamp(hit.beforeNs)} were dropped (memory budget)`];
+    case 'lock':
+      return lockTooltip(hit, threadName);
   }
+}
+
+/** Tooltip of a lock zone: the lock, the thread, its wait, hold and contended times. */
+export function lockTooltip(hit: LockHit, threadName: (t: number) => string): string[] {
+  const mode = hit.shared ? ' (shared)' : '';
+  if (hit.count > 1) {
+    return [
+      `${hit.name}: ${formatCount(hit.count)} acquisitions${mode}`,
+      threadName(hit.thread),
+      `wait ${formatDuration(hit.waitNs)} in all`,
+      `hold ${formatDuration(hit.holdNs)} in all`,
+      `contended ${formatDuration(hit.contendedNs)} in all`,
+      'click to zoom in',
+    ];
+  }
+  const lines = [`${hit.name}${mode}${hit.open ? (hit.waiting ? ' (waiting)' : ' (held)') : ''}`, threadName(hit.thread), `wait ${formatDuration(hit.waitNs)}`];
+  if (!hit.waiting) lines.push(`hold ${formatDuration(hit.holdNs)}`);
+  if (hit.contendedNs > 0) lines.push(`contended ${formatDuration(hit.contendedNs)} (another thread waited)`);
+  lines.push(`start ${formatTimestamp(hit.startNs)}`);
+  return lines;
 }

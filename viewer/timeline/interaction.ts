@@ -157,7 +157,7 @@ export class Interaction {
     const hit = this.host.hitAt(x, y);
     if (hit?.kind === 'zone' && hit.count <= 1 && hit.row >= 0) {
       app.selectZone({ thread: hit.thread, depth: hit.depth, row: hit.row });
-    } else if ((hit?.kind === 'zone' && hit.count > 1) || hit?.kind === 'frame') {
+    } else if ((hit?.kind === 'zone' && hit.count > 1) || hit?.kind === 'frame' || (hit?.kind === 'lock' && hit.count > 1)) {
       this.zoomTo(hit.startNs, hit.endNs);
     } else if (hit?.kind !== 'message') {
       app.selectZone(null);
@@ -167,7 +167,7 @@ export class Interaction {
   private readonly onDoubleClick = (e: MouseEvent): void => {
     const { x, y } = this.local(e);
     const hit = this.host.hitAt(x, y);
-    if (hit && (hit.kind === 'zone' || hit.kind === 'open')) this.zoomTo(hit.startNs, hit.endNs);
+    if (hit && (hit.kind === 'zone' || hit.kind === 'open' || hit.kind === 'lock')) this.zoomTo(hit.startNs, hit.endNs);
   };
 
   /** Shows [s, e] with 5% margins. */

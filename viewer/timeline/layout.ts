@@ -15,6 +15,7 @@ import type { DepthItems, MessageItem, ThreadItems } from '../../protocol/view/t
  *   +--------------------------------------------------+
  *   | thread: message lane (MSG_LANE_H)                |
  *   |   depth 0 row (ROW_H)  ...  depth n-1 row        |
+ *   |   one lane per lock the thread used (LOCK_ROW_H)  |
  *   |   bottom padding (TRACK_PAD_B)                   |
  *   +--------------------------------------------------+
  */
@@ -26,6 +27,7 @@ export const TRACK_PAD_B = 6;
 export const COLLAPSED_H = 22;
 export const FRAME_BARS_H = 40;
 export const FRAME_LANE_H = 16;
+export const LOCK_ROW_H = 12;
 
 export interface TrackLayout {
   kind: 'frames' | 'thread';
@@ -37,6 +39,8 @@ export interface TrackLayout {
   /** zone rows drawn (0 when collapsed) */
   rows: number;
   collapsed: boolean;
+  /** lock ids of the lock lanes under the zone rows, in order (none when collapsed) */
+  locks: readonly number[];
 }
 
 export interface Layout {
@@ -49,17 +53,18 @@ export interface Layout {
  * Lays the frames track (bars and `frameLanes` lanes) on top, then one track per thread in the
  * given order: `rows` zone rows (at least one) or a thin collapsed strip.
  */
-export function layoutTracks(threads: readonly { thread: number; rows: number }[], collapsed: ReadonlySet<number>, frameLanes: number): Layout {
+export function layoutTracks(threads: readonly { thread: number; rows: number; locks?: readonly number[] }[], collapsed: ReadonlySet<number>, frameLanes: number): Layout {
   const tracks: TrackLayout[] = [];
   let y = 0;
   const framesH = FRAME_BARS_H + frameLanes * FRAME_LANE_H;
-  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, collapsed: false });
+  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, collapsed: false, locks: [] });
   y += framesH;
   for (const t of threads) {
     const isCollapsed = collapsed.has(t.thread);
     const rows = isCollapsed ? 0 : Math.max(1, t.rows);
-    const height = isCollapsed ? COLLAPSED_H : MSG_LANE_H + rows * ROW_H + TRACK_PAD_B;
-    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, collapsed: isCollapsed });
+    const locks = isCollapsed ? [] : (t.locks ?? []);
+    const height = isCollapsed ? COLLAPSED_H : MSG_LANE_H + rows * ROW_H + locks.length * LOCK_ROW_H + TRACK_PAD_B;
+    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, collapsed: isCollapsed, locks });
     y += height;
   }
   return { tracks, height: y };
@@ -82,6 +87,18 @@ export function trackAt(tracks: readonly TrackLayout[], y: number): number {
 /** Content y of the top of zone row `depth` of a thread track. */
 export function rowTop(track: TrackLayout, depth: number): number {
   return track.top + MSG_LANE_H + depth * ROW_H;
+}
+
+/** Content y of the top of lock lane `lane` (index into track.locks) of a thread track. */
+export function lockLaneTop(track: TrackLayout, lane: number): number {
+  return track.top + MSG_LANE_H + track.rows * ROW_H + lane * LOCK_ROW_H;
+}
+
+/** The lock lane (index into track.locks) of a thread track at content y, or -1. */
+export function lockLaneAt(track: TrackLayout, y: number): number {
+  if (track.kind !== 'thread' || track.collapsed || track.locks.length === 0) return -1;
+  const i = Math.floor((y - lockLaneTop(track, 0)) / LOCK_ROW_H);
+  return i >= 0 && i < track.locks.length ? i : -1;
 }
 
 /** The zone row (depth) of a thread track at content y, or -1 (message lane, padding, collapsed). */

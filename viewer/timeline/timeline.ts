@@ -1,5 +1,5 @@
 import './timeline.css';
-import type { DepthItems, ThreadItems } from '../../protocol/view/types.js';
+import type { DepthItems, LockTrackSet, ThreadItems } from '../../protocol/view/types.js';
 import type { App, TimeRange } from '../app.js';
 import { formatCount, formatDuration } from '../format.js';
 import { FONT_FAMILY, FONT_PX, type DrawView } from './draw-view.js';
@@ -8,7 +8,8 @@ import { TrackHeaders } from './headers.js';
 import { hitTest, type Hit } from './hit-test.js';
 import { HoverTooltip } from './hover.js';
 import { Interaction } from './interaction.js';
-import { ROW_H, RULER_H, lowerBound, rowTop, zonesInView } from './layout.js';
+import { LOCK_ROW_H, ROW_H, RULER_H, lockLaneTop, lowerBound, rowTop, zonesInView } from './layout.js';
+import { LockPainter } from './lock-painter.js';
 import { Palette } from './palette.js';
 import { makeHatches, type Hatches } from './patterns.js';
 import { RafScheduler } from './raf-scheduler.js';
@@ -77,6 +78,7 @@ export class Timeline {
   private readonly px = new PixelCanvas();
   private readonly zones: ZonePainter;
   private readonly frames: FramesPainter;
+  private readonly lockPainter = new LockPainter();
   private hatches: Hatches | null = null;
   private hatchDpr = 0;
   private readonly tracks: TrackModel;
@@ -179,6 +181,15 @@ export class Timeline {
     const track = this.tracks.trackByThread.get(thread);
     if (!track || track.collapsed || depth < 0 || depth >= track.rows) return null;
     const y = RULER_H + rowTop(track, depth) + (ROW_H - 1) / 2 - this.scroller.scrollTop;
+    return y < RULER_H || y > this.cssH ? null : y;
+  }
+
+  /** CSS px from the canvas's top of the middle of a thread's lane of lock `lock`; null if none, collapsed or scrolled out. */
+  lockY(thread: number, lock: number): number | null {
+    const track = this.tracks.trackByThread.get(thread);
+    const lane = track ? track.locks.indexOf(lock) : -1;
+    if (!track || track.collapsed || lane < 0) return null;
+    const y = RULER_H + lockLaneTop(track, lane) + LOCK_ROW_H / 2 - this.scroller.scrollTop;
     return y < RULER_H || y > this.cssH ? null : y;
   }
 
@@ -311,10 +322,13 @@ export class Timeline {
     const gridW = Math.max(1, Math.round(dpr));
     for (const t of ticks.major) px.fillRect(Math.round(t.x * dpr), v.clipTop, Math.round(t.x * dpr) + gridW, hDev, GRID);
     this.zones.begin(px);
+    this.lockPainter.begin();
     if (data) {
+      const lockSets = new Map<number, LockTrackSet>((data.locks ?? []).map((l) => [l.id, l]));
       for (const track of this.tracks.layout.tracks) {
         const th = track.kind === 'thread' ? this.tracks.threadById.get(track.thread) : undefined;
         if (th) this.zones.addThread(v, px, th, track, src);
+        if (track.kind === 'thread') this.lockPainter.addTrack(v, px, track, lockSets);
       }
       this.zones.drawMessages(v, px, data.messages, (id) => this.tracks.trackByThread.get(id));
     }
@@ -329,6 +343,7 @@ export class Timeline {
       const frames = this.tracks.layout.tracks.find((t) => t.kind === 'frames');
       if (frames) this.frames.paint(v, frames, data.frames, this.pickedFrames, hatches);
       this.zones.finish(v, src, hatches);
+      this.lockPainter.finish(v);
       this.updateCounts(data.threads, t0, t1);
     } else {
       ctx.fillStyle = '#8a8f98';

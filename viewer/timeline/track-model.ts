@@ -6,7 +6,8 @@ import { layoutTracks, type Layout, type TrackLayout } from './layout.js';
 /**
  * Which tracks the timeline shows and how tall: one per thread of app.data, with as many zone
  * rows as the thread's deepest zone in this session (seeded from GET /threads, at most once a
- * second, then only growing: tracks do not jump while panning), collapsed or not.
+ * second, then only growing: tracks do not jump while panning), collapsed or not, and a lane
+ * per lock the thread was seen using in this session (also only growing).
  */
 export class TrackModel {
   layout: Layout = layoutTracks([], new Set(), 0);
@@ -15,6 +16,8 @@ export class TrackModel {
   private readonly rows = new Map<number, number>();
   private readonly collapsed = new Set<number>();
   private readonly knownDepths = new Set<number>();
+  /** per thread, the lock ids of its lanes in first-seen order */
+  private readonly lockLanes = new Map<number, number[]>();
   private loadAt = -Infinity;
 
   /** `onDepths` runs when GET /threads brought depths (the layout was updated). */
@@ -28,6 +31,7 @@ export class TrackModel {
     this.rows.clear();
     this.collapsed.clear();
     this.knownDepths.clear();
+    this.lockLanes.clear();
     this.loadAt = -Infinity;
   }
 
@@ -47,12 +51,19 @@ export class TrackModel {
     const threads = data?.threads ?? [];
     this.threadById = new Map(threads.map((t) => [t.thread, t]));
     if (threads.some((t) => !this.knownDepths.has(t.thread))) this.loadDepths();
+    for (const set of data?.locks ?? []) {
+      for (const lt of set.threads) {
+        let lanes = this.lockLanes.get(lt.thread);
+        if (!lanes) this.lockLanes.set(lt.thread, (lanes = []));
+        if (!lanes.includes(set.id)) lanes.push(set.id);
+      }
+    }
     const list = threads.map((th) => {
       let rows = this.rows.get(th.thread) ?? 0;
       for (const d of th.depths) if (d.depth + 1 > rows) rows = d.depth + 1;
       for (const o of th.open) if (o.depth + 1 > rows) rows = o.depth + 1;
       this.rows.set(th.thread, rows);
-      return { thread: th.thread, rows };
+      return { thread: th.thread, rows, locks: this.lockLanes.get(th.thread) ?? [] };
     });
     this.layout = layoutTracks(list, this.collapsed, laneSets(data?.frames ?? []).length);
     this.trackByThread = new Map(this.layout.tracks.filter((t) => t.kind === 'thread').map((t) => [t.thread, t]));
