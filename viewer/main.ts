@@ -6,6 +6,8 @@ import { PanelHost } from './panels/panel.js';
 import { createDetailsPanel } from './panels/details.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
+import { createMemoryPanel } from './panels/memory.js';
+import { installMemoryPick } from './panels/memory-pick.js';
 import { createMessagesPanel } from './panels/messages.js';
 import { createSessionsPanel } from './panels/sessions.js';
 import { createStatsPanel } from './panels/stats.js';
@@ -19,6 +21,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const app = new App();
 const timeline = new Timeline($('timeline'), app);
 const plots = new PlotsView($('plots'), app, timeline);
+const memory = createMemoryPanel(app);
 const panels = new PanelHost($('tabs'), $('panel-body'), [
   createSessionsPanel(app),
   createDetailsPanel(app),
@@ -26,7 +29,9 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createFlamePanel(app),
   createFindPanel(app),
   createMessagesPanel(app),
+  memory,
 ]);
+installMemoryPick(app, $('plots'), timeline, { pick: (p) => memory.pick(p), show: () => panels.show('memory') });
 panels.show('sessions');
 app.on('zone', () => {
   if (app.selectedZone) panels.show('details');
@@ -79,4 +84,4 @@ clearSel.addEventListener('click', () => app.setSelection(null));
 renderPicker();
 
 /** The handle the browser tests and benchmarks use (test/viewer-*.test.ts, bench/viewer-bench.ts). */
-(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels };
+(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels, memory };
