@@ -17,7 +17,7 @@ export const MAX_ALLOC_LIMIT = 10_000;
 /** Groups listed per grouping (by size, by zone); the rest are summed in `...Other`. */
 export const MAX_ALLOC_GROUPS = 1_000;
 /** Distinct sizes counted one by one; sizes seen after that many are summed in `bySizeOther`. */
-export const MAX_SIZE_KEYS = 65_536;
+export const MAX_SIZE_KEYS = 16_384;
 /** Size histogram buckets: bucket k holds sizes in [2^k, 2^(k+1)) (bucket 0 also size 0); sizes are u48. */
 export const SIZE_BUCKETS = 48;
 
