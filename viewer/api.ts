@@ -124,6 +124,13 @@ export class Api {
   messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[] }> {
     return this.get(`/${id}/messages${qs({ q: r?.q, limit: r?.limit, ...rangeParams(r) })}`);
   }
+  /** The memory window (GET /memory, /memory/leaks): `at` t, `range` made in [t0, t1] and alive at t1, or `leaks`. */
+  memory<T>(id: string, q: { pool: string; mode: 'at' | 'range' | 'leaks'; t?: number; t0?: number; t1?: number; limit?: number; cursor?: string | null }): Promise<T> {
+    const params = { pool: q.pool, limit: q.limit, cursor: q.cursor ?? undefined };
+    if (q.mode === 'leaks') return this.get(`/${id}/memory/leaks${qs(params)}`);
+    if (q.mode === 'range') return this.get(`/${id}/memory${qs({ ...params, t0: q.t0, t1: q.t1 })}`);
+    return this.get(`/${id}/memory${qs({ ...params, t: q.t })}`);
+  }
 }
 
 /**

@@ -7,6 +7,8 @@ import { createDetailsPanel } from './panels/details.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
 import { createLocksPanel } from './panels/locks.js';
+import { createMemoryPanel } from './panels/memory.js';
+import { installMemoryPick } from './panels/memory-pick.js';
 import { createMessagesPanel } from './panels/messages.js';
 import { createSessionsPanel } from './panels/sessions.js';
 import { createStatsPanel } from './panels/stats.js';
@@ -20,6 +22,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const app = new App();
 const timeline = new Timeline($('timeline'), app);
 const plots = new PlotsView($('plots'), app, timeline);
+const memory = createMemoryPanel(app);
 const panels = new PanelHost($('tabs'), $('panel-body'), [
   createSessionsPanel(app),
   createDetailsPanel(app),
@@ -28,7 +31,9 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createFindPanel(app),
   createMessagesPanel(app),
   createLocksPanel(app),
+  memory,
 ]);
+installMemoryPick(app, $('plots'), timeline, { pick: (p) => memory.pick(p), show: () => panels.show('memory') });
 panels.show('sessions');
 app.on('zone', () => {
   if (app.selectedZone) panels.show('details');
@@ -81,4 +86,4 @@ clearSel.addEventListener('click', () => app.setSelection(null));
 renderPicker();
 
 /** The handle the browser tests and benchmarks use (test/viewer-*.test.ts, bench/viewer-bench.ts). */
-(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels };
+(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels, memory };

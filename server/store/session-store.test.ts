@@ -137,6 +137,7 @@ describe.skipIf(!FIXTURES_PRESENT).each(['small', 'small-default', 'small-ondema
     for (const f of store.frames.values()) [...f.marks.segments, ...f.spans.segments].forEach(visit);
     for (const p of store.plots.values()) p.series.segments.forEach(visit);
     for (const m of store.memory.values()) m.usage.segments.forEach(visit);
+    for (const m of store.memory.values()) for (const s of m.records.segments) if (s) visit(s);
     store.messages.segments.forEach(visit);
     store.cpuUsage.segments.forEach(visit);
     for (const l of store.lockLog.locks.values()) for (const lt of l.threads.values()) for (const s of lt.columns.segments) if (s) visit(s);

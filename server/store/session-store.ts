@@ -1,4 +1,5 @@
 import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
+import { AllocLog } from './alloc-log.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { LockLog } from './lock-log.js';
 import { MessageLog } from './message-log.js';
@@ -119,7 +120,10 @@ export class SessionStore implements TracyVisitor {
       f.spans.release();
     }
     for (const p of this.plots.values()) p.series.release();
-    for (const m of this.memory.values()) m.usage.release();
+    for (const m of this.memory.values()) {
+      m.usage.release();
+      m.records.release();
+    }
     this.messages.release();
     this.cpuUsage.release();
     this.lockLog.release();
@@ -249,36 +253,32 @@ export class SessionStore implements TracyVisitor {
     this.budget.charge(2 * text.length + 32);
   }
 
-  memAlloc(_thread: number, timeNs: number, ptr: number, size: number, poolPtr: number): void {
+  memAlloc(thread: number, timeNs: number, ptr: number, size: number, poolPtr: number): void {
     const pool = this.pool(poolPtr);
-    const prev = pool.live.get(ptr);
-    if (prev !== undefined) pool.usedBytes -= prev; // allocating a live pointer again replaces it
-    else this.budget.charge(48);
-    pool.live.set(ptr, size);
+    const prev = pool.records.alloc(thread, timeNs, ptr, size);
+    if (prev >= 0) pool.usedBytes -= prev; // allocating a live pointer again replaces it
     pool.usedBytes += size;
     pool.allocs++;
+    pool.allocatedBytes += size;
     pool.usage.add(timeNs, pool.usedBytes);
   }
 
   memFree(_thread: number, timeNs: number, ptr: number, poolPtr: number): void {
     if (ptr === 0) return;
     const pool = this.pool(poolPtr);
-    const size = pool.live.get(ptr);
     pool.frees++;
-    if (size === undefined) {
+    const size = pool.records.free(ptr, timeNs);
+    if (size < 0) {
       pool.unknownFrees++;
       return;
     }
-    pool.live.delete(ptr);
-    this.budget.charge(-48);
     pool.usedBytes -= size;
     pool.usage.add(timeNs, pool.usedBytes);
   }
 
   memDiscard(_thread: number, timeNs: number, poolPtr: number): void {
     const pool = this.pool(poolPtr);
-    this.budget.charge(-48 * pool.live.size);
-    pool.live.clear();
+    pool.records.discard(timeNs);
     pool.usedBytes = 0;
     pool.usage.add(timeNs, 0);
   }
@@ -348,7 +348,8 @@ export class SessionStore implements TracyVisitor {
   private pool(namePtr: number): MemoryPool {
     let pool = this.memory.get(namePtr);
     if (pool === undefined) {
-      pool = { namePtr, usedBytes: 0, allocs: 0, frees: 0, live: new Map(), usage: new TimeSeries(this.budget), unknownFrees: 0 };
+      const records = new AllocLog(this.budget);
+      pool = { namePtr, usedBytes: 0, allocs: 0, frees: 0, allocatedBytes: 0, live: records.live, records, usage: new TimeSeries(this.budget), unknownFrees: 0 };
       this.memory.set(namePtr, pool);
       this.budget.charge(POOL_BYTES);
     }

@@ -1,4 +1,5 @@
 /** The records a SessionStore keeps besides its zone columns and messages, and what each is charged. */
+import type { AllocLog } from './alloc-log.js';
 import type { TimeSeries } from './time-series.js';
 
 /** A frame set: continuous marks (each ends the previous frame) or start/end spans. */
@@ -32,8 +33,12 @@ export interface MemoryPool {
   usedBytes: number;
   allocs: number;
   frees: number;
-  /** Live allocations: pointer -> size. */
+  /** Bytes of every allocation ever made in the pool (the app's own "bytes allocated" counter). */
+  allocatedBytes: number;
+  /** Live allocations: pointer -> the row of its record in `records` (`records.live`, see alloc-log.ts). */
   live: Map<number, number>;
+  /** Every allocation's record (address, size, thread, times, zone), for the memory window. */
+  records: AllocLog;
   /** Bytes in use after every event. */
   usage: TimeSeries;
   /** Frees of unknown pointers (Tracy fails the capture without IgnoreMemFaults): counted. */
@@ -55,9 +60,9 @@ export interface LockInfo {
  * own bytes), so the budget counts what an ended session really keeps (a thread: THREAD_BYTES).
  */
 
-/** A frame set, plot or memory pool: its record, its series objects and map entry. */
+/** A frame set, plot or memory pool: its record, its series objects and map entry (a pool: its AllocLog and live Map too). */
 export const FRAME_SET_BYTES = 384;
 export const PLOT_BYTES = 256;
-export const POOL_BYTES = 448;
+export const POOL_BYTES = 448 + 256;
 /** A lock record and its map entry. */
 export const LOCK_BYTES = 160;

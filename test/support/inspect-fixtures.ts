@@ -174,7 +174,7 @@ export interface FixtureTruth {
   plots: Record<string, number>;
   messages_total: number;
   lock_acquisitions: Record<string, number>;
-  memory: { alloc_unnamed: number; free_unnamed: number; alloc_named: Record<string, number>; free_named: Record<string, number> };
+  memory: { alloc_unnamed: number; free_unnamed: number; bytes_allocated_total: number; alloc_named: Record<string, number>; free_named: Record<string, number> };
   threads: { name: string; zones: number }[];
 }
 
