@@ -8,43 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CaptureStreamBuilder } from '../protocol/capture/stream-builder.js';
-import { captureFromRecording, ensureBuilt, spawnCli } from './support/capture-files.js';
+import { ensureBuilt, spawnCli } from './support/capture-files.js';
+import { syntheticCapture } from './support/compare-captures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'zonescope-compare-cli-'));
 const path = (name: string) => join(dir, name);
 
-/** A capture of 200 'Steady' zones of 1000..1199 ns and 200 'Hot' zones of hotNs..hotNs+199 ns (each inside a 'Frame'), plus `extra` zones once. */
-function capture(hotNs: number, extra: string | null): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const b = new CaptureStreamBuilder({ app: 'compare-test', pid: 1, hostInfo: 'test', epochS: 1_700_000_000 }, (c) => chunks.push(c.slice()), { compress: true });
-  const frame = b.srcloc('Frame', 'frame', 'app.cpp', 1, 0);
-  const steady = b.srcloc('Steady', 'steady', 'app.cpp', 2, 0);
-  const hot = b.srcloc('Hot', 'hot', 'app.cpp', 3, 0);
-  b.threadName(1, 'main');
-  let t = 1000;
-  for (let i = 0; i < 200; i++) {
-    b.zoneBegin(1, t, frame);
-    b.zoneBegin(1, t + 10, steady);
-    b.zoneEnd(1, t + 10 + 1000 + i);
-    b.zoneBegin(1, t + 2000, hot);
-    b.zoneEnd(1, t + 2000 + hotNs + i);
-    b.zoneEnd(1, t + 5000);
-    t += 10_000;
-  }
-  if (extra !== null) {
-    b.zoneBegin(1, t, b.srcloc(extra, 'x', 'app.cpp', 4, 0));
-    b.zoneEnd(1, t + 100);
-  }
-  b.finish();
-  const len = chunks.reduce((n, c) => n + c.length, 0);
-  const stream = new Uint8Array(len);
-  let at = 0;
-  for (const c of chunks) {
-    stream.set(c, at);
-    at += c.length;
-  }
-  return captureFromRecording(stream).file;
+/** 200 'Steady' zones of 1000..1199 ns and 200 'Hot' zones of hotNs..hotNs+199 ns (each in a 'Frame'), and one `extra` zone. */
+function capture(hotNs: number, extra: string): Uint8Array {
+  return syntheticCapture([
+    { name: 'Steady', count: 200, durNs: (i) => 1000 + i },
+    { name: 'Hot', count: 200, durNs: (i) => hotNs + i },
+    { name: extra, count: 1, durNs: () => 100 },
+  ]);
 }
 
 /** The same as capture(hotNs) but as Chrome Trace Event JSON (X events, microseconds). */

@@ -3,6 +3,7 @@ import './styles.css';
 import { App } from './app.js';
 import { formatDuration, formatTimestamp } from './format.js';
 import { PanelHost } from './panels/panel.js';
+import { createComparePanel } from './panels/compare.js';
 import { createDetailsPanel } from './panels/details.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
@@ -26,6 +27,7 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createFlamePanel(app),
   createFindPanel(app),
   createMessagesPanel(app),
+  createComparePanel(app),
 ]);
 panels.show('sessions');
 app.on('zone', () => {
