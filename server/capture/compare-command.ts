@@ -32,8 +32,8 @@ Options:
   --sort KEY          row order (default median-pct): name, or FIGURE-SIDE with FIGURE count,
                       total, mean, median or p99 and SIDE a, b, change or pct; descending
                       (name: ascending)
-  --memory SIZE       memory budget for both captures' stores (default 1GiB); a capture larger
-                      than its half loses its oldest zones, and says so
+  --memory SIZE       memory budget for both captures' stores (default 1GiB); a capture that
+                      does not fit loses its oldest zones, and says so on stderr
   -h, --help          this text
 
 median: the middle duration (the mean of the two middle ones for an even count); p99: the

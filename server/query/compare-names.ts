@@ -16,7 +16,7 @@ import type { RangeOptions } from './zone-stats.js';
  * more (a ZoneName override made of a counter, say) has its zones of further names left out and
  * counted (`droppedZones`), so the working memory stays bounded.
  */
-export const MAX_COMPARE_NAMES = 65_536;
+export const MAX_COMPARE_NAMES = 16_384;
 
 /** Name ids of one store's zones, interned as they are met, at most `maxNames`. */
 export class ZoneNameTable {
