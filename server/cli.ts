@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCapture } from './capture/capture-command.js';
+import { runCompare } from './capture/compare-command.js';
 import { runReplay } from './capture/replay-command.js';
 import { runView } from './capture/view-command.js';
 import { runExport } from './export/export-command.js';
@@ -21,6 +22,9 @@ Usage:
   zonescope replay FILE.zscap [--listen [HOST:]PORT] [--broadcast] [--once]
                                      wait like a Tracy client and play the capture to the
                                      receiver that connects (zonescope replay --help)
+  zonescope compare A B [--json] [--fail-above PERCENT] [--zones NAME,...]
+                                     compare two captures per zone name (p50/p99 change);
+                                     exit status 1 past --fail-above (zonescope compare --help)
   zonescope --help                   this text
 `;
 
@@ -39,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return runView(rest, process.stdout, process.stderr);
     case 'export':
       return runExport(rest, process.stdout, process.stderr);
+    case 'compare':
+      return runCompare(rest, process.stdout, process.stderr);
     case undefined:
     case '--help':
     case '-h':

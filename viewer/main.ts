@@ -3,6 +3,7 @@ import './styles.css';
 import { App } from './app.js';
 import { formatDuration, formatTimestamp } from './format.js';
 import { PanelHost } from './panels/panel.js';
+import { createComparePanel } from './panels/compare.js';
 import { createDetailsPanel } from './panels/details.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
@@ -32,6 +33,7 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createMessagesPanel(app),
   createLocksPanel(app),
   memory,
+  createComparePanel(app),
 ]);
 installMemoryPick(app, $('plots'), timeline, { pick: (p) => memory.pick(p), show: () => panels.show('memory') });
 panels.show('sessions');

@@ -61,10 +61,10 @@ export function parseViewArgs(args: string[]): ViewArgs | 'help' {
   return { file, http, memoryBytes, quiet };
 }
 
-type FileKind = 'zscap' | 'client-stream' | 'chrome';
+export type FileKind = 'zscap' | 'client-stream' | 'chrome';
 
 /** What FILE is, from its first bytes. */
-async function fileKind(path: string): Promise<FileKind | null> {
+export async function fileKind(path: string): Promise<FileKind | null> {
   const f = await open(path, 'r');
   try {
     const head = new Uint8Array(64);

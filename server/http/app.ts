@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { RefusalCounters } from '../security/refusals.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { LiveHub } from './live-hub.js';
+import { compareRoutes } from './compare-routes.js';
 import { HttpError } from './encode.js';
 import { memoryRoutes } from './memory-routes.js';
 import { renderMetrics } from './metrics.js';
@@ -28,5 +29,6 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, { ...(deps.live && { live: deps.live.stats() }), ...(deps.refusals && { refusals: deps.refusals }) }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/api/sessions', sessionRoutes(deps.registry));
   app.route('/api/sessions', memoryRoutes(deps.registry));
+  app.route('/api/compare', compareRoutes(deps.registry));
   return app;
 }

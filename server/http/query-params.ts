@@ -47,15 +47,17 @@ export function threadsParam(c: Context): number[] | undefined {
 }
 
 /**
- * Runs a heavy query of session `s` through `gate`, in slices, with a signal that aborts when
+ * Runs a heavy query of session `s` (or of several) through `gate`, in slices, with a signal that aborts when
  * the session is deleted or dropped from the registry (HttpError 410 ZS_QUERY_SESSION_GONE) or
  * the client closes the connection.
  * @throws HttpError 503 ZS_QUERY_BUSY when the gate's queue is full
  */
-export async function runHeavyQuery<T>(c: Context, registry: SessionRegistry, s: Session, gate: QueryGate, slice: SliceOptions, work: (slice: SliceOptions) => Promise<T>): Promise<T> {
+export async function runHeavyQuery<T>(c: Context, registry: SessionRegistry, s: Session | readonly Session[], gate: QueryGate, slice: SliceOptions, work: (slice: SliceOptions) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  // a comparison reads two sessions: either one going ends it
+  const sessions: readonly Session[] = Array.isArray(s) ? s : [s as Session];
   const unsubscribe = registry.subscribe((e) => {
-    if (e.type === 'deleted' && e.session === s) controller.abort(new HttpError(410, 'ZS_QUERY_SESSION_GONE', `session ${s.id} was deleted while the query ran`));
+    if (e.type === 'deleted' && sessions.includes(e.session)) controller.abort(new HttpError(410, 'ZS_QUERY_SESSION_GONE', `session ${e.session.id} was deleted while the query ran`));
   });
   const client = c.req.raw.signal;
   const onClientGone = () => controller.abort(new QueryCancelledError('the client closed the connection'));

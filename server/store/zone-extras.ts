@@ -102,6 +102,11 @@ export class ZoneExtras {
     };
   }
 
+  /** The ZoneName override of the extra at index `i`, or null (no object made for the rest). */
+  nameAt(i: number): string | null {
+    return this.text(4 * i + 2);
+  }
+
   /** Gives the arrays back to the array pool; the extras are gone. */
   drop(): void {
     giveArray(this.rows);
