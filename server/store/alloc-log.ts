@@ -1,5 +1,6 @@
 import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_I32, EMPTY_U32, EMPTY_U8, giveArray, takeArray } from './array-pool.js';
-import type { BudgetAccount, Evictable } from './memory-budget.js';
+import type { BudgetAccount } from './memory-budget.js';
+import { firstRowAfterEviction, installSegment, releaseSegments, type TrackSegment } from './segment-track.js';
 
 /**
  * Every allocation of one memory pool, as a record: address, size, thread, time allocated, time
@@ -43,7 +44,7 @@ export const ZONE_UNRESOLVED = -2;
 /** `zone` column: no zone was open on the thread at the time (or it was evicted). */
 export const ZONE_NONE = -1;
 
-export class AllocSegment implements Evictable {
+export class AllocSegment implements TrackSegment {
   budgetSlot = -1;
   count = 0;
   address: Float64Array;
@@ -222,20 +223,12 @@ export class AllocLog {
     if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.maxAllocNs);
     this.segments[seg.index] = null;
     if (this.tail === seg) this.tail = null;
-    // segments of one log are registered, so evicted, oldest first; skip any later hole too
-    let first = Math.max(this.firstRow, seg.index * ALLOC_ROWS + seg.count);
-    while (first < this.count && !this.segments[first >>> ALLOC_SHIFT]) first = ((first >>> ALLOC_SHIFT) + 1) * ALLOC_ROWS;
-    this.firstRow = Math.min(first, this.count);
+    this.firstRow = firstRowAfterEviction(this.segments, seg, this.firstRow, this.count, ALLOC_SHIFT);
   }
 
   /** Every segment leaves the budget (the session is deleted); their arrays go back to the pool. */
   release(): void {
-    for (const seg of this.segments) {
-      if (!seg) continue;
-      this.budget.release(seg);
-      seg.drop();
-    }
-    this.segments.length = 0;
+    releaseSegments(this.segments, this.budget);
     this.tail = null;
     this.firstRow = this.count;
   }
@@ -258,10 +251,7 @@ export class AllocLog {
   private newSegment(index: number, slot: number): AllocSegment {
     // a log that filled a segment is busy: its next ones are allocated whole
     const seg = new AllocSegment(this, index, index > 0 || slot >= FIRST_CAPACITY ? ALLOC_ROWS : FIRST_CAPACITY, slot);
-    while (this.segments.length < index) this.segments.push(null);
-    this.segments[index] = seg;
     this.tail = seg;
-    this.budget.register(seg);
-    return seg;
+    return installSegment(this.segments, seg, this.budget);
   }
 }

@@ -1,5 +1,6 @@
 import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_U8, giveArray, takeArray } from './array-pool.js';
-import type { BudgetAccount, Evictable } from './memory-budget.js';
+import type { BudgetAccount } from './memory-budget.js';
+import { firstRowAfterEviction, installSegment, releaseSegments, segmentCapacity, type TrackSegment } from './segment-track.js';
 
 /**
  * Finished acquisitions of one lock by one thread ("lock zones"), in fixed-size segments of
@@ -28,7 +29,7 @@ export const LOCK_SEGMENT_OBJECT_BYTES = 160 + 8 * ARRAY_OVERHEAD_BYTES;
 /** flags bit: a shared (read) hold of a shared lock. */
 export const LOCK_FLAG_SHARED = 1;
 
-export class LockSegment implements Evictable {
+export class LockSegment implements TrackSegment {
   budgetSlot = -1;
   count = 0;
   start: Float64Array;
@@ -226,32 +227,20 @@ export class LockColumns {
     if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.end[seg.count - 1]!);
     this.segments[seg.index] = null;
     if (this.tail === seg) this.tail = null;
-    let first = Math.max(this.firstRow, seg.index * LOCK_SEGMENT_ROWS + seg.count);
-    while (first < this.count && !this.segments[first >>> LOCK_SEGMENT_SHIFT]) first = ((first >>> LOCK_SEGMENT_SHIFT) + 1) * LOCK_SEGMENT_ROWS;
-    this.firstRow = Math.min(first, this.count);
+    this.firstRow = firstRowAfterEviction(this.segments, seg, this.firstRow, this.count, LOCK_SEGMENT_SHIFT);
   }
 
   /** Releases every segment from the budget (session deleted). */
   release(): void {
-    for (const seg of this.segments) {
-      if (!seg) continue;
-      this.budget.release(seg);
-      seg.drop();
-    }
-    this.segments.length = 0;
+    releaseSegments(this.segments, this.budget);
     this.tail = null;
     this.firstRow = this.count;
   }
 
   /** A new segment; only a track's first one starts small (a busy track's next ones are whole). */
   private newSegment(index: number, slot: number): LockSegment {
-    let capacity = index === 0 ? FIRST_CAPACITY : LOCK_SEGMENT_ROWS;
-    while (capacity <= slot) capacity *= 2;
-    const seg = new LockSegment(this, index, capacity);
-    while (this.segments.length < index) this.segments.push(null);
-    this.segments[index] = seg;
+    const seg = new LockSegment(this, index, segmentCapacity(index, slot, FIRST_CAPACITY, LOCK_SEGMENT_ROWS));
     this.tail = seg;
-    this.budget.register(seg);
-    return seg;
+    return installSegment(this.segments, seg, this.budget);
   }
 }

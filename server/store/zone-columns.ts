@@ -1,5 +1,6 @@
 import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_U16, EMPTY_U32, giveArray, takeArray } from './array-pool.js';
-import type { BudgetAccount, Evictable } from './memory-budget.js';
+import type { BudgetAccount } from './memory-budget.js';
+import { firstRowAfterEviction, installSegment, releaseSegments, segmentCapacity, type TrackSegment } from './segment-track.js';
 import { ZoneExtras, type ZoneExtra } from './zone-extras.js';
 
 export type { ZoneExtra } from './zone-extras.js';
@@ -27,7 +28,7 @@ export const MAX_SRCLOC = 0xffff;
 /** What a segment costs besides its columns' elements: the object and its three typed arrays. */
 export const ZONE_SEGMENT_OBJECT_BYTES = 128 + 3 * ARRAY_OVERHEAD_BYTES;
 
-export class ZoneSegment implements Evictable {
+export class ZoneSegment implements TrackSegment {
   budgetSlot = -1;
   count = 0;
   start: Float64Array;
@@ -290,38 +291,20 @@ export class ZoneColumns {
     if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.endAt(seg.count - 1));
     this.segments[seg.index] = null;
     if (this.tail === seg) this.tail = null;
-    // Segments of one track are registered, so evicted, oldest first: everything up to the end
-    // of this one is gone. Skip any later hole too.
-    let first = Math.max(this.firstRow, seg.index * SEGMENT_ROWS + seg.count);
-    while (first < this.count && !this.segments[first >>> SEGMENT_SHIFT]) first = ((first >>> SEGMENT_SHIFT) + 1) * SEGMENT_ROWS;
-    this.firstRow = Math.min(first, this.count);
+    this.firstRow = firstRowAfterEviction(this.segments, seg, this.firstRow, this.count, SEGMENT_SHIFT);
   }
 
   /** Releases every segment from the budget (session deleted). */
   release(): void {
-    for (const seg of this.segments) {
-      if (!seg) continue;
-      this.budget.release(seg);
-      seg.drop();
-    }
-    this.segments.length = 0;
+    releaseSegments(this.segments, this.budget);
     this.tail = null;
     this.firstRow = this.count;
   }
 
-  /**
-   * A new segment; `slot` > 0 when the track's tail segment was evicted while in use. Only a
-   * track's first segment starts small: one that filled a segment is busy, so the next ones
-   * are allocated whole instead of being copied through every doubling.
-   */
+  /** A new tail segment (segment-track.ts: segmentCapacity). */
   private newSegment(index: number, slot: number): ZoneSegment {
-    let capacity = index === 0 ? FIRST_CAPACITY : SEGMENT_ROWS;
-    while (capacity <= slot) capacity *= 2;
-    const seg = new ZoneSegment(this, index, capacity);
-    while (this.segments.length < index) this.segments.push(null);
-    this.segments[index] = seg;
+    const seg = new ZoneSegment(this, index, segmentCapacity(index, slot, FIRST_CAPACITY, SEGMENT_ROWS));
     this.tail = seg;
-    this.budget.register(seg);
-    return seg;
+    return installSegment(this.segments, seg, this.budget);
   }
 }
