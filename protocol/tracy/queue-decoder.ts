@@ -770,6 +770,12 @@ export class QueueDecoder {
       const cached = this.srclocCacheIndex[slot]!;
       if (cached >= 0) return cached;
     }
+    // out of line: this function is inlined into walk per zone begin; the miss is rare
+    return this.srclocMiss(lo, hi, slot);
+  }
+
+  /** srclocIndex's cache miss: the table lookup, a new location (queried), the cache refill. */
+  private srclocMiss(lo: number, hi: number, slot: number): number {
     const ptr = hi * TWO_POW_32 + lo;
     let index = this.srclocs.lookup(ptr);
     if (index < 0) index = this.addSrcloc(ptr, lo, hi);

@@ -155,9 +155,7 @@ export class SessionStore implements TracyVisitor {
   }
 
   zoneBegin(thread: number, timeNs: number, srcloc: number): void {
-    if (srcloc > MAX_SRCLOC) {
-      throw new StoreError('ZS_STORE_SRCLOC_LIMIT', `more than ${MAX_SRCLOC + 1} source locations in one session`);
-    }
+    if (srcloc > MAX_SRCLOC) tooManySrclocs();
     const t = this.current !== null && this.current.id === thread ? this.current : this.thread(thread);
     t.begin(timeNs, srcloc);
   }
@@ -367,4 +365,9 @@ export function readerForStore(store: SessionStore, hooks: StreamReaderHooks = {
   store.srclocs = reader.decoder.srclocs;
   store.names = reader.decoder.names;
   return reader;
+}
+
+/** Out of line: zoneBegin is inlined into the decoder's walk per zone. */
+function tooManySrclocs(): never {
+  throw new StoreError('ZS_STORE_SRCLOC_LIMIT', `more than ${MAX_SRCLOC + 1} source locations in one session`);
 }

@@ -60,14 +60,8 @@ export class ThreadTimeline {
       return false;
     }
     this.openCount = d;
-    let columns = this.depths[d];
-    if (columns === undefined) {
-      while (this.depths.length <= d) {
-        this.budget.charge(DEPTH_BYTES);
-        this.depths.push(new ZoneColumns(this.budget, this.depths.length));
-      }
-      columns = this.depths[d]!;
-    }
+    // the first zone ending at a new depth makes its columns, out of line (end() is inlined per zone)
+    const columns = this.depths[d] ?? this.newDepth(d);
     const extras = this.openExtra;
     let extra: ZoneExtra | null = null;
     if (extras !== null) {
@@ -77,6 +71,15 @@ export class ThreadTimeline {
     columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, extra);
     this.zonesEnded++;
     return true;
+  }
+
+  /** Columns for depths up to `d` (charged as they are made); returns depth d's. */
+  private newDepth(d: number): ZoneColumns {
+    while (this.depths.length <= d) {
+      this.budget.charge(DEPTH_BYTES);
+      this.depths.push(new ZoneColumns(this.budget, this.depths.length));
+    }
+    return this.depths[d]!;
   }
 
   /** The extra record of the innermost open zone (created on demand), or null if none is open. */

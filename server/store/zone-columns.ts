@@ -156,15 +156,39 @@ export class ZoneColumns {
     readonly depth: number,
   ) {}
 
-  /** Appends a finished zone. startNs must not precede the previous zone's end. */
+  /**
+   * Appends a finished zone. startNs must not precede the previous zone's end.
+   *
+   * Runs once per zone, inlined into the decoder's walk: everything rare (a new segment, a
+   * growing one, a long duration, an extra) is in appendRare, out of line, so what TurboFan
+   * inlines here stays small. An inlining budget spent on cold code leaves hot calls out of
+   * line, and a call out of line boxes its float64 times into heap numbers: ~25 scavenges per
+   * 6 M zones.
+   */
   append(startNs: number, endNs: number, srcloc: number, extra: ZoneExtra | null): void {
     const row = this.count;
     const slot = row & SEGMENT_MASK;
-    let seg = this.tail;
+    const seg = this.tail;
+    const dur = endNs - startNs;
     // an evicted tail was already dropped (onEvicted sets tail = null)
+    if (seg === null || slot === 0 || slot >= seg.start.length || extra !== null || !(dur >= 0 && dur < LONG_DURATION)) {
+      this.appendRare(startNs, dur, srcloc, extra);
+      return;
+    }
+    seg.start[slot] = startNs;
+    seg.srcloc[slot] = srcloc;
+    seg.dur[slot] = dur;
+    seg.count = slot + 1;
+    this.count = row + 1;
+  }
+
+  /** append() for a zone that needs a new or bigger segment, a long duration or an extra. */
+  private appendRare(startNs: number, dur: number, srcloc: number, extra: ZoneExtra | null): void {
+    const row = this.count;
+    const slot = row & SEGMENT_MASK;
+    let seg = this.tail;
     if (seg === null || slot === 0) seg = this.newSegment(row >>> SEGMENT_SHIFT, slot);
     else if (slot >= seg.capacity) this.budget.resize(seg, seg.grow());
-    const dur = endNs - startNs;
     seg.start[slot] = startNs;
     seg.srcloc[slot] = srcloc;
     if (dur >= 0 && dur < LONG_DURATION) seg.dur[slot] = dur;
