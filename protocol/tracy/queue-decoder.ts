@@ -80,9 +80,16 @@ export class QueueDecoder {
   thread = 0;
 
   private readonly visitor: TracyVisitor;
-  private timerMul = 1;
-  private baseLo = 0;
-  private baseHi = 0;
+  /**
+   * The clock. Declared with -0, a double: a field's first value fixes its representation, and
+   * these take doubles in most sessions (timerMul 0.476, the low half of initBegin past 2^31).
+   * Starting as integers, the first such session changed the field to a double, which deprecated
+   * the decoder's map and deoptimized walk and srclocIndex ("wrong map") mid-intake, in a fresh
+   * process's first real session even after the warm-up (whose initBegin fits 31 bits).
+   */
+  private timerMul = -0;
+  private baseLo = -0;
+  private baseHi = -0;
   private readonly refs = new Float64Array(3);
   private readonly refZero = new Uint8Array(3);
 
@@ -110,6 +117,8 @@ export class QueueDecoder {
 
   constructor(visitor: TracyVisitor) {
     this.visitor = visitor;
+    this.timerMul = 1; // stays a double field (see above)
+    this.baseLo = this.baseHi = 0;
     this.resetReferences();
   }
 
