@@ -135,7 +135,7 @@ export class AllocLog {
   /** First row still stored (rows below were evicted). */
   firstRow = 0;
   /** Latest allocation time among evicted records (0: nothing evicted). */
-  evictedBeforeNs = 0;
+  evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
   /** Live pointers: the row of the open record, or -(size + 1) once that record was evicted. Charged LIVE_ENTRY_BYTES each. */
   readonly live = new Map<number, number>();
   /** Live allocations whose record was evicted: how many, and their bytes. */
@@ -143,7 +143,9 @@ export class AllocLog {
   liveEvictedBytes = 0;
   private tail: AllocSegment | null = null;
 
-  constructor(private readonly budget: BudgetAccount) {}
+  constructor(private readonly budget: BudgetAccount) {
+    this.evictedBeforeNs = 0;
+  }
 
   /**
    * Records an allocation. Allocating an address that is live already ends that record

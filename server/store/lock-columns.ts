@@ -127,14 +127,16 @@ export class LockColumns {
   /** First row still stored. */
   firstRow = 0;
   /** Time before which this track's acquisitions were evicted (0: nothing evicted). */
-  evictedBeforeNs = 0;
+  evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
   /** Sums over every row ever appended, ns (what the running-sum columns hold for the newest row). */
   totalWaitNs = 0;
   totalHoldNs = 0;
   totalContendedNs = 0;
   private tail: LockSegment | null = null;
 
-  constructor(private readonly budget: BudgetAccount) {}
+  constructor(private readonly budget: BudgetAccount) {
+    this.evictedBeforeNs = 0;
+  }
 
   /**
    * Appends a finished acquisition. The caller keeps the order: startNs >= the previous row's

@@ -16,9 +16,11 @@ export interface TimedSegment extends Evictable {
 export abstract class SortedSegments<S extends TimedSegment> {
   readonly segments: S[] = [];
   /** Time before which this track's data was evicted (0: nothing evicted). */
-  evictedBeforeNs = 0;
+  evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
 
-  constructor(protected readonly budget: BudgetAccount) {}
+  constructor(protected readonly budget: BudgetAccount) {
+    this.evictedBeforeNs = 0;
+  }
 
   /** Called by a segment the budget evicts (before it drops its data). */
   onEvicted(seg: S): void {

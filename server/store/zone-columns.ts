@@ -148,13 +148,15 @@ export class ZoneColumns {
   /** First row still stored (rows below were evicted). */
   firstRow = 0;
   /** Time before which this track's data was evicted (0 = nothing evicted). */
-  evictedBeforeNs = 0;
+  evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
   private tail: ZoneSegment | null = null;
 
   constructor(
     private readonly budget: BudgetAccount,
     readonly depth: number,
-  ) {}
+  ) {
+    this.evictedBeforeNs = 0;
+  }
 
   /**
    * Appends a finished zone. startNs must not precede the previous zone's end.
