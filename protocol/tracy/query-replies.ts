@@ -19,6 +19,21 @@ export interface QuerySource {
   threadName(tid: number): string;
   /** The id of string `text`, minted when new (the placeholder source location's strings). */
   string(text: string): number;
+  /**
+   * The frame at code address `address` of a callstack the app sent (CallstackPayload), or
+   * undefined when unknown. Optional: without it CallstackFrame queries get AckServerQueryNoop.
+   */
+  callstackFrame?(address: number): QueryCallstackFrame | undefined;
+}
+
+/** One resolved frame of a callstack: the reply to ServerQueryCallstackFrame. */
+export interface QueryCallstackFrame {
+  /** module name (Tracy's "image") */
+  image: string;
+  function: string;
+  file: string;
+  /** 1-based, 0 = unknown */
+  line: number;
 }
 
 /**
@@ -80,8 +95,19 @@ export class QueryReplies {
       case ServerQuery.SourceCode:
         w.ackSourceCodeNotAvailable(ptr >>> 0);
         break;
+      case ServerQuery.CallstackFrame: {
+        if (src.callstackFrame === undefined) {
+          w.ackServerQueryNoop();
+          break;
+        }
+        // An address we never sent still gets a real frame, so the receiver's lookup completes.
+        const f = src.callstackFrame(ptr);
+        if (f !== undefined) w.callstackFrame(ptr, f.image, f.function, f.file, f.line);
+        else w.callstackFrame(ptr, '', '<unknown>', '', 0);
+        break;
+      }
       default:
-        // Parameter, CallstackFrame, Symbol, DataTransfer, DataTransferPart and anything newer.
+        // Parameter, Symbol, DataTransfer, DataTransferPart and anything newer.
         w.ackServerQueryNoop();
     }
   }
