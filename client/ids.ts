@@ -112,9 +112,9 @@ export class IdTables {
   /** The profilers' frames (profile-cpu.ts, profile-heap.ts): set when profiling starts. */
   callstackFrames: FrameTable | null = null;
 
-  /** The frame to answer ServerQueryCallstackFrame with (undefined: not one of ours). */
-  callstackFrame(address: number): QueryCallstackFrame | undefined {
-    return this.callstackFrames?.frame(address);
+  /** The frame to answer ServerQueryCallstackFrame with (undefined: not one of ours; null: no profiler ever ran). */
+  callstackFrame(address: number): QueryCallstackFrame | undefined | null {
+    return this.callstackFrames === null ? null : this.callstackFrames.frame(address);
   }
 
   /** The name to answer ServerQueryThreadString with. */

@@ -20,10 +20,12 @@ export interface QuerySource {
   /** The id of string `text`, minted when new (the placeholder source location's strings). */
   string(text: string): number;
   /**
-   * The frame at code address `address` of a callstack the app sent (CallstackPayload), or
-   * undefined when unknown. Optional: without it CallstackFrame queries get AckServerQueryNoop.
+   * The frame at code address `address` of a callstack the app sent (CallstackPayload),
+   * undefined for an address it never sent (answered with a placeholder frame), or null when the
+   * app sends no callstacks at all. Optional: without it, or on null, CallstackFrame queries get
+   * AckServerQueryNoop (what a client without callstack support answers).
    */
-  callstackFrame?(address: number): QueryCallstackFrame | undefined;
+  callstackFrame?(address: number): QueryCallstackFrame | undefined | null;
 }
 
 /** One resolved frame of a callstack: the reply to ServerQueryCallstackFrame. */
@@ -96,12 +98,12 @@ export class QueryReplies {
         w.ackSourceCodeNotAvailable(ptr >>> 0);
         break;
       case ServerQuery.CallstackFrame: {
-        if (src.callstackFrame === undefined) {
+        const f = src.callstackFrame === undefined ? null : src.callstackFrame(ptr);
+        if (f === null) {
           w.ackServerQueryNoop();
           break;
         }
         // An address we never sent still gets a real frame, so the receiver's lookup completes.
-        const f = src.callstackFrame(ptr);
         if (f !== undefined) w.callstackFrame(ptr, f.image, f.function, f.file, f.line);
         else w.callstackFrame(ptr, '', '<unknown>', '', 0);
         break;
