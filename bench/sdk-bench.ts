@@ -25,6 +25,7 @@ import type { TracyClient } from '../client/types.js';
 import { checkTarget, collectGarbage, fmtRate, median } from './bench-util.js';
 import { CLOCKS, clockResolution } from './sdk-clocks.js';
 import { optimizationReport } from './sdk-opt-status.js';
+import { measureProfileOverhead } from './sdk-profile-bench.js';
 import { startServerProcess, type ServerProcess, type SessionSummary } from './server-process.js';
 
 const perf = globalThis.performance;
@@ -242,6 +243,8 @@ export async function runSdkBench(): Promise<void> {
         `${fmtRate(s.zones, s.produceMs)} while producing; ${(s.sentBytes / s.zones).toFixed(2)} bytes/zone on the wire; dropped ${s.dropped}; server stored ${s.session.zones}`,
     );
     checkTarget('sdk', 'sustained zones/s into a live server (dropped must be 0)', `${(rate / 1e6).toFixed(2)} M, dropped ${s.dropped}`, 'dropped = 0', s.dropped === 0 && s.session.zones === s.zones);
+
+    await measureProfileOverhead(server);
   } finally {
     await server.stop();
   }

@@ -13,6 +13,8 @@
  * A worker records every definition (`takeDefs`) and ships it with its events; the main thread
  * applies them, so it can answer queries for ids a worker minted.
  */
+import type { QueryCallstackFrame } from '../protocol/tracy/query-replies.js';
+import type { FrameTable } from './callstacks.js';
 
 export interface SrclocDef {
   /** string ids */
@@ -105,6 +107,14 @@ export class IdTables {
   setThreadName(tid: number, name: string): void {
     this.threadNames.set(tid, name);
     this.defs?.push([THREAD, tid, name]);
+  }
+
+  /** The profilers' frames (profile-cpu.ts, profile-heap.ts): set when profiling starts. */
+  callstackFrames: FrameTable | null = null;
+
+  /** The frame to answer ServerQueryCallstackFrame with (undefined: not one of ours; null: no profiler ever ran). */
+  callstackFrame(address: number): QueryCallstackFrame | undefined | null {
+    return this.callstackFrames === null ? null : this.callstackFrames.frame(address);
   }
 
   /** The name to answer ServerQueryThreadString with. */

@@ -19,6 +19,7 @@ import type { ClientTransport } from './transport.js';
 import type { ConnectOptions, ListeningClient, ListenOptions, TracyClient } from './types.js';
 import type { PlatformInfo } from './welcome.js';
 import { startRuntimeMetrics } from './runtime-metrics.js';
+import { resolveProfileSettings, startProfiling } from './profile.js';
 import { joinMainThread } from './worker-client.js';
 import { WorkerHub } from './worker-hub.js';
 import { HELLO_CHANNEL, hrOriginNs } from './worker-protocol.js';
@@ -28,6 +29,7 @@ export type * from './types.js';
 export { ClientError, ClientErrorCode } from './transport.js';
 export { nowNs } from './clock.js';
 export { startRuntimeMetrics, type RuntimeMetricsOptions } from './runtime-metrics.js';
+export { startProfiling, HEAP_POOL } from './profile.js';
 
 /**
  * Connects to a receiver and resolves once the welcome was sent.
@@ -42,12 +44,16 @@ export { startRuntimeMetrics, type RuntimeMetricsOptions } from './runtime-metri
 export async function connect(options: ConnectOptions = {}): Promise<TracyClient> {
   const platform = nodePlatform();
   const o = resolveConnectOptions(options, platform.defaultAppName, null);
+  if (options.profile !== undefined) resolveProfileSettings(options.profile);
   if (!isMainThread && o.joinMainThread) {
     const via = { threadId, hello: HELLO_CHANNEL, origin: hrOriginNs(), schedule: (fn: () => void) => setImmediate(fn) };
     const joined = await joinMainThread(o, nodeContextStore(), o.joinTimeoutMs, via);
     if (joined !== null) {
       if (o.exitHandlers) closeOnExit(joined);
       withRuntimeMetrics(joined, options.runtimeMetrics);
+      if (options.profile?.cpu === true || options.profile?.heap === true) {
+        process.emitWarning('zonescope: profile is for the main thread only (its client answers the frame queries); ignored in this worker', { code: 'ZS_CLIENT_PROFILE_WORKER' });
+      }
       return joined;
     }
   }
@@ -61,6 +67,7 @@ export async function connect(options: ConnectOptions = {}): Promise<TracyClient
     throw err;
   }
   withRuntimeMetrics(client, options.runtimeMetrics);
+  withProfile(client, options.profile);
   return client;
 }
 
@@ -80,6 +87,15 @@ function withRuntimeMetrics(client: TracyClient, setting: ConnectOptions['runtim
   if (client instanceof Client) client.addCloseHook(stop);
 }
 
+/** Starts the profilers when asked; their last samples go out before Terminate (a close hook). */
+function withProfile(client: Client, setting: ConnectOptions['profile']): void {
+  if (setting === undefined) return;
+  const stop = startProfiling(client, setting);
+  if (stop === null) return;
+  client.addCloseHook(stop);
+  void client.closed.then(stop);
+}
+
 /**
  * Listens for a receiver (events are held from now on, up to bufferBytes, and the first
  * receiver gets them all). Resolves once listening. `await tracy.connected` (or
@@ -90,6 +106,7 @@ function withRuntimeMetrics(client: TracyClient, setting: ConnectOptions['runtim
 export async function listen(options: ListenOptions = {}): Promise<ListeningClient> {
   const platform = nodePlatform();
   const o = resolveListenOptions(options, platform.defaultAppName);
+  if (options.profile !== undefined) resolveProfileSettings(options.profile);
   const client = newClient(ListeningNodeClient, o, platform);
   const listener = new Listener(client, { host: o.host, port: o.port, broadcast: o.broadcast }, platform.pid);
   try {
@@ -103,6 +120,7 @@ export async function listen(options: ListenOptions = {}): Promise<ListeningClie
   void listener.connected.then(() => wait.onConnected());
   void client.closed.then(() => wait.onClosed());
   withRuntimeMetrics(client, options.runtimeMetrics);
+  withProfile(client, options.profile);
   // Like Tracy's client, it keeps answering NotAvailable after its session, until close().
   client.addCloseHook(() => listener.stop());
   return client;

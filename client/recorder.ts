@@ -51,6 +51,9 @@ export class Recorder {
   zonesEndedEarly = 0;
   unknownZoneIds = 0;
   unmatchedFrameEnds = 0;
+  /** Profiler samples sent and not sent (profile-cpu.ts, profile-heap.ts). */
+  profileSamples = 0;
+  profileDropped = 0;
 
   /** false once the session is over (or before it can ever start): every event is dropped. */
   protected accepting = true;
@@ -241,7 +244,7 @@ export class Recorder {
    * when the session takes events and `bytes` more droppable bytes fit under the buffer limit.
    */
   /** The counters every recorder keeps (the owners add what their transport knows). */
-  protected recordingStats(): Pick<ClientStats, 'dropped' | 'droppedNonFinite' | 'zonesEndedAtClose' | 'zonesEndedEarly' | 'unknownZoneIds' | 'unmatchedFrameEnds'> {
+  protected recordingStats(): Pick<ClientStats, 'dropped' | 'droppedNonFinite' | 'zonesEndedAtClose' | 'zonesEndedEarly' | 'unknownZoneIds' | 'unmatchedFrameEnds' | 'profileSamples' | 'profileDropped'> {
     return {
       dropped: this.dropped,
       droppedNonFinite: this.droppedNonFinite,
@@ -249,6 +252,8 @@ export class Recorder {
       zonesEndedEarly: this.zonesEndedEarly,
       unknownZoneIds: this.unknownZoneIds,
       unmatchedFrameEnds: this.unmatchedFrameEnds,
+      profileSamples: this.profileSamples,
+      profileDropped: this.profileDropped,
     };
   }
 

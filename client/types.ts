@@ -45,6 +45,31 @@ export interface ClientStats {
   queries: number;
   /** Worker threads whose events join this session (main thread only). */
   workers: number;
+  /** `profile`: CPU samples sent (CallstackSample items) and live heap samples sent as allocations. */
+  profileSamples: number;
+  /** `profile`: CPU or heap samples not sent (over the per-interval cap, the buffer full, the session over). */
+  profileDropped: number;
+}
+
+/**
+ * connect({ profile }) / listen({ profile }): V8's profilers streamed as Tracy callstacks (Node.js
+ * main thread only; docs/client.md "Profiling"). Both default off.
+ */
+export interface ProfileSettings {
+  /** CPU samples (node:inspector Profiler) as CallstackSample items. */
+  cpu?: boolean;
+  /** V8's sampling heap profiler as allocations with callstacks in the pool "V8 heap (sampled)". */
+  heap?: boolean;
+  /** CPU sampling interval, us. Default 1000; 100..100000. */
+  cpuIntervalUs?: number;
+  /** Mean bytes between heap samples. Default 32768 (V8's); 1024..2^30. */
+  heapIntervalBytes?: number;
+  /** How often CPU samples are taken out of V8 and sent, ms. Default 250; 20..10000. */
+  cpuChunkMs?: number;
+  /** How often the heap samples are compared with the last poll's, ms. Default 500; 50..60000. */
+  heapPollMs?: number;
+  /** Most live heap samples tracked (new ones past it are dropped, counted). Default 100000; 1..10^6. */
+  maxHeapSamples?: number;
 }
 
 /**
@@ -132,6 +157,8 @@ export interface ClientOptions {
    * (docs/client-runtime.md). true, or options. Default off.
    */
   runtimeMetrics?: boolean | RuntimeMetricsSettings;
+  /** Node.js main thread only: stream V8's CPU and/or sampling heap profiler as Tracy callstacks. Default off. */
+  profile?: ProfileSettings;
   /** Most bytes held while the receiver is slow or not there yet; beyond it events are dropped. Default 64 MiB, at least 1 MiB. */
   bufferBytes?: number;
   /** How often held events are framed and sent, ms. Default 10. */

@@ -19,6 +19,23 @@ export interface QuerySource {
   threadName(tid: number): string;
   /** The id of string `text`, minted when new (the placeholder source location's strings). */
   string(text: string): number;
+  /**
+   * The frame at code address `address` of a callstack the app sent (CallstackPayload),
+   * undefined for an address it never sent (answered with a placeholder frame), or null when the
+   * app sends no callstacks at all. Optional: without it, or on null, CallstackFrame queries get
+   * AckServerQueryNoop (what a client without callstack support answers).
+   */
+  callstackFrame?(address: number): QueryCallstackFrame | undefined | null;
+}
+
+/** One resolved frame of a callstack: the reply to ServerQueryCallstackFrame. */
+export interface QueryCallstackFrame {
+  /** module name (Tracy's "image") */
+  image: string;
+  function: string;
+  file: string;
+  /** 1-based, 0 = unknown */
+  line: number;
 }
 
 /**
@@ -80,8 +97,19 @@ export class QueryReplies {
       case ServerQuery.SourceCode:
         w.ackSourceCodeNotAvailable(ptr >>> 0);
         break;
+      case ServerQuery.CallstackFrame: {
+        const f = src.callstackFrame === undefined ? null : src.callstackFrame(ptr);
+        if (f === null) {
+          w.ackServerQueryNoop();
+          break;
+        }
+        // An address we never sent still gets a real frame, so the receiver's lookup completes.
+        if (f !== undefined) w.callstackFrame(ptr, f.image, f.function, f.file, f.line);
+        else w.callstackFrame(ptr, '', '<unknown>', '', 0);
+        break;
+      }
       default:
-        // Parameter, CallstackFrame, Symbol, DataTransfer, DataTransferPart and anything newer.
+        // Parameter, Symbol, DataTransfer, DataTransferPart and anything newer.
         w.ackServerQueryNoop();
     }
   }

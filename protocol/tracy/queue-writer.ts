@@ -10,6 +10,8 @@ export const FrameMarkKind = { Continuous: 0, Start: 1, End: 2 } as const;
 export const MAX_STAGED_STRING = 65535 + PROTOCOL_OFFSET_8BIT;
 /** Largest keyed transfer text (plain u16 length) and SourceLocationPayload. */
 export const MAX_TRANSFER_STRING = 65535;
+/** Most addresses in one CallstackPayload: its u16 length holds 8 bytes per address. */
+export const MAX_CALLSTACK_DEPTH = 8191;
 
 /**
  * Receives one frame's worth of complete items: `items[start, start + length)`, 1..262144
@@ -86,6 +88,8 @@ export class QueueWriter {
   /** Thread reference T and serial reference S, as absolute ticks (0 = just reset). */
   private refT = 0;
   private refS = 0;
+  /** Context-switch reference C (CallstackSample*), absolute ticks; like S it restarts only with the connection. */
+  private refC = 0;
 
   /** @throws RangeError if initialCapacity or maxFrameSize is out of range */
   constructor(options: QueueWriterOptions = {}) {
@@ -123,6 +127,7 @@ export class QueueWriter {
     this.thread = NO_THREAD;
     this.refT = 0;
     this.refS = 0;
+    this.refC = 0;
   }
 
   /** Closes the open frame if it holds anything: hands it to the sink, or queues it for takeFrame. */
@@ -453,6 +458,80 @@ export class QueueWriter {
     this.writeSerial21(this.end, Q.MemDiscard, thread, ticks, poolPtr);
   }
 
+  // ---- callstacks (tracy-protocol.md 4.10) ----
+
+  /**
+   * CallstackPayload (123: u8 type, u64 ptr 0, u16 8n, n x u64 address, innermost first), then
+   * CallstackSample16/32/64 (u32 thread, C delta in the compact form of 4.3): one sampled stack
+   * of `thread` at `ticks`. Addresses are `addrs[0, n)`, non-negative integers below 2^53.
+   * @throws RangeError when n is not in 1..MAX_CALLSTACK_DEPTH
+   */
+  callstackSample(thread: number, ticks: number, addrs: ArrayLike<number>, n: number): void {
+    this.reserve(11 + 8 * checkDepth(n) + 13);
+    this.writeCallstackPayload(addrs, n);
+    const dt = ticks - this.refC;
+    this.refC = ticks;
+    const p = this.compactTime(Q.CallstackSample, dt);
+    // compactTime put the time right after the type byte; the thread comes first: shift it.
+    const timeBytes = p - this.end - 1;
+    this.buf.copyWithin(this.end + 5, this.end + 1, p);
+    this.view.setUint32(this.end + 1, thread, true);
+    this.end += 5 + timeBytes;
+  }
+
+  /**
+   * An allocation with its callstack: CallstackPayload, CallstackSerial, [MemNamePayload,]
+   * MemAllocCallstack(Named) (the wire order of 4.9). size: u48 bytes; poolPtr 0 = the default pool.
+   * @throws RangeError when n is not in 1..MAX_CALLSTACK_DEPTH
+   */
+  memAllocCallstack(thread: number, ticks: number, ptr: number, size: number, poolPtr: number, addrs: ArrayLike<number>, n: number): void {
+    this.reserve(11 + 8 * checkDepth(n) + 1 + 9 + 27);
+    this.writeCallstackPayload(addrs, n);
+    this.buf[this.end++] = Q.CallstackSerial;
+    const v = this.view;
+    let p = this.end;
+    let type: number = Q.MemAllocCallstack;
+    if (poolPtr !== 0) {
+      p = this.writeMemName(p, poolPtr);
+      type = Q.MemAllocCallstackNamed;
+    }
+    this.buf[p] = type;
+    writeI64(v, p + 1, ticks - this.refS);
+    this.refS = ticks;
+    v.setUint32(p + 9, thread, true);
+    writeU64(v, p + 13, ptr);
+    const lo = size >>> 0;
+    v.setUint32(p + 21, lo, true);
+    v.setUint16(p + 25, (size - lo) / TWO_POW_32, true);
+    this.end = p + 27;
+  }
+
+  /**
+   * The reply to ServerQueryCallstackFrame(ptr) for a code address that resolves to one frame:
+   * single string `image`, CallstackFrameSize {ptr, n = 1}, single string `fn`, second string
+   * `file`, CallstackFrame {line, symAddr 0, symLen 0} (3.2 and 4.10; symAddr 0 asks for no
+   * symbol query). Strings are cut at MAX_STAGED_STRING bytes; one group, never split.
+   */
+  callstackFrame(ptr: number, image: string, fn: string, file: string, line: number): void {
+    const bound = (s: string) => 3 + Math.min(3 * s.length, MAX_STAGED_STRING);
+    this.reserve(bound(image) + 10 + bound(fn) + bound(file) + 17);
+    this.writeSingleString(image);
+    const v = this.view;
+    let p = this.end;
+    this.buf[p] = Q.CallstackFrameSize;
+    writeU64(v, p + 1, ptr);
+    this.buf[p + 9] = 1;
+    this.end = p + 10;
+    this.writeSingleString(fn);
+    this.writeStagedString(file, Q.SecondStringData8, Q.SecondStringData);
+    p = this.end;
+    this.buf[p] = Q.CallstackFrame;
+    v.setUint32(p + 1, line >>> 0, true);
+    writeU64(v, p + 5, 0);
+    v.setUint32(p + 13, 0, true);
+    this.end = p + 17;
+  }
+
   // ---- locks ----
 
   /** LockAnnounce (absolute time): lock `id` (a 0-based counter) declared at static srcloc `srclocPtr`. */
@@ -684,11 +763,16 @@ export class QueueWriter {
    * (`70 u16(len - 256) bytes`), cut at MAX_STAGED_STRING bytes. The caller reserved the room.
    */
   private writeSingleString(text: string): void {
+    this.writeStagedString(text, Q.SingleStringData8, Q.SingleStringData);
+  }
+
+  /** A staged string of the single or the second slot (`short`: the 8-bit form's type, `long`: the 16-bit one's). */
+  private writeStagedString(text: string, short: number, long: number): void {
     const b = this.buf;
     const p = this.end;
     if (text.length * 3 <= 255) {
       const n = this.writeUtf8(text, p + 2, 255);
-      b[p] = Q.SingleStringData8;
+      b[p] = short;
       b[p + 1] = n;
       this.end = p + 2 + n;
       return;
@@ -696,14 +780,25 @@ export class QueueWriter {
     const n = this.writeUtf8(text, p + 3, MAX_STAGED_STRING);
     if (n <= 255) {
       b.copyWithin(p + 2, p + 3, p + 3 + n);
-      b[p] = Q.SingleStringData8;
+      b[p] = short;
       b[p + 1] = n;
       this.end = p + 2 + n;
     } else {
-      b[p] = Q.SingleStringData;
+      b[p] = long;
       this.view.setUint16(p + 1, n - PROTOCOL_OFFSET_8BIT, true);
       this.end = p + 3 + n;
     }
+  }
+
+  /** CallstackPayload: keyed transfer 123, ptr 0, u16 length 8n, the addresses as u64. The caller reserved the room. */
+  private writeCallstackPayload(addrs: ArrayLike<number>, n: number): void {
+    const v = this.view;
+    const p = this.end;
+    this.buf[p] = Q.CallstackPayload;
+    writeU64(v, p + 1, 0);
+    v.setUint16(p + 9, 8 * n, true);
+    for (let i = 0; i < n; i++) writeU64(v, p + 11 + 8 * i, addrs[i]!);
+    this.end = p + 11 + 8 * n;
   }
 
   private writeMemName(p: number, poolPtr: number): number {
@@ -790,6 +885,12 @@ export class QueueWriter {
     }
     return p - at;
   }
+}
+
+/** @returns n, when it is a valid callstack depth */
+function checkDepth(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CALLSTACK_DEPTH) throw new RangeError(`callstack depth ${n} is not an integer in 1..${MAX_CALLSTACK_DEPTH}`);
+  return n;
 }
 
 /** Length of the C string in `b[at, at + n)`: up to its first NUL. */
