@@ -98,6 +98,8 @@ export interface MessageItem {
   color: number;
   metadata: number;
   text: string;
+  /** callstack id (GET /api/sessions/:id/callstacks/:cs), 0 = none */
+  callstack: number;
 }
 
 /** server -> viewer on /api/live */
@@ -160,6 +162,8 @@ export interface ZoneDetails {
   /** u64 as a decimal string */
   value: string | null;
   color: number;
+  /** callstack id (GET /api/sessions/:id/callstacks/:cs), 0 = none */
+  callstack: number;
 }
 
 export interface SrclocStats {
@@ -305,4 +309,59 @@ export interface LockSummary {
   unmatchedReleases: number;
   clamped: number;
   droppedEvents: number;
+}
+
+/** One resolved frame; Tracy expands inlined frames, so one return address can give several frames. */
+export interface StackFrame {
+  function: string;
+  file: string;
+  line: number;
+  image: string;
+  /** the return address as '0x...' hex (exact u64) */
+  address: string;
+  /** true when this frame was inlined into the next one (same address, not its last frame) */
+  inlined: boolean;
+}
+
+/** GET /api/sessions/:id/callstacks/:cs ; frames innermost first; an unanswered address gives function '0x...' */
+export interface CallstackInfo {
+  id: number;
+  frames: StackFrame[];
+}
+
+export type StackFlameKind = 'cpu' | 'inuse' | 'alloc';
+
+/**
+ * A node of GET /api/sessions/:id/stack-flame: node 0 is the root ("all"); children are callees
+ * (top-down) or callers (invert=1, bottom-up). Nodes merge by function name path.
+ */
+export interface StackFlameNode {
+  id: number;
+  parent: number;
+  name: string;
+  file: string;
+  line: number;
+  /** samples (cpu) or bytes (inuse/alloc) of everything under this node */
+  value: number;
+  self: number;
+  /** sample or allocation count under this node */
+  count: number;
+  children: number[];
+}
+
+/**
+ * GET /api/sessions/:id/stack-flame?kind=cpu|inuse|alloc[&t0&t1][&pool=ptr][&thread=id][&invert=1]
+ * cpu: samples taken in [t0, t1]; inuse: allocations alive at t1; alloc: allocations made in [t0, t1].
+ */
+export interface StackFlameResult {
+  kind: StackFlameKind;
+  unit: 'samples' | 'bytes';
+  t0: number;
+  t1: number;
+  pool: number | null;
+  total: number;
+  count: number;
+  nodes: StackFlameNode[];
+  /** nodes left out past the node limit (their value stays in their parent's) */
+  cut: number;
 }
