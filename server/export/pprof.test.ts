@@ -143,11 +143,12 @@ describe('encodePprof', () => {
       { name: 'work', systemName: 'work', file: 'src/work.cpp' },
       { name: 'main', systemName: 'main', file: 'src/main.cpp' },
     ]);
-    // one mapping per image, claiming symbols so pprof does not look for the binaries
+    // one mapping per image, the main binary first, claiming symbols so pprof does not look for the binaries
     expect(p.mappings).toEqual([
-      { file: 'libc.so.6', start: 0, limit: 0, flags: [true, true, true, true] },
       { file: 'app', start: 0, limit: 0, flags: [true, true, true, true] },
+      { file: 'libc.so.6', start: 0, limit: 0, flags: [true, true, true, true] },
     ]);
+    expect(p.raw.location.map((l) => Number(l.mappingId))).toEqual([2, 1, 1, 1]);
   });
 
   it('puts the frames inlined at one address in one location, innermost first and the caller last', () => {
@@ -195,6 +196,14 @@ describe('encodePprof', () => {
     const p = decode(encodePprof(input('cpu', [{ frames: [frame('', '0xdeadbeef', { image: '', file: '', line: 0 })], count: 1, value: 0 }])));
     expect(p.loc(1)).toEqual({ id: 1, address: 0xdeadbeefn, image: null, lines: [{ name: '0xdeadbeef', systemName: '0xdeadbeef', file: '', line: 0 }] });
     expect(p.mappings).toEqual([]);
+  });
+
+  it('puts the first image that is not a shared library or a pseudo image in mapping 1', () => {
+    const images = ['libc.so.6', '[vdso]', '<kernel>', 'libz.so', 'libfoo.dylib', 'KERNEL32.DLL', 'demo.exe', 'libm.so.6'];
+    const frames = images.map((image, k) => frame(`f${k}`, `0x${(k + 1).toString(16)}0`, { image }));
+    const p = decode(encodePprof(input('cpu', [{ frames, count: 1, value: 0 }])));
+    expect(p.mappings.map((m) => m.file)).toEqual(['demo.exe', '[vdso]', '<kernel>', 'libz.so', 'libfoo.dylib', 'KERNEL32.DLL', 'libc.so.6', 'libm.so.6']);
+    expect(p.samples[0]!.locations.map((id) => p.loc(id).image)).toEqual(images);
   });
 
   it('keeps u64 addresses exact past 2^53', () => {

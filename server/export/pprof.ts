@@ -13,7 +13,8 @@
  *   entries were inlined"). A frame flagged `inlined` shares its Location with the frames
  *   after it up to the first one that is not.
  * - one Function per (name, file); a frame with no function name is named by its address.
- * - one Mapping per image (filename = image; no address range: Tracy does not send one). The
+ * - one Mapping per image (filename = image; no address range: Tracy does not send one), the
+ *   first image that is not a shared library first, as pprof expects the main binary. The
  *   mappings claim functions, files, lines and inline frames, so pprof does not try to
  *   symbolize the addresses again. Frames with no image get no mapping (mapping_id 0): an
  *   unnamed mapping with an empty range would be merged into its neighbour by pprof.
@@ -60,6 +61,9 @@ const SAMPLE_TYPES: Record<StackFlameKind, readonly [string, string, string, str
   alloc: ['alloc_objects', 'count', 'alloc_space', 'bytes'],
 };
 
+/** Shared libraries (pprof's libRx plus Windows and macOS) and bracketed pseudo images. */
+const LIBRARY_IMAGE = /\.so$|\.so[._][0-9]|\.dll$|\.dylib$|^\[|^</i;
+
 /** A u64 in hex, as Tracy's frames carry return addresses. */
 const HEX_ADDRESS = /^0x[0-9a-f]{1,16}$/i;
 
@@ -82,6 +86,7 @@ export function encodePprof(input: PprofInput): Uint8Array {
     samples.push(new Sample({ locationId: builder.locationIds(stack.frames), value: [count, value] }));
   }
 
+  builder.mainMappingFirst();
   const profile = new Profile({
     sampleType: [
       new ValueType({ type: strings.dedup(types[0]), unit: strings.dedup(types[1]) }),
@@ -193,6 +198,26 @@ class PprofBuilder {
       byName.set(name, id);
     }
     return id;
+  }
+
+  /**
+   * Moves the first image that does not look like a shared library or a pseudo image
+   * ("[vdso]", "<kernel>") to mapping 1, which pprof takes for the main binary (its "File:"
+   * line); pprof guesses it this way for the profiles it converts.
+   */
+  mainMappingFirst(): void {
+    const k = this.mappings.findIndex((m) => !LIBRARY_IMAGE.test(this.strings.strings[Number(m.filename)] ?? ''));
+    if (k <= 0) return;
+    const first = this.mappings[0]!;
+    const main = this.mappings[k]!;
+    this.mappings[0] = main;
+    this.mappings[k] = first;
+    main.id = 1;
+    first.id = k + 1;
+    for (const loc of this.locations) {
+      if (loc.mappingId === 1) loc.mappingId = k + 1;
+      else if (loc.mappingId === k + 1) loc.mappingId = 1;
+    }
   }
 
   private mappingId(image: string): number {
