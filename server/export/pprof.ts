@@ -6,7 +6,10 @@
  * - sample types: cpu -> [samples/count, cpu/nanoseconds] (cpu = samples * periodNs, or the
  *   stack's value as given when periodNs is 0); inuse -> [inuse_objects/count,
  *   inuse_space/bytes]; alloc -> [alloc_objects/count, alloc_space/bytes]. The period type is
- *   cpu/nanoseconds with period = periodNs, or space/bytes with period 0 for memory.
+ *   cpu/nanoseconds with period = periodNs, or space/bytes with period 0 for memory. The value
+ *   to show by default is the last one, which readers take when default_sample_type is unset;
+ *   we leave it unset because speedscope before 1.15.2 read it as an index into the sample
+ *   types rather than the string table and failed (jlfwong/speedscope#424).
  * - one Location per distinct return address; its `line` list holds the frames Tracy expanded
  *   from that address, innermost first, so the last is the function the others were inlined
  *   into (profile.proto: "the last entry represents the caller into which the preceding
@@ -104,7 +107,6 @@ export function encodePprof(input: PprofInput): Uint8Array {
       : new ValueType({ type: strings.dedup('space'), unit: strings.dedup('bytes') }),
     period: Math.max(0, periodNs),
     comment: (input.comments ?? []).map((c) => strings.dedup(c)),
-    defaultSampleType: strings.dedup(types[2]),
   });
   // Fastest level, as Go's runtime/pprof writes its profiles (gzip.BestSpeed): on 100k stacks it
   // takes a third of the default level's time for a file about 6 % larger.
