@@ -60,6 +60,7 @@ describe.skipIf(!PRESENT)('callstacks recording through --connect', () => {
     const details = await api('');
     expect(details.endReason).toBe('terminated');
     expect(details.zones).toBe(truth.zones_total);
+    expect(details.callstacks).toEqual({ stacks: 7, payloads: 60_680, dropped: 0, addresses: 20, unresolved: 0, cpuSamples: 0 });
   });
 
   it('keeps the 7 distinct stacks, each with the functions the truth lists', async () => {

@@ -90,6 +90,14 @@ export function sessionDetails(s: Session) {
       : null,
     appInfo: store.appInfoTexts,
     queriesSent: s.queriesSent,
+    callstacks: {
+      stacks: store.callstacks.count,
+      payloads: store.callstacks.payloads,
+      dropped: store.callstacks.dropped,
+      addresses: store.callstacks.addressCount,
+      unresolved: store.callstacks.unresolved,
+      cpuSamples: store.samplesTotal,
+    },
     frames: [...store.frames.values()].map((f) => ({
       namePtr: f.namePtr,
       name: frameSetName(store, f),
