@@ -107,6 +107,12 @@ describe.skipIf(!PRESENT)('callstacks recording through --connect', () => {
     const p = plain.matches[0];
     expect((await api(`/zone?thread=${p.thread}&depth=${p.depth}&row=${p.row}`)).callstack).toBe(0);
 
+    // the flame graph's frame filter on zones: every CS1_deep zone has cs1_L5 in its stack, no other zone has a stack
+    const byFrame: Json = await api('/search?frame=cs1_L5&limit=5');
+    expect(byFrame.total).toBe(truth.zones_with_callstack);
+    expect(byFrame.srclocs.filter((l: Json) => l.count > 0).map((l: Json) => l.name)).toEqual(['CS1_deep']);
+    expect((await api('/search?q=CS1_deep&frame=cs1_leak_here')).total).toBe(0);
+
     const messages: Json = await api('/messages?limit=10000');
     const withStack = messages.messages.filter((x: Json) => x.callstack > 0);
     expect(withStack.length).toBe(truth.messages_with_callstack);

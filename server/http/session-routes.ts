@@ -16,6 +16,7 @@ import { exportResponse } from './export-route.js';
 import { importResponse } from './import-route.js';
 import { mountLockRoutes } from './lock-routes.js';
 import { mountStackRoutes } from './stack-routes.js';
+import { stackFilterByFunction } from '../query/stack-query.js';
 import { limitParam, nsPerPxParam, runHeavyQuery, threadsParam } from './query-params.js';
 import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
 
@@ -222,10 +223,13 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
   api.get('/:id/search', async (c) => {
     const s = sessionOf(registry, c);
     const q = c.req.query('q') ?? '';
-    if (q === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME');
+    const frame = c.req.query('frame') ?? '';
+    if (q === '' && frame === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME (or frame=FUNCTION)');
     const range = rangeOf(c, s);
     const limit = limitParam(c, 'limit', DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
-    return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => searchZonesSliced(s.store, q, { ...range, limit }, sl)));
+    // frame=: only zones whose callstack has a frame of that function (the stack flame graph's click)
+    const stackFilter = frame === '' ? undefined : stackFilterByFunction(s.store.callstacks, frame.slice(0, 4096));
+    return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => searchZonesSliced(s.store, q, { ...range, limit, ...(stackFilter && { stackFilter }) }, sl)));
   });
 
   mountLockRoutes(api, registry, { gate, slice });

@@ -1,4 +1,5 @@
 import type { SessionStore } from '../store/session-store.js';
+import { SEGMENT_MASK } from '../store/zone-columns.js';
 import { DurationList, type ChunkedList, type NumberArray } from './growable.js';
 import { runInSlices, runToEnd, type SlicedQuery, type SliceOptions } from './query-slicer.js';
 import { FirstByTime } from './first-by-time.js';
@@ -22,6 +23,8 @@ export interface SearchOptions extends RangeOptions {
   limit?: number;
   /** histogram buckets (default 40, at most MAX_SEARCH_BUCKETS) */
   buckets?: number;
+  /** keeps only the zones whose callstack id passes (the stack flame graph's frame filter) */
+  stackFilter?: (callstack: number) => boolean;
 }
 
 /** Zones whose source location's displayed name contains `query` (case-insensitive), at once. */
@@ -119,7 +122,7 @@ export class ZoneSearchQuery implements SlicedQuery<ZoneSearchResult> {
   }
 
   private threadWalks(): ThreadZoneWalk[] {
-    const { t0 = -Infinity, t1 = Infinity, threads } = this.options;
+    const { t0 = -Infinity, t1 = Infinity, threads, stackFilter } = this.options;
     const walks: ThreadZoneWalk[] = [];
     for (const thread of this.store.threads.values()) {
       if (threads && !threads.includes(thread.id)) continue;
@@ -127,6 +130,11 @@ export class ZoneSearchQuery implements SlicedQuery<ZoneSearchResult> {
       walks.push(
         new ThreadZoneWalk(thread, t0, t1, (depth, row, s, dur, _self, srcloc) => {
           if (!this.wanted.has(srcloc)) return;
+          if (stackFilter !== undefined) {
+            const seg = thread.depths[depth]!.segmentOf(row);
+            const cs = seg === null ? 0 : seg.extraAt(row & SEGMENT_MASK)?.callstack ?? 0;
+            if (!stackFilter(cs)) return;
+          }
           this.counts.set(srcloc, (this.counts.get(srcloc) ?? 0) + 1);
           this.durations.push(dur);
           if (this.matches.wants(s)) this.matches.add({ thread: id, depth, row, srcloc, startNs: s, durNs: dur });
