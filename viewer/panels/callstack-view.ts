@@ -4,8 +4,8 @@ import { callstackText, frameLocation, frameTitle, unresolved } from './callstac
 import { errorText, h } from './panel-kit.js';
 
 /**
- * A callstack's frames, innermost first: the function, then file:line dimmed, an "inlined" tag
- * on frames Tracy expanded from an inlined call; the image and address on hover. Each frame is
+ * A callstack's frames, innermost first: the function (an "inlined" tag on frames Tracy expanded
+ * from an inlined call), then file:line dimmed; the image and address on hover. Each frame is
  * an `li.cs-frame` with data-function, data-file, data-line and data-inlined (for tests).
  */
 export function callstackList(frames: readonly StackFrame[]): HTMLOListElement {
@@ -17,8 +17,8 @@ export function callstackList(frames: readonly StackFrame[]): HTMLOListElement {
         'li',
         { class: `cs-frame${f.inlined ? ' inlined' : ''}${unresolved(f) ? ' unresolved' : ''}`, title: frameTitle(f), data: { frame: i, function: f.function, file: f.file, line: f.line, inlined: f.inlined ? 1 : 0, image: f.image, address: f.address } },
         h('span', { class: 'cs-fn mono', text: f.function }),
-        loc ? h('span', { class: 'cs-loc muted mono', text: loc }) : null,
         f.inlined ? h('span', { class: 'cs-tag', text: 'inlined' }) : null,
+        loc ? h('span', { class: 'cs-loc muted mono', text: loc }) : null,
       ),
     );
   });

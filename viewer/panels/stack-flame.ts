@@ -214,7 +214,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     graph.replaceChildren(...els);
     graph.style.height = `${layout.rows * ROW_PX}px`;
     const what = r.unit === 'bytes' ? `${formatCount(r.count)} allocations, ${formatBytes(r.total)}` : `${formatCount(r.total)} samples`;
-    const parts = [`${what}; ${formatCount(r.nodes.length - 1)} frames, ${formatCount(els.length)} drawn`];
+    const parts = [`${what}; ${formatCount(r.nodes.length - 1)} call paths, ${formatCount(els.length)} drawn`];
     if (layout.skipped) parts.push(`${formatCount(layout.skipped)} narrower than 1 px hidden`);
     if (r.cut > 0) parts.push(`${formatCount(r.cut)} left out by the server's node limit`);
     info.textContent = parts.join(', ');
