@@ -1,11 +1,12 @@
 /**
  * profile: { cpu, heap } end to end in-process: a hot function and a leak run with V8's profilers
  * on, the stream goes over an in-memory pair to the SDK test receiver (protocol/'s
- * TracyStreamReader), the receiver asks for every sampled frame with ServerQueryCallstackFrame,
- * and the stacks, resolved from the app's answers, name the hot and the leaking function.
+ * TracyStreamReader), whose decoder asks for every new frame with ServerQueryCallstackFrame as
+ * Tracy's receiver does, and the stacks, resolved from the app's answers, name the hot and the
+ * leaking function.
  *
- * The callstack items are read a second time by a small scanner of the decoded frames (written
- * from tracy-protocol.md 4.1 and 4.10) until the decoder reports callstacks itself (cs-core).
+ * The callstack items are also read by a small scanner of the decoded frames (written from
+ * tracy-protocol.md 4.1 and 4.10), independent of the decoder.
  */
 import { describe, expect, it } from 'vitest';
 import { NullVisitor, QueueType as Q, QUEUE_ITEM_SIZE, ServerQuery, TracyStreamReader } from '../protocol/tracy/index.js';
@@ -126,21 +127,25 @@ describe('profile: V8 CPU and heap samples as Tracy callstacks', () => {
     await stop();
     client.flushNow();
     await tick();
-    // Ask for every address sent so far, as Tracy's receiver does for each new payload address.
+    // The receiver's decoder asks for every new payload address itself, as Tracy's does.
+    client.plot('nudge', 1); // a frame, after which the receiver sends its queries
+    await client.close();
     const sent = scanStream(receiver.bytes).scan;
     const addresses = new Set<number>();
     for (const s of sent.samples) for (const a of s.stack) addresses.add(a);
     for (const a of sent.allocs.values()) for (const x of a.stack) addresses.add(x);
-    for (const a of addresses) receiver.query(ServerQuery.CallstackFrame, a);
-    client.plot('nudge', 1); // a frame, after which the receiver sends its queries
-    await client.close();
+    const table = receiver.reader.decoder.callstacks;
+    // every sampled or allocating address is known and answered (free stacks add a few more)
+    for (const a of addresses) expect(table.resolved(`0x${a.toString(16)}`), `0x${a.toString(16)}`).toBeTruthy();
+    expect(table.addressCount).toBeGreaterThanOrEqual(addresses.size);
+    expect(table.unresolved).toBe(0);
 
     expect(receiver.error).toBeNull();
     const hist = receiver.reader.decoder.histogram;
     expect(hist[Q.CallstackPayload]).toBeGreaterThan(0);
     expect(hist[Q.CallstackSample]! + hist[Q.CallstackSample16]! + hist[Q.CallstackSample32]!).toBeGreaterThan(0);
     expect(hist[Q.MemAllocCallstackNamed]).toBeGreaterThan(0);
-    expect(hist[Q.CallstackFrameSize]).toBe(addresses.size);
+    expect(hist[Q.CallstackFrameSize]).toBe(table.addressCount);
     expect(receiver.outstanding).toBe(0);
 
     const all = scanStream(receiver.bytes).scan;

@@ -12,3 +12,4 @@ export * from './frame-inflater.js';
 export * from './stream-reader.js';
 export * from './visitor.js';
 export * from './broadcast.js';
+export * from './callstack-table.js';

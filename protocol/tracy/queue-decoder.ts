@@ -7,8 +7,9 @@ import {
 import { ItemError, ProtocolErrorCode } from './errors.js';
 import { QueryQueue } from './query-queue.js';
 import { QUEUE_ITEM_SIZE, QUEUE_TYPE_COUNT, QUEUE_TYPE_NAMES, QueueType, ServerQuery } from './queue-types.js';
+import { addressHex, CallstackTable, MAX_FRAMES_PER_ADDRESS, type ResolvedAddress } from './callstack-table.js';
 import { SourceLocationTable } from './source-locations.js';
-import type { TracyVisitor } from './visitor.js';
+import { CallstackTarget, type TracyVisitor } from './visitor.js';
 
 const utf8 = new TextDecoder('utf-8');
 /** Largest staged string: SingleStringData's u16 + 256. */
@@ -67,6 +68,8 @@ export class QueueDecoder {
   readonly srclocs = new SourceLocationTable();
   readonly names = new NameTables();
   readonly queries = new QueryQueue();
+  /** Callstacks interned by content, and the frames the app answered for their addresses. */
+  readonly callstacks = new CallstackTable();
   /** Items seen, per QueueType. */
   readonly histogram = new Float64Array(QUEUE_TYPE_COUNT);
   items = 0;
@@ -114,6 +117,21 @@ export class QueueDecoder {
   private readonly queriedPlots = new Set<number>();
   private readonly queriedFrames = new Set<number>();
   private lastPlotPtr = -1;
+
+  /** The last CallstackPayload's id (0 = none or not kept), until an item takes it. */
+  private stagedCallstack = 0;
+  /** CallstackSerial's stack, for the next serial item with a callstack. */
+  private serialCallstack = 0;
+  /** Callstack (10) items staged per thread, for the thread's next zone or message with a callstack. */
+  private readonly threadCallstacks = new Map<number, number>();
+  /** A CallstackFrameSize answer whose CallstackFrame items are still coming. */
+  private frameReply: { address: string; frames: number; answer: ResolvedAddress } | null = null;
+  private readonly knownSymbols = new Set<string>();
+  private callstackBytesReported = 0;
+  /** Made once: interning a stack calls it for each address to query. */
+  private readonly queryFrame = (lo: number, hi: number): void => {
+    this.queries.push(ServerQuery.CallstackFrame, lo, hi);
+  };
 
   constructor(visitor: TracyVisitor) {
     this.visitor = visitor;
@@ -176,6 +194,9 @@ export class QueueDecoder {
     this.queriedStrings.clear();
     this.queriedPlots.clear();
     this.queriedFrames.clear();
+    this.threadCallstacks.clear();
+    this.knownSymbols.clear();
+    this.frameReply = null;
   }
 
   private resetReferences(): void {
@@ -283,6 +304,7 @@ export class QueueDecoder {
         const srcloc = this.srclocIndex(v, q + 2);
         if (!this.threadNoticed) this.noticeThread();
         visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        this.attachThreadCallstack(CallstackTarget.Zone);
         break;
       }
       case Q.ZoneBeginCallstack32: {
@@ -291,6 +313,7 @@ export class QueueDecoder {
         const srcloc = this.srclocIndex(v, q + 4);
         if (!this.threadNoticed) this.noticeThread();
         visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        this.attachThreadCallstack(CallstackTarget.Zone);
         break;
       }
       case Q.ZoneBegin:
@@ -299,6 +322,7 @@ export class QueueDecoder {
         const srcloc = this.srclocIndex(v, q + 8); // Tracy asks for the location, then the thread
         if (!this.threadNoticed) this.noticeThread();
         visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        if (t === Q.ZoneBeginCallstack) this.attachThreadCallstack(CallstackTarget.Zone);
         break;
       }
       case Q.ZoneEnd: {
@@ -314,6 +338,7 @@ export class QueueDecoder {
         this.stagedPayload = NONE;
         if (!this.threadNoticed) this.noticeThread();
         visitor.zoneBegin(this.thread, Math.trunc(rel * this.timerMul), srcloc);
+        if (t === Q.ZoneBeginAllocSrcLocCallstack) this.attachThreadCallstack(CallstackTarget.Zone);
         break;
       }
       case Q.ThreadContext: {
@@ -401,6 +426,7 @@ export class QueueDecoder {
         const rgb = colored ? buf[q + 8]! | (buf[q + 9]! << 8) | (buf[q + 10]! << 16) : -1;
         if (!this.threadNoticed) this.noticeThread();
         visitor.message(this.thread, this.absNs(v, q), this.single, 0, len, rgb, buf[q + (colored ? 11 : 8)]!);
+        if (t === Q.MessageCallstack || t === Q.MessageColorCallstack) this.attachThreadCallstack(CallstackTarget.Message);
         break;
       }
       case Q.MessageLiteral:
@@ -419,6 +445,7 @@ export class QueueDecoder {
         this.queryString(textPtr, idLo, idHi);
         const rgb = colored ? buf[q + 8]! | (buf[q + 9]! << 8) | (buf[q + 10]! << 16) : -1;
         visitor.messageLiteral(this.thread, this.absNs(v, q), textPtr, rgb, lo & 0xff);
+        if (t === Q.MessageLiteralCallstack || t === Q.MessageLiteralColorCallstack) this.attachThreadCallstack(CallstackTarget.Message);
         break;
       }
       case Q.MessageAppInfo: {
@@ -490,11 +517,17 @@ export class QueueDecoder {
         }
         const ptr = readPtr(v, q + 12);
         const ns = Math.trunc(rel * this.timerMul);
-        if (t <= Q.MemAllocNamed || t === Q.MemAllocCallstack || t === Q.MemAllocCallstackNamed) {
+        const alloc = t <= Q.MemAllocNamed || t === Q.MemAllocCallstack || t === Q.MemAllocCallstackNamed;
+        if (alloc) {
           const size = v.getUint16(q + 24, true) * TWO_POW_32 + v.getUint32(q + 20, true);
           visitor.memAlloc(thread, ns, ptr, size, pool);
         } else {
           visitor.memFree(thread, ns, ptr, pool);
+        }
+        if (t >= Q.MemAllocCallstack && t <= Q.MemFreeCallstackNamed) {
+          const cs = this.serialCallstack;
+          this.serialCallstack = 0;
+          if (cs !== 0) visitor.callstack?.(alloc ? CallstackTarget.Alloc : CallstackTarget.Free, thread, cs);
         }
         break;
       }
@@ -506,6 +539,7 @@ export class QueueDecoder {
         const pool = readPtr(v, q + 12);
         this.queryString(pool, v.getUint32(q + 12, true), v.getUint32(q + 16, true));
         visitor.memDiscard(thread, Math.trunc(rel * this.timerMul), pool);
+        if (t === Q.MemDiscardCallstack) this.serialCallstack = 0;
         break;
       }
       case Q.MemNamePayload: {
@@ -569,7 +603,13 @@ export class QueueDecoder {
       case Q.SourceCode:
         this.repliesCounted++;
         break;
-      case Q.CallstackPayload:
+      case Q.CallstackPayload: {
+        const length = size - 11;
+        if ((length & 7) !== 0) throw new ItemError(ProtocolErrorCode.BadLength, `CallstackPayload of ${length} bytes is not a whole number of u64 addresses`, p - start, t);
+        this.stagedCallstack = this.callstacks.intern(v, p + 11, length, this.queryFrame);
+        this.reportCallstackBytes();
+        break;
+      }
       case Q.CallstackAllocPayload:
       case Q.FrameImageData:
         break;
@@ -593,15 +633,36 @@ export class QueueDecoder {
         visitor.sourceLocation(index);
         break;
       }
-      case Q.CallstackFrameSize:
+      case Q.CallstackFrameSize: {
+        const image = this.stagedText(true);
+        const frames = buf[q + 8]!;
+        if (frames > MAX_FRAMES_PER_ADDRESS) throw new ItemError(ProtocolErrorCode.BadLength, `CallstackFrameSize of ${frames} frames > ${MAX_FRAMES_PER_ADDRESS}`, p - start, t);
+        this.frameReply = { address: addressHex(v.getUint32(q, true), v.getUint32(q + 4, true)), frames, answer: { image, frames: [] } };
+        if (frames === 0) this.finishFrameReply();
+        this.repliesCounted++;
+        break;
+      }
       case Q.SymbolInformation:
         this.singleLen = NONE;
         this.repliesCounted++;
         break;
-      case Q.CallstackFrame:
-        this.singleLen = NONE;
-        this.secondLen = NONE;
+      case Q.CallstackFrame: {
+        const fn = this.stagedText(true);
+        const file = this.stagedText(false);
+        const reply = this.frameReply;
+        if (reply === null) throw this.missing(t, p - start, 'CallstackFrameSize');
+        const symLo = v.getUint32(q + 4, true);
+        const symHi = v.getUint32(q + 8, true);
+        const symbol = symLo === 0 && symHi === 0 ? '' : addressHex(symLo, symHi);
+        reply.answer.frames.push({ function: fn, file, line: v.getUint32(q, true), symbol });
+        // Tracy asks for each symbol it has not seen, as its frames arrive
+        if (symbol !== '' && !this.knownSymbols.has(symbol)) {
+          this.knownSymbols.add(symbol);
+          this.queries.push(ServerQuery.Symbol, symLo, symHi);
+        }
+        if (reply.answer.frames.length === reply.frames) this.finishFrameReply();
         break;
+      }
       case Q.AckServerQueryNoop:
       case Q.AckSourceCodeNotAvailable:
       case Q.AckSymbolCodeNotAvailable:
@@ -639,26 +700,38 @@ export class QueueDecoder {
         this.takeSingle(t, p - start);
         break;
       case Q.Callstack:
+        this.threadCallstacks.set(this.thread, this.stagedCallstack);
+        this.stagedCallstack = 0;
+        break;
       case Q.CallstackSerial:
+        this.serialCallstack = this.stagedCallstack;
+        this.stagedCallstack = 0;
+        break;
       case Q.CallstackAlloc:
       case Q.FrameImage:
         break;
 
-      // ---- items skipped by size that still move a time reference ----
+      // ---- CPU samples (context-switch samples only move the reference and take their stack) ----
       case Q.CallstackSample:
       case Q.CallstackSampleContextSwitch:
-        this.delta64(REF_C, v, q + 4, true);
-        break;
       case Q.CallstackSample32:
       case Q.CallstackSampleContextSwitch32:
-        this.refs[REF_C]! += v.getUint32(q + 4, true) + PROTOCOL_OFFSET_16BIT;
-        this.refZero[REF_C] = 0;
-        break;
       case Q.CallstackSample16:
-      case Q.CallstackSampleContextSwitch16:
-        this.refs[REF_C]! += v.getUint16(q + 4, true);
-        this.refZero[REF_C] = 0;
+      case Q.CallstackSampleContextSwitch16: {
+        let rel: number;
+        if (t === Q.CallstackSample || t === Q.CallstackSampleContextSwitch) rel = this.delta64(REF_C, v, q + 4, true);
+        else {
+          rel = this.refs[REF_C]! += t === Q.CallstackSample32 || t === Q.CallstackSampleContextSwitch32 ? v.getUint32(q + 4, true) + PROTOCOL_OFFSET_16BIT : v.getUint16(q + 4, true);
+          this.refZero[REF_C] = 0;
+        }
+        const thread = v.getUint32(q, true);
+        if (!this.knownThreads.has(thread)) this.newThread(thread);
+        const cs = this.stagedCallstack;
+        this.stagedCallstack = 0;
+        const plain = t === Q.CallstackSample || t === Q.CallstackSample32 || t === Q.CallstackSample16;
+        if (plain && cs !== 0) visitor.cpuSample?.(thread, Math.trunc(rel * this.timerMul), cs);
         break;
+      }
       case Q.ContextSwitch:
       case Q.ThreadWakeup:
         this.delta64(REF_C, v, q, false);
@@ -836,6 +909,38 @@ export class QueueDecoder {
   private newThread(thread: number): void {
     this.knownThreads.add(thread);
     this.queries.push(ServerQuery.ThreadString, thread, 0);
+  }
+
+  /** The thread's staged Callstack (10), if any, goes to the item just reported. */
+  private attachThreadCallstack(target: number): void {
+    const cs = this.threadCallstacks.get(this.thread);
+    if (cs === undefined) return;
+    this.threadCallstacks.delete(this.thread);
+    if (cs !== 0) this.visitor.callstack?.(target, this.thread, cs);
+  }
+
+  /** The staged single (or second) string as text, consumed; '' when none was staged. */
+  private stagedText(single: boolean): string {
+    const len = single ? this.singleLen : this.secondLen;
+    if (single) this.singleLen = NONE;
+    else this.secondLen = NONE;
+    if (len === NONE || len === 0) return '';
+    return utf8.decode((single ? this.single : this.second).subarray(0, len));
+  }
+
+  private finishFrameReply(): void {
+    const reply = this.frameReply!;
+    this.frameReply = null;
+    this.callstacks.resolve(reply.address, reply.answer);
+    this.reportCallstackBytes();
+  }
+
+  private reportCallstackBytes(): void {
+    const bytes = this.callstacks.bytes;
+    if (bytes === this.callstackBytesReported) return;
+    const added = bytes - this.callstackBytesReported;
+    this.callstackBytesReported = bytes;
+    this.visitor.callstackBytes?.(added);
   }
 
   private takeSingle(t: number, at: number): number {

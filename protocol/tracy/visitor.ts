@@ -50,7 +50,26 @@ export interface TracyVisitor {
   /** The app sent Terminate: it is done, but may still answer queries. */
   terminate(): void;
   crash(): void;
+  /**
+   * The item just reported carries callstack `callstack` (an id of the decoder's
+   * CallstackTable, never 0). `target`: CallstackTarget (the zone `thread` just began, the
+   * message just reported, the allocation or the free just reported). Optional: a visitor that
+   * keeps no callstacks leaves it out.
+   */
+  callstack?(target: number, thread: number, callstack: number): void;
+  /** A sampled callstack of `thread` at `timeNs` (CallstackSample*): the app's CPU samples. */
+  cpuSample?(thread: number, timeNs: number, callstack: number): void;
+  /** The decoder's callstack table grew by `bytes` (new stacks, addresses, answers): for budgets. */
+  callstackBytes?(bytes: number): void;
 }
+
+/** What a `callstack` report applies to. */
+export const CallstackTarget = {
+  Zone: 0,
+  Message: 1,
+  Alloc: 2,
+  Free: 3,
+} as const;
 
 /** A visitor that ignores everything: extend it and override what you need. */
 export class NullVisitor implements TracyVisitor {

@@ -98,7 +98,7 @@ export interface MessageItem {
   color: number;
   metadata: number;
   text: string;
-  /** the message's callstack id (GET /callstacks/:cs), 0 = none */
+  /** callstack id (GET /api/sessions/:id/callstacks/:cs), 0 = none */
   callstack: number;
 }
 
@@ -162,7 +162,7 @@ export interface ZoneDetails {
   /** u64 as a decimal string */
   value: string | null;
   color: number;
-  /** the zone's callstack id (GET /callstacks/:cs), 0 = none */
+  /** callstack id (GET /api/sessions/:id/callstacks/:cs), 0 = none */
   callstack: number;
 }
 
@@ -313,21 +313,55 @@ export interface LockSummary {
 
 /** One resolved frame; Tracy expands inlined frames, so one return address can give several frames. */
 export interface StackFrame {
-  function: string; file: string; line: number; image: string;
+  function: string;
+  file: string;
+  line: number;
+  image: string;
   /** the return address as '0x...' hex (exact u64) */
   address: string;
   /** true when this frame was inlined into the next one (same address, not its last frame) */
   inlined: boolean;
 }
-/** GET /api/sessions/:id/callstacks/:cs ; frames innermost first; unresolved addresses give function '0x...' */
-export interface CallstackInfo { id: number; frames: StackFrame[]; }
+
+/** GET /api/sessions/:id/callstacks/:cs ; frames innermost first; an unanswered address gives function '0x...' */
+export interface CallstackInfo {
+  id: number;
+  frames: StackFrame[];
+}
 
 export type StackFlameKind = 'cpu' | 'inuse' | 'alloc';
-/** GET /api/sessions/:id/stack-flame?kind=cpu|inuse|alloc[&t0&t1][&pool=ptr][&thread=id][&invert=1]
- *  cpu: samples taken in [t0,t1]; inuse: allocations alive at t1 (pool); alloc: allocations made in [t0,t1] (pool).
- *  Node 0 is the root ("all"); children are callees (top-down) or callers when invert=1 (bottom-up). Nodes merge by function name path. */
-export interface StackFlameNode { id: number; parent: number; name: string; file: string; line: number;
-  /** samples (cpu) or bytes (inuse/alloc) of everything under this node */ value: number; self: number;
-  /** sample or allocation count under this node */ count: number; children: number[]; }
-export interface StackFlameResult { kind: StackFlameKind; unit: 'samples' | 'bytes'; t0: number; t1: number;
-  pool: number | null; total: number; count: number; nodes: StackFlameNode[]; cut: number /* nodes left out past MAX */ }
+
+/**
+ * A node of GET /api/sessions/:id/stack-flame: node 0 is the root ("all"); children are callees
+ * (top-down) or callers (invert=1, bottom-up). Nodes merge by function name path.
+ */
+export interface StackFlameNode {
+  id: number;
+  parent: number;
+  name: string;
+  file: string;
+  line: number;
+  /** samples (cpu) or bytes (inuse/alloc) of everything under this node */
+  value: number;
+  self: number;
+  /** sample or allocation count under this node */
+  count: number;
+  children: number[];
+}
+
+/**
+ * GET /api/sessions/:id/stack-flame?kind=cpu|inuse|alloc[&t0&t1][&pool=ptr][&thread=id][&invert=1]
+ * cpu: samples taken in [t0, t1]; inuse: allocations alive at t1; alloc: allocations made in [t0, t1].
+ */
+export interface StackFlameResult {
+  kind: StackFlameKind;
+  unit: 'samples' | 'bytes';
+  t0: number;
+  t1: number;
+  pool: number | null;
+  total: number;
+  count: number;
+  nodes: StackFlameNode[];
+  /** nodes left out past the node limit (their value stays in their parent's) */
+  cut: number;
+}

@@ -5,6 +5,7 @@ import { DEFAULT_ALLOC_LIMIT, MAX_ALLOC_LIMIT, memoryQuerySliced, type MemoryAns
 import { QueryGate } from '../query/query-gate.js';
 import type { SliceOptions } from '../query/query-slicer.js';
 import { memoryPlotName } from '../query/series-query.js';
+import { callstackFrames, stackFilterByFunction, stackTopName } from '../query/stack-query.js';
 import type { MemoryPool, SessionStore } from '../store/session-store.js';
 import { HttpError, numberParam, streamedResponse } from './encode.js';
 import { limitParam, runHeavyQuery } from './query-params.js';
@@ -93,6 +94,8 @@ function answer(store: SessionStore, pool: MemoryPool, o: MemoryQueryOptions, co
     bySizeOther: core.bySizeOther,
     byZone: core.byZone.map((g) => ({ ...g, zone: zoneName(g.srcloc) })),
     byZoneOther: core.byZoneOther,
+    byStack: core.byStack.map((g) => ({ ...g, top: g.callstack === 0 ? null : stackTopName(callstackFrames(store.callstacks, g.callstack) ?? []) })),
+    byStackOther: core.byStackOther,
     allocations: core.allocations.map((a) => ({ ...a, threadName: threadName(a.thread), zone: zoneName(a.srcloc) })),
     cursor: core.cursor === null ? null : String(core.cursor),
   };
@@ -116,7 +119,14 @@ export function memoryRoutes(registry: SessionRegistry, options: MemoryRoutesOpt
     const pool = poolOf(c, s.store);
     const limit = limitParam(c, 'limit', DEFAULT_ALLOC_LIMIT, MAX_ALLOC_LIMIT, 1);
     const cursor = cursorParam(c);
-    const options: MemoryQueryOptions = { ...o(s), limit, ...(cursor !== undefined && { cursor }) };
+    const frame = c.req.query('frame');
+    const options: MemoryQueryOptions = {
+      ...o(s),
+      limit,
+      ...(cursor !== undefined && { cursor }),
+      // the stack flame graph's click: only allocations whose stack has this function
+      ...(frame !== undefined && frame !== '' && { stackFilter: stackFilterByFunction(s.store.callstacks, frame.slice(0, 4096)) }),
+    };
     const core = await runHeavyQuery(c, registry, s, gate, slice, (sl) => memoryQuerySliced(s.store, pool, options, sl));
     return streamedResponse(c, answer(s.store, pool, options, core));
   };

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { ZoneDetails } from '../../protocol/view/types.js';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { flameGraphSliced } from '../query/flame-graph.js';
@@ -14,6 +15,7 @@ import { HttpError, numberParam, respond, streamedResponse } from './encode.js';
 import { exportResponse } from './export-route.js';
 import { importResponse } from './import-route.js';
 import { mountLockRoutes } from './lock-routes.js';
+import { mountStackRoutes } from './stack-routes.js';
 import { limitParam, nsPerPxParam, runHeavyQuery, threadsParam } from './query-params.js';
 import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
 
@@ -155,7 +157,8 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
       text: extra?.text ?? null,
       value: extra && extra.valueHi >= 0 ? (BigInt(extra.valueHi) * 2n ** 32n + BigInt(extra.valueLo)).toString() : null,
       color: extra && extra.color >= 0 ? extra.color : s.store.srclocs.color[srcloc] ?? 0,
-    });
+      callstack: extra?.callstack ?? 0,
+    } satisfies ZoneDetails);
   });
 
   api.get('/:id/frames', (c) => {
@@ -226,6 +229,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
   });
 
   mountLockRoutes(api, registry, { gate, slice });
+  mountStackRoutes(api, registry, { gate, slice });
 
   api.get('/:id/export', (c) => exportResponse(c, sessionOf(registry, c)));
 

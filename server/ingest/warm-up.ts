@@ -36,6 +36,7 @@ export function warmUpDecoder(zones = WARM_UP_ZONES): WarmUpResult {
     const reader = new InflatedStreamReader(store, {});
     store.srclocs = reader.decoder.srclocs;
     store.names = reader.decoder.names;
+    store.callstacks = reader.decoder.callstacks;
     reader.welcomeRead(syntheticWelcome(), null);
     const queue = new QueueWriter({ onFrame: (items, start, length) => reader.frameRead(items, start, start + length, 0) });
     const written = writeSyntheticWorkload(queue, zones, round + 1).zones;

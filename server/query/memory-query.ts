@@ -32,6 +32,8 @@ export interface MemoryQueryOptions {
   limit?: number;
   /** first row to list (from a previous answer's `cursor`); default the first stored */
   cursor?: number;
+  /** keeps only the allocations whose callstack id passes (the flame graph's frame filter) */
+  stackFilter?: (callstack: number) => boolean;
 }
 
 export interface AllocItem {
@@ -45,6 +47,9 @@ export interface AllocItem {
   /** at t (leaks: at the session's last event) */
   ageNs: number;
   srcloc: number;
+  /** callstack ids of the allocation and of its free, 0 = none */
+  callstack: number;
+  freeCallstack: number;
 }
 
 export interface AllocGroup {
@@ -62,13 +67,16 @@ export interface MemoryAnswerCore {
   bySizeOther: AllocGroup & { groups: number };
   byZone: (AllocGroup & { srcloc: number })[];
   byZoneOther: AllocGroup & { groups: number };
+  /** grouped by the allocation's callstack id (0: allocations without one) */
+  byStack: (AllocGroup & { callstack: number })[];
+  byStackOther: AllocGroup & { groups: number };
   histogram: { counts: number[]; bytes: number[] };
   allocations: AllocItem[];
   /** Row to pass as `cursor` for the next page, or null when this page ends the list. */
   cursor: number | null;
 }
 
-function topGroups<K extends 'size' | 'srcloc'>(key: K, counts: Map<number, number>, bytes: Map<number, number>): { top: (AllocGroup & Record<K, number>)[]; other: AllocGroup & { groups: number } } {
+function topGroups<K extends 'size' | 'srcloc' | 'callstack'>(key: K, counts: Map<number, number>, bytes: Map<number, number>): { top: (AllocGroup & Record<K, number>)[]; other: AllocGroup & { groups: number } } {
   const all = [...counts].map(([k, count]) => ({ [key]: k, count, bytes: bytes.get(k)! }) as unknown as AllocGroup & Record<K, number>);
   all.sort((a, b) => b.bytes - a.bytes || b.count - a.count || a[key] - b[key]);
   const other = { groups: 0, count: 0, bytes: 0 };
@@ -99,7 +107,10 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
   private readonly sizeCount = new Map<number, number>();
   private readonly zoneCount = new Map<number, number>();
   private readonly zoneBytes = new Map<number, number>();
+  private readonly stackCount = new Map<number, number>();
+  private readonly stackBytes = new Map<number, number>();
   private readonly firstListRow: number;
+  private readonly stackFilter: ((callstack: number) => boolean) | null;
 
   constructor(
     store: SessionStore,
@@ -111,6 +122,7 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
     this.ageAt = o.mode === 'leaks' ? store.lastNs : o.t;
     this.limit = o.limit ?? DEFAULT_ALLOC_LIMIT;
     this.firstListRow = o.cursor ?? 0;
+    this.stackFilter = o.stackFilter ?? null;
     const log = pool.records;
     this.endRow = log.count; // records made while the query runs are not seen
     this.row = log.firstRow;
@@ -123,6 +135,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
       bySizeOther: { groups: 0, count: 0, bytes: 0 },
       byZone: [],
       byZoneOther: { groups: 0, count: 0, bytes: 0 },
+      byStack: [],
+      byStackOther: { groups: 0, count: 0, bytes: 0 },
       histogram: { counts: new Array<number>(SIZE_BUCKETS).fill(0), bytes: new Array<number>(SIZE_BUCKETS).fill(0) },
       allocations: [],
       cursor: null,
@@ -182,6 +196,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
   private visit(seg: AllocSegment, slot: number, row: number): number {
     const allocNs = seg.allocNs[slot]!;
     if (allocNs > this.t) return 0;
+    const callstack = seg.allocStack[slot]!;
+    if (this.stackFilter !== null && !this.stackFilter(callstack)) return 0;
     const freeNs = seg.freeNs[slot]!;
     const size = seg.size[slot]!;
     const out = this.out;
@@ -206,6 +222,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
     const zone = this.zones.zoneOf(seg, slot);
     add(this.zoneCount, zone, 1);
     add(this.zoneBytes, zone, size);
+    add(this.stackCount, callstack, 1);
+    add(this.stackBytes, callstack, size);
     if (row >= this.firstListRow) {
       if (out.allocations.length < this.limit) {
         out.allocations.push({
@@ -217,6 +235,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
           freeNs: freeNs === Infinity ? null : freeNs,
           ageNs: this.ageAt - allocNs,
           srcloc: zone,
+          callstack,
+          freeCallstack: seg.freeStack[slot]!,
         });
       } else if (out.cursor === null) out.cursor = row;
     }
@@ -235,6 +255,9 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
     const byZone = topGroups('srcloc', this.zoneCount, this.zoneBytes);
     out.byZone = byZone.top;
     out.byZoneOther = byZone.other;
+    const byStack = topGroups('callstack', this.stackCount, this.stackBytes);
+    out.byStack = byStack.top;
+    out.byStackOther = byStack.other;
     return out;
   }
 }

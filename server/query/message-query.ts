@@ -53,6 +53,7 @@ interface MessageRows {
   metadata: Uint8Array;
   text: (string | null)[];
   textPtr: Float64Array;
+  callstack: Uint32Array;
 }
 
 /**
@@ -112,7 +113,7 @@ export class MessageQuery implements SlicedQuery<MessagesAnswer> {
         if (q && !text.toLowerCase().includes(q)) continue;
         this.matched++;
         const i = this.row;
-        this.first.add({ timeNs: t, thread: seg.thread[i]!, color: seg.color[i]!, metadata: seg.metadata[i]!, text });
+        this.first.add({ timeNs: t, thread: seg.thread[i]!, color: seg.color[i]!, metadata: seg.metadata[i]!, text, callstack: seg.callstack[i]! });
       }
       this.nextSegment();
     }
@@ -147,6 +148,7 @@ function copyRows(seg: MessageRows): MessageRows {
     metadata: seg.metadata.slice(0, n),
     text: seg.text.slice(0, n),
     textPtr: seg.textPtr.slice(0, n),
+    callstack: seg.callstack.slice(0, n),
   };
 }
 

@@ -186,6 +186,7 @@ export class Session {
     // the store resolves names through the reader's tables (source locations, strings, threads)
     this.store.srclocs = this.reader.decoder.srclocs;
     this.store.names = this.reader.decoder.names;
+    this.store.callstacks = this.reader.decoder.callstacks;
   }
 
   /** Speaks first: the 12-byte handshake; the handshake timeout starts now. */

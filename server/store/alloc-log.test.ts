@@ -56,7 +56,7 @@ describe('AllocLog', () => {
     const log = s.memory.get(0)!.records;
     const segs = log.segments.filter((x) => x !== null);
     expect(segs.length).toBe(2);
-    expect(segs[0]!.bytes).toBe(ALLOC_SEGMENT_OBJECT_BYTES + ALLOC_ROWS * 41);
+    expect(segs[0]!.bytes).toBe(ALLOC_SEGMENT_OBJECT_BYTES + ALLOC_ROWS * 49);
     expect(segs.every((x) => x!.budgetSlot >= 0)).toBe(true);
     expect(budget.used).toBe(s.budget.bytes);
     s.release();

@@ -12,7 +12,7 @@ import { firstRowAfterEviction, installSegment, releaseSegments, type TrackSegme
  *   row r -> segment r >>> ALLOC_SHIFT, slot r & ALLOC_MASK
  *   segments: [ evicted (null)... | seg k | seg k+1 | ... | tail (growing) ]
  *
- * 41 bytes a record (4 x f64, u32 thread, i32 zone, u8 end kind). A free finds its record
+ * 49 bytes a record (4 x f64, u32 thread, i32 zone, u8 end kind, u32 x2 alloc/free callstack). A free finds its record
  * through `live` (pointer -> row), the table every pool always kept of its live pointers.
  * When a segment is evicted, the records still open in it leave their size in `live` (encoded
  * as -(size + 1)), so a later free still gives the usage plot the right size.
@@ -21,9 +21,9 @@ export const ALLOC_SHIFT = 13;
 export const ALLOC_ROWS = 1 << ALLOC_SHIFT;
 export const ALLOC_MASK = ALLOC_ROWS - 1;
 const FIRST_CAPACITY = 256;
-const ROW_BYTES = 4 * 8 + 4 + 4 + 1;
-/** What a segment costs besides its rows: the object and its seven typed arrays. */
-export const ALLOC_SEGMENT_OBJECT_BYTES = 160 + 7 * ARRAY_OVERHEAD_BYTES;
+const ROW_BYTES = 4 * 8 + 4 + 4 + 1 + 8;
+/** What a segment costs besides its rows: the object and its nine typed arrays. */
+export const ALLOC_SEGMENT_OBJECT_BYTES = 176 + 9 * ARRAY_OVERHEAD_BYTES;
 /** What one live pointer costs in `live` (a Map entry with a number key and value). */
 export const LIVE_ENTRY_BYTES = 48;
 
@@ -56,6 +56,9 @@ export class AllocSegment implements TrackSegment {
   /** source location of the innermost zone open at allocNs on its thread, ZONE_NONE or ZONE_UNRESOLVED */
   zone: Int32Array;
   ended: Uint8Array;
+  /** callstack ids (the session's CallstackTable) of the allocation and of its free; 0 = none */
+  allocStack: Uint32Array;
+  freeStack: Uint32Array;
   /** Earliest and latest allocation time held (arrival order is time order for Tracy's serial queue, but nothing relies on it). */
   minAllocNs = Infinity;
   maxAllocNs = -Infinity;
@@ -75,6 +78,8 @@ export class AllocSegment implements TrackSegment {
     this.thread = takeArray(Uint32Array, capacity);
     this.zone = takeArray(Int32Array, capacity);
     this.ended = takeArray(Uint8Array, capacity);
+    this.allocStack = takeArray(Uint32Array, capacity);
+    this.freeStack = takeArray(Uint32Array, capacity);
   }
 
   get capacity(): number {
@@ -100,6 +105,8 @@ export class AllocSegment implements TrackSegment {
     this.thread = regrow(this.thread, takeArray(Uint32Array, cap));
     this.zone = regrow(this.zone, takeArray(Int32Array, cap));
     this.ended = regrow(this.ended, takeArray(Uint8Array, cap));
+    this.allocStack = regrow(this.allocStack, takeArray(Uint32Array, cap));
+    this.freeStack = regrow(this.freeStack, takeArray(Uint32Array, cap));
     return added;
   }
 
@@ -111,9 +118,9 @@ export class AllocSegment implements TrackSegment {
   /** Gives the columns back to the array pool (evicted or released: nothing reads them again). */
   drop(): void {
     this.evicted = true;
-    for (const a of [this.address, this.size, this.allocNs, this.freeNs, this.thread, this.zone, this.ended]) giveArray(a);
+    for (const a of [this.address, this.size, this.allocNs, this.freeNs, this.thread, this.zone, this.ended, this.allocStack, this.freeStack]) giveArray(a);
     this.address = this.size = this.allocNs = this.freeNs = EMPTY_F64;
-    this.thread = EMPTY_U32;
+    this.thread = this.allocStack = this.freeStack = EMPTY_U32;
     this.zone = EMPTY_I32;
     this.ended = EMPTY_U8;
     this.count = 0;
@@ -138,6 +145,9 @@ export class AllocLog {
   evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
   /** Live pointers: the row of the open record, or -(size + 1) once that record was evicted. Charged LIVE_ENTRY_BYTES each. */
   readonly live = new Map<number, number>();
+  /** The row of the last allocation recorded and of the last record freed (-1: none), for the callstack reported right after. */
+  lastAllocRow = -1;
+  lastFreeRow = -1;
   /** Live allocations whose record was evicted: how many, and their bytes. */
   liveEvictedCount = 0;
   liveEvictedBytes = 0;
@@ -169,7 +179,10 @@ export class AllocLog {
     seg.thread[slot] = thread;
     seg.zone[slot] = ZONE_UNRESOLVED;
     seg.ended[slot] = AllocEnd.Open;
+    seg.allocStack[slot] = 0;
+    seg.freeStack[slot] = 0;
     seg.count = slot + 1;
+    this.lastAllocRow = row;
     if (timeNs < seg.minAllocNs) seg.minAllocNs = timeNs;
     if (timeNs > seg.maxAllocNs) seg.maxAllocNs = timeNs;
     this.count = row + 1;
@@ -180,6 +193,7 @@ export class AllocLog {
   /** The app freed `address`. @returns its size, or -1 when it was not live (an unknown free) */
   free(address: number, timeNs: number): number {
     const v = this.live.get(address);
+    this.lastFreeRow = v === undefined || v < 0 ? -1 : v;
     if (v === undefined) return -1;
     this.live.delete(address);
     this.budget.charge(-LIVE_ENTRY_BYTES);
@@ -193,6 +207,13 @@ export class AllocLog {
     this.live.clear();
     this.liveEvictedCount = 0;
     this.liveEvictedBytes = 0;
+  }
+
+  /** Record `row` (allocated or freed just before) carries callstack `id`; a row evicted meanwhile is passed over. */
+  setCallstack(row: number, id: number, ofFree: boolean): void {
+    const seg = this.segmentOf(row);
+    if (seg === null) return;
+    (ofFree ? seg.freeStack : seg.allocStack)[row & ALLOC_MASK] = id;
   }
 
   /** The segment holding `row`, or null when evicted or out of range. */

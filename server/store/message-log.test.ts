@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
-import { MESSAGE_ROWS, MessageLog } from './message-log.js';
+import { MESSAGE_ROWS, MESSAGE_SEGMENT_OBJECT_BYTES, MessageLog } from './message-log.js';
 
 const noStrings = () => undefined;
 
 describe('MessageLog', () => {
-  it('returns messages in [t0, t1] in time order, resolving literal texts', () => {
+  it('returns messages in [t0, t1] in time order, resolving literal texts, with the callstack given to each', () => {
     const log = new MessageLog(new BudgetAccount(new MemoryBudget(2 ** 30)));
     log.add(30, 1, -1, 0x00, 'third');
     log.add(10, 2, 0xff0000, 0x31, 'first');
+    log.setLastCallstack(5); // 'first' went before 'third': the id follows it there
     log.add(20, 1, -1, 0x00, null, 0x1234);
     log.add(40, 1, -1, 0x00, 'fourth');
     const strings = new Map([[0x1234, 'second (literal)']]);
     const got = log.inRange(10, 30, (ptr) => strings.get(ptr));
     expect(got).toEqual([
-      { timeNs: 10, thread: 2, color: 0xff0000, metadata: 0x31, text: 'first' },
-      { timeNs: 20, thread: 1, color: -1, metadata: 0, text: 'second (literal)' },
-      { timeNs: 30, thread: 1, color: -1, metadata: 0, text: 'third' },
+      { timeNs: 10, thread: 2, color: 0xff0000, metadata: 0x31, text: 'first', callstack: 5 },
+      { timeNs: 20, thread: 1, color: -1, metadata: 0, text: 'second (literal)', callstack: 0 },
+      { timeNs: 30, thread: 1, color: -1, metadata: 0, text: 'third', callstack: 0 },
     ]);
     expect(log.inRange(0, 100, noStrings, 2).map((m) => m.timeNs)).toEqual([10, 20]);
     expect(log.total).toBe(4);
@@ -41,7 +42,7 @@ describe('MessageLog', () => {
   });
 
   it('evicts whole segments and remembers the time before which messages are gone', () => {
-    const budget = new MemoryBudget(3 * MESSAGE_ROWS * (41 + 2) + 10_000); // rows + 2 bytes of text each
+    const budget = new MemoryBudget(3 * (MESSAGE_ROWS * (45 + 2) + MESSAGE_SEGMENT_OBJECT_BYTES) + 10_000); // rows + 2 bytes of text each
     const account = new BudgetAccount(budget);
     const log = new MessageLog(account);
     for (let i = 0; i < 4 * MESSAGE_ROWS; i++) log.add(i, 1, -1, 0, 'x');

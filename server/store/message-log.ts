@@ -9,9 +9,9 @@ import { SortedSegments } from './sorted-segments.js';
  */
 export const MESSAGE_ROWS = 4096;
 const FIRST_CAPACITY = 256;
-const ROW_BYTES = 8 + 4 + 4 + 1 + 8 + 16; // columns + the text slot; text bytes counted apart
-/** What a segment costs besides its rows: the object, its text array and five typed arrays. */
-export const MESSAGE_SEGMENT_OBJECT_BYTES = 192 + 5 * ARRAY_OVERHEAD_BYTES;
+const ROW_BYTES = 8 + 4 + 4 + 1 + 8 + 4 + 16; // columns + the text slot; text bytes counted apart
+/** What a segment costs besides its rows: the object, its text array and six typed arrays. */
+export const MESSAGE_SEGMENT_OBJECT_BYTES = 192 + 6 * ARRAY_OVERHEAD_BYTES;
 
 export interface StoredMessage {
   timeNs: number;
@@ -21,6 +21,8 @@ export interface StoredMessage {
   /** severity << 4 | source */
   metadata: number;
   text: string;
+  /** callstack id (the session's CallstackTable), 0 = none */
+  callstack: number;
 }
 
 /** Resolves the text of a literal message (a string id the app answers later). */
@@ -36,6 +38,8 @@ export class MessageSegment implements Evictable {
   /** The text, or null for a literal message whose text is the string `textPtr[i]`. */
   text: (string | null)[] = [];
   textPtr: Float64Array;
+  /** callstack id, 0 = none */
+  callstack: Uint32Array;
   minTime = Infinity;
   maxTime = -Infinity;
   textBytes = 0;
@@ -50,6 +54,7 @@ export class MessageSegment implements Evictable {
     this.color = takeArray(Int32Array, capacity);
     this.metadata = takeArray(Uint8Array, capacity);
     this.textPtr = takeArray(Float64Array, capacity);
+    this.callstack = takeArray(Uint32Array, capacity);
   }
 
   get capacity(): number {
@@ -75,6 +80,7 @@ export class MessageSegment implements Evictable {
     this.color = regrow(this.color, takeArray(Int32Array, cap));
     this.metadata = regrow(this.metadata, takeArray(Uint8Array, cap));
     this.textPtr = regrow(this.textPtr, takeArray(Float64Array, cap));
+    this.callstack = regrow(this.callstack, takeArray(Uint32Array, cap));
     return added;
   }
 
@@ -102,6 +108,8 @@ export class MessageSegment implements Evictable {
     giveArray(this.color);
     giveArray(this.metadata);
     giveArray(this.textPtr);
+    giveArray(this.callstack);
+    this.callstack = EMPTY_U32;
     this.time = EMPTY_F64;
     this.thread = EMPTY_U32;
     this.color = EMPTY_I32;
@@ -121,6 +129,9 @@ function regrow<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(
 
 export class MessageLog extends SortedSegments<MessageSegment> {
   total = 0;
+  /** Where the last message went (add keeps segments sorted, so not always at the end). */
+  private lastSegment: MessageSegment | null = null;
+  private lastRow = 0;
 
   /** `text` null: a literal message, its text is the string `textPtr`. */
   add(timeNs: number, thread: number, color: number, metadata: number, text: string | null, textPtr = 0): void {
@@ -141,6 +152,7 @@ export class MessageLog extends SortedSegments<MessageSegment> {
       seg.metadata[i] = seg.metadata[i - 1]!;
       seg.text[i] = seg.text[i - 1]!;
       seg.textPtr[i] = seg.textPtr[i - 1]!;
+      seg.callstack[i] = seg.callstack[i - 1]!;
       i--;
     }
     seg.time[i] = timeNs;
@@ -149,13 +161,22 @@ export class MessageLog extends SortedSegments<MessageSegment> {
     seg.metadata[i] = metadata;
     seg.text[i] = text;
     seg.textPtr[i] = textPtr;
+    seg.callstack[i] = 0;
     seg.count++;
+    this.lastSegment = seg;
+    this.lastRow = i;
     if (timeNs < seg.minTime) seg.minTime = timeNs;
     if (timeNs > seg.maxTime) seg.maxTime = timeNs;
     const textBytes = 2 * (text?.length ?? 0);
     seg.textBytes += textBytes;
     this.budget.resize(seg, textBytes);
     this.total++;
+  }
+
+  /** The message added last carries callstack `id` (reported right after it). */
+  setLastCallstack(id: number): void {
+    const seg = this.lastSegment;
+    if (seg !== null && !seg.evicted && this.lastRow < seg.count) seg.callstack[this.lastRow] = id;
   }
 
   /** Stored messages with t0 <= time <= t1 in time order (equal times: arrival order), the first `limit`. */
@@ -176,7 +197,7 @@ export class MessageLog extends SortedSegments<MessageSegment> {
       for (let i = seg.lowerBound(t0); i < seg.count && out.length < cap; i++) {
         const t = seg.time[i]!;
         if (t > t1) break;
-        out.push({ timeNs: t, thread: seg.thread[i]!, color: seg.color[i]!, metadata: seg.metadata[i]!, text: seg.text[i] ?? resolve(seg.textPtr[i]!) ?? '' });
+        out.push({ timeNs: t, thread: seg.thread[i]!, color: seg.color[i]!, metadata: seg.metadata[i]!, text: seg.text[i] ?? resolve(seg.textPtr[i]!) ?? '', callstack: seg.callstack[i]! });
       }
     }
     if (ordered) return out;

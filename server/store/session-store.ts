@@ -1,4 +1,4 @@
-import { NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
+import { CallstackTable, CallstackTarget, NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import { AllocLog } from './alloc-log.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { LockLog } from './lock-log.js';
@@ -40,6 +40,12 @@ export class SessionStore implements TracyVisitor {
   /** Set by the session once its decoder exists: resolves source locations and names. */
   srclocs = new SourceLocationTable();
   names = new NameTables();
+  /** Set by the session once its decoder exists: callstack ids to return addresses and frames. */
+  callstacks = new CallstackTable();
+  /** CPU samples (CallstackSample items) per thread: time -> callstack id. */
+  readonly samples = new Map<number, TimeSeries>();
+  /** CPU samples received, all threads. */
+  samplesTotal = 0;
   /**
    * Latest event time seen (ns since the session's start). Declared as -0 and set to 0 in the
    * constructor: a field's first value fixes its representation, and an integer 0 would turn
@@ -57,6 +63,8 @@ export class SessionStore implements TracyVisitor {
   version = 0;
 
   private current: ThreadTimeline | null = null;
+  /** The pool of the last allocation or free: a callstack reported right after it goes there. */
+  private lastMemPool: MemoryPool | null = null;
   /** release() ran: nothing is charged any more. */
   private released = false;
   /** Lock zones per lock and thread (lock-log.ts); `locks` keeps the announcements. */
@@ -126,6 +134,7 @@ export class SessionStore implements TracyVisitor {
     }
     this.messages.release();
     this.cpuUsage.release();
+    for (const s of this.samples.values()) s.release();
     this.lockLog.release();
     this.budget.close();
   }
@@ -253,6 +262,7 @@ export class SessionStore implements TracyVisitor {
 
   memAlloc(thread: number, timeNs: number, ptr: number, size: number, poolPtr: number): void {
     const pool = this.pool(poolPtr);
+    this.lastMemPool = pool;
     const prev = pool.records.alloc(thread, timeNs, ptr, size);
     if (prev >= 0) pool.usedBytes -= prev; // allocating a live pointer again replaces it
     pool.usedBytes += size;
@@ -262,8 +272,12 @@ export class SessionStore implements TracyVisitor {
   }
 
   memFree(_thread: number, timeNs: number, ptr: number, poolPtr: number): void {
-    if (ptr === 0) return;
+    if (ptr === 0) {
+      this.lastMemPool = null;
+      return;
+    }
     const pool = this.pool(poolPtr);
+    this.lastMemPool = pool;
     pool.frees++;
     const size = pool.records.free(ptr, timeNs);
     if (size < 0) {
@@ -333,6 +347,37 @@ export class SessionStore implements TracyVisitor {
     this.crashed = true;
   }
 
+  callstack(target: number, thread: number, callstack: number): void {
+    if (target === CallstackTarget.Zone) {
+      const extra = this.thread(thread).openZoneExtra();
+      if (extra !== null) extra.callstack = callstack;
+    } else if (target === CallstackTarget.Message) {
+      this.messages.setLastCallstack(callstack);
+    } else {
+      const pool = this.lastMemPool;
+      if (pool === null) return;
+      const free = target === CallstackTarget.Free;
+      const row = free ? pool.records.lastFreeRow : pool.records.lastAllocRow;
+      if (row >= 0) pool.records.setCallstack(row, callstack, free);
+    }
+  }
+
+  cpuSample(thread: number, timeNs: number, callstack: number): void {
+    let series = this.samples.get(thread);
+    if (series === undefined) {
+      series = new TimeSeries(this.budget);
+      this.samples.set(thread, series);
+      this.budget.charge(PLOT_BYTES);
+    }
+    series.add(timeNs, callstack);
+    this.samplesTotal++;
+    if (timeNs > this.lastNs) this.lastNs = timeNs;
+  }
+
+  callstackBytes(bytes: number): void {
+    this.budget.charge(bytes);
+  }
+
   private plotTrack(namePtr: number): PlotTrack {
     let track = this.plots.get(namePtr);
     if (track === undefined) {
@@ -364,6 +409,7 @@ export function readerForStore(store: SessionStore, hooks: StreamReaderHooks = {
   const reader = new TracyStreamReader(store, hooks);
   store.srclocs = reader.decoder.srclocs;
   store.names = reader.decoder.names;
+  store.callstacks = reader.decoder.callstacks;
   return reader;
 }
 

@@ -54,7 +54,7 @@ describe('SessionStore charges', () => {
     expect(t.openCount).toBe(2);
     expect([...t.openStart]).toEqual([10, 11]);
     expect([...t.openSrcloc]).toEqual([3, 4]);
-    expect(t.openExtra).toEqual([null, { text: 'zone text', name: null, color: -1, valueLo: 0, valueHi: -1 }]);
+    expect(t.openExtra).toEqual([null, { text: 'zone text', name: null, color: -1, valueLo: 0, valueHi: -1, callstack: 0 }]);
     expect(budget.used).toBe(s.budget.bytes);
     expect(budget.used).toBeGreaterThan(0);
   });

@@ -96,7 +96,7 @@ export class ThreadTimeline {
     }
     let extra = extras[d] ?? null;
     if (extra === null) {
-      extra = { text: null, name: null, color: -1, valueLo: 0, valueHi: -1 };
+      extra = { text: null, name: null, color: -1, valueLo: 0, valueHi: -1, callstack: 0 };
       extras[d] = extra;
     }
     return extra;

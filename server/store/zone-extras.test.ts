@@ -11,7 +11,8 @@ describe('ZoneExtras', () => {
       [0, { ...none, text: 'iter=0' }],
       [3, { ...none, name: 'dyn-0', color: 0 }],
       [4, { text: 'ü → 日本 🙂', name: '', color: 0xffffff, valueLo: 0xffffffff, valueHi: 0xffffffff }],
-      [9, { ...none, valueLo: 1000, valueHi: 0 }],
+      [9, { ...none, valueLo: 1000, valueHi: 0, callstack: 7 }],
+      [10, { ...none, callstack: 65535 }],
       [16383, { ...none, text: 'x'.repeat(5000), color: 0x123456 }],
     ]);
     for (const [slot, extra] of want) extras.add(slot, extra);
@@ -35,8 +36,8 @@ describe('ZoneExtras', () => {
       expect(extras.bytes).toBe(bytes);
     }
     expect(extras.at(extras.find(999))).toEqual({ ...none, text: 'text 999' });
-    // 30 bytes of columns per extra, plus the texts: no per-extra objects
-    expect(extras.bytes).toBeLessThan(1024 * 30 + 16 * 1024 + 4096);
+    // 34 bytes of columns per extra, plus the texts: no per-extra objects
+    expect(extras.bytes).toBeLessThan(1024 * 34 + 16 * 1024 + 4096);
   });
 
   it('gives its arrays to the array pool when dropped', () => {

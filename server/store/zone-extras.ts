@@ -9,6 +9,8 @@ export interface ZoneExtra {
   /** ZoneValue as u32 halves of the u64, or valueHi = -1 when none */
   valueLo: number;
   valueHi: number;
+  /** callstack id (the session's CallstackTable), 0 = none; absent counts as 0 */
+  callstack?: number;
 }
 
 const FIRST_CAPACITY = 16;
@@ -16,7 +18,7 @@ const FIRST_CHARS = 256;
 const COLOR_MASK = 0x1ffffff;
 const HAS_VALUE = 1 << 25;
 /** What the columns cost besides their elements: this object and five typed arrays. */
-const OBJECT_BYTES = 96 + 5 * ARRAY_OVERHEAD_BYTES;
+const OBJECT_BYTES = 96 + 6 * ARRAY_OVERHEAD_BYTES;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8');
@@ -28,8 +30,8 @@ const decoder = new TextDecoder('utf-8');
  * thousands of small heap objects that only a major GC frees. Texts and names are kept as UTF-8
  * (decoded again when read: they came out of a TextDecoder, so the round trip is exact).
  *
- * Per extra (30 bytes): slot u16, colour + 1 with a has-value bit (i32), value u32 x2, text and
- * name spans u32 x4 (start, length + 1; 0 = none), plus the UTF-8 bytes. Extras are added in ascending slot order (zones end in order
+ * Per extra (34 bytes): slot u16, colour + 1 with a has-value bit (i32), value u32 x2, text and
+ * name spans u32 x4 (start, length + 1; 0 = none), callstack id u32, plus the UTF-8 bytes. Extras are added in ascending slot order (zones end in order
  * within a segment), so a lookup is a binary search.
  */
 export class ZoneExtras {
@@ -41,6 +43,8 @@ export class ZoneExtras {
   private values: Uint32Array;
   /** Per extra: text start, text length + 1, name start, name length + 1 (length + 1 = 0: none). */
   private spans: Uint32Array;
+  /** Per extra: callstack id (0 = none). */
+  private stacks: Uint32Array;
   private chars: Uint8Array;
   private charsUsed = 0;
 
@@ -49,12 +53,13 @@ export class ZoneExtras {
     this.meta = takeArray(Int32Array, FIRST_CAPACITY);
     this.values = takeArray(Uint32Array, 2 * FIRST_CAPACITY);
     this.spans = takeArray(Uint32Array, 4 * FIRST_CAPACITY);
+    this.stacks = takeArray(Uint32Array, FIRST_CAPACITY);
     this.chars = takeArray(Uint8Array, FIRST_CHARS);
   }
 
   /** Bytes held: the arrays' capacity and the objects around them. */
   get bytes(): number {
-    return this.rows.byteLength + this.meta.byteLength + this.values.byteLength + this.spans.byteLength + this.chars.byteLength + OBJECT_BYTES;
+    return this.rows.byteLength + this.meta.byteLength + this.values.byteLength + this.spans.byteLength + this.stacks.byteLength + this.chars.byteLength + OBJECT_BYTES;
   }
 
   /**
@@ -72,6 +77,7 @@ export class ZoneExtras {
     this.values[2 * i + 1] = hasValue ? extra.valueHi : 0;
     this.putText(extra.text, 4 * i);
     this.putText(extra.name, 4 * i + 2);
+    this.stacks[i] = extra.callstack ?? 0;
     this.count = i + 1;
     return this.bytes - before;
   }
@@ -93,13 +99,16 @@ export class ZoneExtras {
   at(i: number): ZoneExtra {
     const meta = this.meta[i]!;
     const hasValue = (meta & HAS_VALUE) !== 0;
-    return {
+    const extra: ZoneExtra = {
       text: this.text(4 * i),
       name: this.text(4 * i + 2),
       color: (meta & COLOR_MASK) - 1,
       valueLo: this.values[2 * i]!,
       valueHi: hasValue ? this.values[2 * i + 1]! : -1,
     };
+    const callstack = this.stacks[i]!;
+    if (callstack !== 0) extra.callstack = callstack;
+    return extra;
   }
 
   /** The ZoneName override of the extra at index `i`, or null (no object made for the rest). */
@@ -113,11 +122,13 @@ export class ZoneExtras {
     giveArray(this.meta);
     giveArray(this.values);
     giveArray(this.spans);
+    giveArray(this.stacks);
     giveArray(this.chars);
     this.rows = EMPTY_U16;
     this.meta = EMPTY_I32;
     this.values = EMPTY_U32;
     this.spans = EMPTY_U32;
+    this.stacks = EMPTY_U32;
     this.chars = EMPTY_U8;
     this.count = 0;
     this.charsUsed = 0;
@@ -168,6 +179,10 @@ export class ZoneExtras {
     values.set(this.values);
     const spans = takeArray(Uint32Array, 4 * cap);
     spans.set(this.spans);
+    const stacks = takeArray(Uint32Array, cap);
+    stacks.set(this.stacks);
+    giveArray(this.stacks);
+    this.stacks = stacks;
     giveArray(this.rows);
     giveArray(this.meta);
     giveArray(this.values);
