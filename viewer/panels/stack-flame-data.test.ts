@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StackFlameNode } from '../../protocol/view/types.js';
 import { indexNodes, layoutFlame } from './flame-layout.js';
-import { emptyMessage, formatStackValue, heaviestPath, namePath, nodeByNamePath, nodeLocation, profilePlan, share, stackTooltip, toFlameNodes, type ProfileChoice } from './stack-flame-data.js';
+import { emptyMessage, withoutStackNote, formatStackValue, heaviestPath, namePath, nodeByNamePath, nodeLocation, profilePlan, share, stackTooltip, toFlameNodes, type ProfileChoice } from './stack-flame-data.js';
 
 function node(id: number, parent: number, name: string, value: number, children: number[] = [], p: Partial<StackFlameNode> = {}): StackFlameNode {
   return { id, parent, name, file: `${name}.cpp`, line: id * 10, value, self: children.length ? 0 : value, count: value / 16, children, ...p };
@@ -64,6 +64,15 @@ describe('the empty states', () => {
     expect(emptyMessage(choice({}), { total: 0, count: 0 })).toBe('No allocations of Memory usage alive then.');
     expect(emptyMessage(choice({ kind: 'alloc' }), { total: 0, count: 0 })).toBe('No allocations of Memory usage made in this session.');
     expect(emptyMessage(choice({}), { total: 10, count: 1 })).toBeNull();
+  });
+
+  it('says when what there is carries no call stack, and notes what a graph leaves out for that', () => {
+    expect(emptyMessage(choice({}), { total: 0, count: 0, withoutStack: { count: 3, value: 2048 } })).toMatch(/^The 3 allocations \(2\.00 KiB\) carry no call stack/);
+    expect(emptyMessage(choice({ kind: 'cpu' }), { total: 0, count: 0, withoutStack: { count: 0, value: 0 } })).toMatch(/^No CPU samples in this session\./);
+    expect(withoutStackNote({ kind: 'inuse', withoutStack: { count: 1, value: 40 } })).toBe('1 allocation (40 B) without a call stack not drawn');
+    expect(withoutStackNote({ kind: 'cpu', withoutStack: { count: 2, value: 2 } })).toBe('2 samples without a call stack not drawn');
+    expect(withoutStackNote({ kind: 'alloc', withoutStack: { count: 0, value: 0 } })).toBe('');
+    expect(withoutStackNote({ kind: 'alloc' })).toBe('');
   });
 });
 

@@ -81,9 +81,28 @@ export function profilePlan(c: ProfileChoice): ProfilePlan {
   }
 }
 
+/** GET /stack-flame's answer: the contract's result, plus what the server counted without a callstack. */
+export type StackFlameAnswer = StackFlameResult & {
+  /** samples or allocations in the range that carry no callstack (not in the graph); absent from older servers */
+  withoutStack?: { count: number; value: number };
+};
+
+/** The note on what the graph leaves out for want of a callstack ('' when nothing). */
+export function withoutStackNote(r: Pick<StackFlameAnswer, 'kind' | 'withoutStack'>): string {
+  const w = r.withoutStack;
+  if (!w || w.count <= 0) return '';
+  if (r.kind === 'cpu') return `${formatCount(w.count)} ${w.count === 1 ? 'sample' : 'samples'} without a call stack not drawn`;
+  return `${formatCount(w.count)} ${w.count === 1 ? 'allocation' : 'allocations'} (${formatBytes(w.value)}) without a call stack not drawn`;
+}
+
 /** Why the graph is empty (null when it is not): says what was looked at. */
-export function emptyMessage(c: ProfileChoice, r: Pick<StackFlameResult, 'total' | 'count'>): string | null {
+export function emptyMessage(c: ProfileChoice, r: Pick<StackFlameAnswer, 'total' | 'count' | 'withoutStack'>): string | null {
   if (r.count > 0 && r.total > 0) return null;
+  const w = r.withoutStack;
+  if (w && w.count > 0) {
+    const what = c.kind === 'cpu' ? `The ${formatCount(w.count)} CPU samples` : `The ${formatCount(w.count)} allocations (${formatBytes(w.value)})`;
+    return `${what} carry no call stack, so there is no graph to draw (Tracy sends stacks with the ...S macros, e.g. TracyAllocS, or with TRACY_CALLSTACK defined).`;
+  }
   const where = c.selection ? 'this range' : 'this session';
   if (c.kind === 'cpu') return `No CPU samples in ${where}. Tracy sends them only when the app runs with sampling on and the system lets it sample (on Linux: root, or perf_event_paranoid at most 1).`;
   const pool = c.pool === null ? '' : ` of ${c.pool}`;

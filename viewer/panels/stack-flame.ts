@@ -1,4 +1,4 @@
-import type { StackFlameKind, StackFlameNode, StackFlameResult } from '../../protocol/view/types.js';
+import type { StackFlameKind, StackFlameNode } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { colorFromName, rgbCss, textOn } from '../colors.js';
 import { formatBytes, formatCount } from '../format.js';
@@ -8,7 +8,7 @@ import { memoryPools, MEMORY_PAGE, type MemoryAllocation, type MemoryAnswer } fr
 import { allocationTable } from './memory-list.js';
 import { PanelLifecycle, PanelShell, errorText, h } from './panel-kit.js';
 import type { Panel } from './panel.js';
-import { emptyMessage, formatStackValue, namePath, nodeByNamePath, NO_POOL_MESSAGE, profilePlan, PROFILE_KINDS, stackTooltip, toFlameNodes, type ProfileChoice } from './stack-flame-data.js';
+import { emptyMessage, formatStackValue, namePath, nodeByNamePath, NO_POOL_MESSAGE, profilePlan, PROFILE_KINDS, stackTooltip, toFlameNodes, withoutStackNote, type ProfileChoice, type StackFlameAnswer } from './stack-flame-data.js';
 import type { SortState } from './table.js';
 
 /** Height of one row of the graph, px (as the zone flame graph). */
@@ -50,7 +50,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
   shell.body.append(graph, allocs);
 
   const pick = { kind: 'cpu' as StackFlameKind, pool: null as string | null, invert: false };
-  let result: StackFlameResult | null = null;
+  let result: StackFlameAnswer | null = null;
   let byNode = new Map<number, StackFlameNode>();
   let layoutNodes = toFlameNodes([]);
   let byId = indexNodes(layoutNodes);
@@ -134,7 +134,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
       describeLine.textContent = plan.describe;
       if (reason !== 'timer') shell.setState('loading', 'Loading profile...');
       try {
-        const r = await app.api.stackFlame(id, plan.query);
+        const r: StackFlameAnswer = await app.api.stackFlame(id, plan.query);
         if (!isCurrent()) return;
         choice = c;
         show(r, emptyMessage(c, r));
@@ -145,7 +145,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
   });
 
   /** Draws `r` (null: nothing), with `empty` as the status when it has nothing to show. */
-  function show(r: StackFlameResult | null, empty: string | null): void {
+  function show(r: StackFlameAnswer | null, empty: string | null): void {
     result = r;
     byNode = new Map((r?.nodes ?? []).map((n) => [n.id, n]));
     layoutNodes = toFlameNodes(r?.nodes ?? []);
@@ -217,6 +217,8 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     const parts = [`${what}; ${formatCount(r.nodes.length - 1)} call paths, ${formatCount(els.length)} drawn`];
     if (layout.skipped) parts.push(`${formatCount(layout.skipped)} narrower than 1 px hidden`);
     if (r.cut > 0) parts.push(`${formatCount(r.cut)} left out by the server's node limit`);
+    const without = withoutStackNote(r);
+    if (without) parts.push(without);
     info.textContent = parts.join(', ');
   }
 
