@@ -18,7 +18,9 @@ Usage:
                                      headless capture of a Tracy app (zonescope capture --help)
   zonescope view FILE                open a capture in the viewer (zonescope view --help)
   zonescope export FILE.zscap --format chrome -o OUT.json [--gzip]
-                                     a capture as Chrome Trace Event JSON (zonescope export --help)
+  zonescope export FILE.zscap --format pprof [--kind cpu|inuse|alloc] [--pool NAME] -o OUT.pb.gz
+                                     a capture as Chrome Trace Event JSON, or its callstacks
+                                     as a pprof profile (zonescope export --help)
   zonescope replay FILE.zscap [--listen [HOST:]PORT] [--broadcast] [--once]
                                      wait like a Tracy client and play the capture to the
                                      receiver that connects (zonescope replay --help)

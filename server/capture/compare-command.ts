@@ -1,14 +1,11 @@
-import { stat } from 'node:fs/promises';
 import { cliOptions, parseCommandArgs } from '../cli-options.js';
-import { importChromeTraceFile } from '../export/chrome-import.js';
 import { compareSides, selectCompareRows } from '../query/compare-table.js';
 import { parseSize } from '../serve.js';
 import type { Session } from '../session/session.js';
 import { SessionRegistry } from '../session/session-registry.js';
 import { COMPARE_SORT_KEYS, isCompareSortKey } from '../../protocol/view/compare-sort.js';
 import type { CompareRow } from '../../protocol/view/compare-types.js';
-import { loadCaptureBytes, loadCaptureSession, type LoadedCapture } from './capture-session.js';
-import { fileKind } from './view-command.js';
+import { loadFileSession } from './load-file.js';
 
 export const COMPARE_HELP = `Usage: zonescope compare A B [--json] [--fail-above PERCENT] [--zones NAME,...]
                          [--sort KEY] [--memory SIZE]
@@ -96,37 +93,6 @@ export function parseCompareArgs(args: string[]): CompareArgs | 'help' {
   return { a: files[0]!, b: files[1]!, json, failAbovePct, zones, sort, memoryBytes };
 }
 
-/** A file loaded into a session of `registry`, or why not (a usage-level problem: status 2). */
-async function load(registry: SessionRegistry, path: string, warn: (line: string) => void): Promise<Session | string> {
-  try {
-    if (!(await stat(path)).isFile()) return `${path} is not a file`;
-  } catch (e) {
-    return `cannot read ${path}: ${(e as Error).message}`;
-  }
-  const kind = await fileKind(path).catch(() => null);
-  if (kind === null) return `${path} is neither a capture (.zscap), a Chrome trace (.json) nor a recorded Tracy stream (*.client.bin)`;
-  let loaded: LoadedCapture;
-  if (kind === 'chrome') {
-    try {
-      const imported = await importChromeTraceFile(path);
-      for (const w of imported.stats.warnings) warn(`${path}: ${w}`);
-      loaded = loadCaptureBytes(registry, imported.capture, path, { source: 'import' });
-    } catch (e) {
-      const code = (e as { code?: unknown }).code;
-      return `${path}: ${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}`;
-    }
-  } else {
-    loaded = loadCaptureSession(registry, path, { format: kind });
-  }
-  const { error } = await loaded.done;
-  const s = loaded.session;
-  if (error && s.store.zonesEnded === 0) return `${path}: ${error.message}`;
-  if (error) warn(`${path}: ${error.message}; comparing what was read before`);
-  else if (s.error) warn(`${path}: ${s.error.code}: ${s.error.message}; comparing what was read before`);
-  else if (s.truncation) warn(`${path}: the capture is cut (${typeof s.truncation === 'string' ? s.truncation : JSON.stringify(s.truncation)}); comparing what was read before`);
-  if (s.store.budget.evictedBytes > 0) warn(`${path}: the oldest zones did not fit the memory budget (--memory) and are left out`);
-  return s;
-}
 
 /** "12.3 us": durations for the table (the JSON has exact ns). */
 export function formatNs(ns: number): string {
@@ -184,9 +150,9 @@ export async function runCompare(args: string[], out: NodeJS.WritableStream, err
   const registry = new SessionRegistry({ memoryBytes: o.memoryBytes });
   const warn = (line: string) => err.write(`zonescope compare: ${line}\n`);
   try {
-    const sa = await load(registry, o.a, warn);
+    const sa = await loadFileSession(registry, o.a, warn, 'comparing');
     if (typeof sa === 'string') return (warn(sa), 2);
-    const sb = await load(registry, o.b, warn);
+    const sb = await loadFileSession(registry, o.b, warn, 'comparing');
     if (typeof sb === 'string') return (warn(sb), 2);
     const result = compareSides({ store: sa.store, range: {} }, { store: sb.store, range: {} });
     let rows = selectCompareRows(result.rows, { sort: o.sort }).rows;

@@ -3,16 +3,32 @@ import { resolve } from 'node:path';
 import { CaptureError } from '../../protocol/capture/index.js';
 import { formatBytes, formatCount, formatElapsed, ProgressLine, type ProgressStream } from '../progress-line.js';
 import { CaptureExportError, exportCaptureFileToChrome, type CaptureExportProgress, type CaptureFileExportResult } from './capture-to-chrome.js';
+import { writeFile } from 'node:fs/promises';
+import type { StackFlameKind } from '../../protocol/view/types.js';
+import { loadFileSession } from '../capture/load-file.js';
+import { findPool } from '../query/pools.js';
+import type { StackTotalsOptions } from '../query/stack-query.js';
+import { SessionRegistry } from '../session/session-registry.js';
+import { sessionPprof } from './session-pprof.js';
 
 export const EXPORT_USAGE = `Usage: zonescope export FILE --format chrome [-o OUT.json] [--gzip] [--quiet]
+       zonescope export FILE --format pprof [--kind cpu|inuse|alloc] [--pool NAME] [-o OUT.pb.gz]
 
 Writes a capture (FILE.zscap, or a recorded Tracy stream *.client.bin) as Chrome Trace Event
 JSON, which Perfetto UI, chrome://tracing, speedscope and Tracy's import-chrome open. The file
 is read twice (names first, then events) and written as it is read, so memory stays bounded
 whatever the capture's size.
 
+With --format pprof it writes the capture's callstacks as a gzipped pprof profile.proto, which
+go tool pprof, Pyroscope, Grafana and speedscope open: the CPU samples (--kind cpu, the
+default), the allocations still alive at the end (inuse) or every allocation (alloc) of one
+memory pool. The capture is loaded into memory for this (at most 1 GiB of store).
+
 Options:
-  --format chrome   the output format (the only one, and the default)
+  --format FORMAT   chrome (the default) or pprof
+  --kind KIND       pprof only: cpu, inuse or alloc (default cpu)
+  --pool NAME       pprof inuse/alloc only: the memory pool ('default' for the unnamed one;
+                    default: the unnamed pool, or the only one)
   -o, --output OUT  the output file (default: FILE with .json instead of its extension);
                     "-" writes to stdout
   --gzip            gzip the output (implied by an OUT ending in .gz)
@@ -33,6 +49,9 @@ interface ExportArgs {
   out: string;
   gzip: boolean;
   quiet: boolean;
+  format: 'chrome' | 'pprof';
+  kind: StackFlameKind;
+  pool: string | undefined;
 }
 
 /** The part of a Writable the command writes to (stdout, stderr or a test's collector). */
@@ -55,6 +74,7 @@ export async function runExport(args: string[], stdout: NodeJS.WritableStream, s
     return 2;
   }
   const { file, out, gzip, quiet } = parsed;
+  if (parsed.format === 'pprof') return exportPprof(parsed, stdout, stderr);
   let size: number;
   try {
     const s = await stat(file);
@@ -122,12 +142,23 @@ function parseArgs(args: string[]): ExportArgs | string {
   let out: string | null = null;
   let gzip = false;
   let quiet = false;
+  let format: 'chrome' | 'pprof' = 'chrome';
+  let kind: StackFlameKind | null = null;
+  let pool: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--format' || arg.startsWith('--format=')) {
-      const format = arg === '--format' ? args[++i] : arg.slice('--format='.length);
-      if (format === undefined) return '--format needs a value (chrome)';
-      if (format !== 'chrome') return `unknown format '${format}' (chrome is the only one)`;
+      const f = arg === '--format' ? args[++i] : arg.slice('--format='.length);
+      if (f === undefined) return '--format needs a value (chrome or pprof)';
+      if (f !== 'chrome' && f !== 'pprof') return `unknown format '${f}' (chrome or pprof)`;
+      format = f;
+    } else if (arg === '--kind' || arg.startsWith('--kind=')) {
+      const k = arg === '--kind' ? args[++i] : arg.slice('--kind='.length);
+      if (k !== 'cpu' && k !== 'inuse' && k !== 'alloc') return `--kind ${k ?? ''}: cpu, inuse or alloc`;
+      kind = k;
+    } else if (arg === '--pool' || arg.startsWith('--pool=')) {
+      pool = arg === '--pool' ? args[++i] : arg.slice('--pool='.length);
+      if (pool === undefined) return '--pool needs a name';
     } else if (arg === '-o' || arg === '--output') {
       const v = args[++i];
       if (v === undefined) return `${arg} needs a file name`;
@@ -147,7 +178,41 @@ function parseArgs(args: string[]): ExportArgs | string {
     }
   }
   if (file === null) return 'missing FILE';
-  if (out === null) out = `${file.replace(/\.(zscap|bin|tracy)$/i, '').replace(/\.client$/i, '')}.json${gzip ? '.gz' : ''}`;
+  if (format === 'chrome' && (kind !== null || pool !== undefined)) return '--kind and --pool go with --format pprof';
+  if (kind === 'cpu' && pool !== undefined) return '--pool goes with --kind inuse or alloc';
+  const base = file.replace(/\.(zscap|bin|tracy|json|gz)$/i, '').replace(/\.client$/i, '');
+  if (out === null) out = format === 'pprof' ? `${base}.${kind ?? 'cpu'}.pb.gz` : `${base}.json${gzip ? '.gz' : ''}`;
   if (out.endsWith('.gz')) gzip = true;
-  return { file, out, gzip, quiet };
+  return { file, out, gzip, quiet, format, kind: kind ?? 'cpu', pool };
+}
+
+/** `export --format pprof`: the capture loaded into a store, its stack totals as profile.proto. */
+async function exportPprof(o: ExportArgs, stdout: NodeJS.WritableStream, stderr: CommandStream): Promise<number> {
+  const registry = new SessionRegistry({ memoryBytes: 2 ** 30 });
+  const warn = (line: string) => stderr.write(`zonescope export: ${line}\n`);
+  try {
+    const s = await loadFileSession(registry, o.file, warn, 'exporting');
+    if (typeof s === 'string') return (warn(s), 2);
+    const options: StackTotalsOptions = { kind: o.kind, t0: 0, t1: s.store.lastNs };
+    if (o.kind !== 'cpu') {
+      const pool = findPool(s.store, o.pool);
+      if (typeof pool === 'string') return (warn(`${o.file}: ${pool}`), 2);
+      options.pool = pool;
+    }
+    const profile = await sessionPprof(s, options);
+    if (o.out === '-') stdout.write(profile.bytes);
+    else await writeFile(o.out, profile.bytes);
+    if (!o.quiet) {
+      const what = o.kind === 'cpu' ? `${formatCount(profile.count)} samples` : `${formatCount(profile.count)} allocations, ${formatBytes(profile.value)}`;
+      const without = profile.withoutStack.count > 0 ? `; ${formatCount(profile.withoutStack.count)} without a callstack left out` : '';
+      stderr.write(`zonescope export: wrote ${o.out === '-' ? 'stdout' : o.out}: pprof ${o.kind}, ${formatCount(profile.stacks)} stacks, ${what}${without}\n`);
+      if (profile.stacks === 0) stderr.write(`zonescope export: ${o.file} has no ${o.kind === 'cpu' ? 'CPU samples' : 'allocations'} with callstacks: the profile is empty\n`);
+    }
+    return 0;
+  } catch (err) {
+    warn(`${(err as Error).message}`);
+    return 2;
+  } finally {
+    registry.stopAll();
+  }
 }

@@ -31,7 +31,7 @@
  */
 import { constants, gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Mapping, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import type { StackFlameKind, StackFrame } from './pprof-types.js';
+import type { StackFlameKind, StackFrame } from '../../protocol/view/types.js';
 
 export type { StackFlameKind, StackFrame };
 

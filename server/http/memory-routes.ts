@@ -5,6 +5,7 @@ import { DEFAULT_ALLOC_LIMIT, MAX_ALLOC_LIMIT, memoryQuerySliced, type MemoryAns
 import { QueryGate } from '../query/query-gate.js';
 import type { SliceOptions } from '../query/query-slicer.js';
 import { memoryPlotName } from '../query/series-query.js';
+import { findPool, poolName } from '../query/pools.js';
 import { callstackFrames, stackFilterByFunction, stackTopName } from '../query/stack-query.js';
 import type { MemoryPool, SessionStore } from '../store/session-store.js';
 import { HttpError, numberParam, streamedResponse } from './encode.js';
@@ -31,25 +32,15 @@ function sessionOf(registry: SessionRegistry, c: Context): Session {
   return s;
 }
 
-function poolName(store: SessionStore, pool: MemoryPool): string {
-  return pool.namePtr === 0 ? 'default' : store.names.strings.get(pool.namePtr) ?? String(pool.namePtr);
-}
-
 /**
- * The pool named by `?pool`: 'default' (the unnamed pool), a named pool's name, or its plot's
- * name ("Memory usage: NAME"); absent: the default pool, or the only one.
+ * The pool named by `?pool` (findPool: 'default', a pool's name or its plot's name; absent: the
+ * default pool, or the only one).
  * @throws HttpError 404 ZS_HTTP_NO_POOL naming the pools there are
  */
 export function poolOf(c: Context, store: SessionStore): MemoryPool {
-  const want = c.req.query('pool');
-  const pools = [...store.memory.values()];
-  let found: MemoryPool | undefined;
-  if (want === undefined || want === '') found = store.memory.get(0) ?? (pools.length === 1 ? pools[0] : undefined);
-  else found = pools.find((p) => poolName(store, p) === want || memoryPlotName(store, p.namePtr) === want);
-  if (found) return found;
-  const names = pools.map((p) => poolName(store, p));
-  const what = want ? `no memory pool "${want.slice(0, 100)}"` : 'pool= is needed';
-  throw new HttpError(404, 'ZS_HTTP_NO_POOL', `${what}; this session's pools: ${names.length ? names.map((n) => JSON.stringify(n)).join(', ') : 'none (no memory events)'}`);
+  const found = findPool(store, c.req.query('pool'));
+  if (typeof found === 'string') throw new HttpError(404, 'ZS_HTTP_NO_POOL', found.replace(/^a pool is needed/, 'pool= is needed'));
+  return found;
 }
 
 function cursorParam(c: Context): number | undefined {

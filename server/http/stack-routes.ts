@@ -5,7 +5,9 @@ import type { SliceOptions } from '../query/query-slicer.js';
 import { callstackInfo, stackFlame, stackTotalsSliced, type StackTotalsOptions } from '../query/stack-query.js';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
+import { pprofOfTotals } from '../export/session-pprof.js';
 import { HttpError, numberParam, respond, streamedResponse } from './encode.js';
+import { exportFileName } from './export-route.js';
 import { poolOf } from './memory-routes.js';
 import { runHeavyQuery } from './query-params.js';
 import { rangeOf, sessionOf } from './session-routes.js';
@@ -34,7 +36,9 @@ export function stackTotalsOptions(c: Context, s: Session): StackTotalsOptions {
  * - GET /:id/callstacks/:cs: one callstack's frames, innermost first, inlined frames expanded;
  * - GET /:id/stack-flame?kind=cpu|inuse|alloc[&t0&t1][&pool][&thread][&invert=1]: the flame
  *   graph of CPU samples in the range, of allocations alive at t1 (inuse) or made in the range
- *   (alloc), merged by function name path, computed in slices through the heavy-query gate.
+ *   (alloc), merged by function name path, computed in slices through the heavy-query gate;
+ * - GET /:id/pprof?kind=cpu|inuse|alloc[&t0&t1][&pool][&thread]: the same totals as a gzipped
+ *   pprof profile.proto (go tool pprof, Pyroscope, Grafana, speedscope).
  */
 export function mountStackRoutes(api: Hono, registry: SessionRegistry, o: { gate: QueryGate; slice: SliceOptions }): void {
   api.get('/:id/callstacks/:cs', (c) => {
@@ -64,5 +68,20 @@ export function mountStackRoutes(api: Hono, registry: SessionRegistry, o: { gate
       cut: flame.cut,
     };
     return streamedResponse(c, { ...result, withoutStack: totals.withoutStack, samplesTotal: s.store.samplesTotal });
+  });
+
+  api.get('/:id/pprof', async (c) => {
+    const s = sessionOf(registry, c);
+    const options = stackTotalsOptions(c, s);
+    const totals = await runHeavyQuery(c, registry, s, o.gate, o.slice, (sl) => stackTotalsSliced(s.store, options, sl));
+    const profile = pprofOfTotals(s, totals);
+    const ranged = c.req.query('t0') !== undefined || c.req.query('t1') !== undefined;
+    return new Response(profile.bytes as unknown as BodyInit, {
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-disposition': `attachment; filename="${exportFileName(s, `${options.kind}.pb.gz`, ranged)}"`,
+        'x-zonescope-stacks': String(profile.stacks),
+      },
+    });
   });
 }

@@ -176,7 +176,8 @@ export class StackTotalsQuery implements SlicedQuery<StackTotals> {
         const allocNs = seg.allocNs[slot]!;
         if (allocNs > t1) continue;
         // inuse: alive at t1; alloc: made in [t0, t1]
-        if (kind === 'inuse' ? !(seg.freeNs[slot]! > t1) : allocNs < t0) continue;
+        const freeNs = seg.freeNs[slot]!;
+        if (kind === 'inuse' ? !(freeNs > t1 || freeNs === Infinity) : allocNs < t0) continue;
         const cs = seg.allocStack[slot]!;
         const size = seg.size[slot]!;
         if (cs === 0) {
