@@ -184,6 +184,14 @@ describe.skipIf(skipReason !== null)('callstacks in the viewer', () => {
     expect(await page.locator('#panel-profile .flame-crumbs .crumb[aria-current="true"]').textContent()).toBe('cs1_leak_here');
     const href = await page.locator('#profile-pprof').getAttribute('href');
     expect(href).toBe(`/api/sessions/${id}/pprof?kind=inuse&pool=${encodeURIComponent(UNNAMED_POOL)}`);
+    // the link downloads the same profile, gzipped profile.proto
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.locator('#profile-pprof').click()]);
+    const gz = readFileSync((await download.path())!);
+    expect([gz[0], gz[1]]).toEqual([0x1f, 0x8b]);
+    const direct = await fetch(`http://127.0.0.1:${server.httpPort}${href}`);
+    expect(direct.status).toBe(200);
+    expect(direct.headers.get('content-disposition')).toMatch(/^attachment/);
+    expect(Buffer.from(await direct.arrayBuffer()).equals(gz)).toBe(true);
     await screenshot(page, 'callstack-profile-zoomed');
     // the breadcrumb goes back to the whole graph
     await page.locator('#panel-profile .flame-crumbs .crumb[data-crumb="0"]').click();
