@@ -1,6 +1,6 @@
 import { decode, encode } from '@msgpack/msgpack';
-import { describe, expect, it } from 'vitest';
-import { decodeColumns } from './api.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Api, ApiError, decodeColumns } from './api.js';
 
 /**
  * The server's msgpack: typed arrays travel as the bytes of their view (server/http/encode.ts
@@ -136,5 +136,48 @@ describe('decodeColumns', () => {
     expect(decodeColumns(5)).toBe(5);
     expect(decodeColumns(null)).toBeNull();
     expect(decodeColumns('x')).toBe('x');
+  });
+});
+
+describe('the callstack and profile requests', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** A fetch that answers JSON `bodies` in turn and records the URLs asked for. */
+  function stubFetch(...answers: { status: number; body: unknown }[]): string[] {
+    const urls: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      urls.push(url);
+      const a = answers.shift() ?? { status: 500, body: { error: 'no answer left', code: 'ZS_TEST' } };
+      return new Response(JSON.stringify(a.body), { status: a.status, headers: { 'content-type': 'application/json' } });
+    });
+    return urls;
+  }
+
+  const frames = [{ function: 'cs1_deep', file: 'a.cpp', line: 3, image: 'bin/x', address: '0x10', inlined: false }];
+
+  it('asks for a callstack once per session, and again after a failure', async () => {
+    const urls = stubFetch({ status: 503, body: { error: 'busy', code: 'ZS_BUSY' } }, { status: 200, body: { id: 7, frames } }, { status: 200, body: { id: 7, frames } });
+    const api = new Api('http://h');
+    await expect(api.callstack('s1', 7)).rejects.toBeInstanceOf(ApiError);
+    expect((await api.callstack('s1', 7)).frames).toEqual(frames);
+    expect((await api.callstack('s1', 7)).frames).toEqual(frames);
+    await api.callstack('s2', 7);
+    expect(urls).toEqual(['http://h/api/sessions/s1/callstacks/7', 'http://h/api/sessions/s1/callstacks/7', 'http://h/api/sessions/s2/callstacks/7']);
+  });
+
+  it('asks for a stack flame graph with its kind, times, pool and direction, and links the same profile as pprof', async () => {
+    const urls = stubFetch({ status: 200, body: { kind: 'inuse', nodes: [] } }, { status: 200, body: { kind: 'cpu', nodes: [] } });
+    const api = new Api('');
+    await api.stackFlame('s', { kind: 'inuse', t1: 5e9, pool: 'Memory usage: cs pool', invert: true });
+    // a pool means nothing to CPU samples
+    await api.stackFlame('s', { kind: 'cpu', t0: 1, t1: 2, pool: 'Memory usage', invert: false });
+    expect(urls).toEqual(['/api/sessions/s/stack-flame?kind=inuse&t1=5000000000&pool=Memory%20usage%3A%20cs%20pool&invert=1', '/api/sessions/s/stack-flame?kind=cpu&t0=1&t1=2']);
+    expect(api.pprofUrl('s', { kind: 'alloc', t0: 1, t1: 2, pool: 'Memory usage', invert: true })).toBe('/api/sessions/s/pprof?kind=alloc&t0=1&t1=2&pool=Memory%20usage');
+  });
+
+  it('filters the memory window by a frame', async () => {
+    const urls = stubFetch({ status: 200, body: {} });
+    await new Api('').memory('s', { pool: 'Memory usage', mode: 'at', t: 9, frame: 'cs1_leak_here', limit: 10 });
+    expect(urls).toEqual(['/api/sessions/s/memory?pool=Memory%20usage&limit=10&frame=cs1_leak_here&t=9']);
   });
 });

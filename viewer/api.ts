@@ -1,5 +1,6 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type {
+  CallstackInfo,
   FlameNode,
   LiveMessage,
   LiveRequest,
@@ -8,6 +9,8 @@ import type {
   SessionSummary,
   SourceLocationInfo,
   SrclocStats,
+  StackFlameKind,
+  StackFlameResult,
   ThreadInfo,
   ZoneDetails,
   ZoneSearchResult,
@@ -78,8 +81,29 @@ function rangeParams(r: RangeQuery = {}): Record<string, string | number | undef
   return { t0: r.t0, t1: r.t1, threads: r.threads?.join(',') };
 }
 
+/** What a stack flame graph (GET /stack-flame) and its pprof download (GET /pprof) are asked for. */
+export interface StackFlameQuery {
+  kind: StackFlameKind;
+  t0?: number;
+  t1?: number;
+  /** memory kinds: the pool, as GET /memory takes it (its name or its plot's name) */
+  pool?: string;
+  thread?: number;
+  /** bottom-up: children are callers */
+  invert?: boolean;
+}
+
+function stackFlameParams(q: StackFlameQuery): Record<string, string | number | undefined> {
+  return { kind: q.kind, t0: q.t0, t1: q.t1, pool: q.kind === 'cpu' ? undefined : q.pool, thread: q.thread };
+}
+
+/** Callstacks kept per Api (a session's callstacks never change, so answers are cached). */
+const CALLSTACK_CACHE_MAX = 2000;
+
 /** The REST API under /api/sessions, in msgpack (typed-array columns decoded). */
 export class Api {
+  private readonly callstacks = new Map<string, Promise<CallstackInfo>>();
+
   constructor(private readonly base = '') {}
 
   async get<T>(path: string): Promise<T> {
@@ -124,12 +148,35 @@ export class Api {
   messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[] }> {
     return this.get(`/${id}/messages${qs({ q: r?.q, limit: r?.limit, ...rangeParams(r) })}`);
   }
-  /** The memory window (GET /memory, /memory/leaks): `at` t, `range` made in [t0, t1] and alive at t1, or `leaks`. */
-  memory<T>(id: string, q: { pool: string; mode: 'at' | 'range' | 'leaks'; t?: number; t0?: number; t1?: number; limit?: number; cursor?: string | null }): Promise<T> {
-    const params = { pool: q.pool, limit: q.limit, cursor: q.cursor ?? undefined };
+  /**
+   * The memory window (GET /memory, /memory/leaks): `at` t, `range` made in [t0, t1] and alive at
+   * t1, or `leaks`; `frame` keeps the allocations whose alloc stack contains that function.
+   */
+  memory<T>(id: string, q: { pool: string; mode: 'at' | 'range' | 'leaks'; t?: number; t0?: number; t1?: number; limit?: number; cursor?: string | null; frame?: string }): Promise<T> {
+    const params = { pool: q.pool, limit: q.limit, cursor: q.cursor ?? undefined, frame: q.frame };
     if (q.mode === 'leaks') return this.get(`/${id}/memory/leaks${qs(params)}`);
     if (q.mode === 'range') return this.get(`/${id}/memory${qs({ ...params, t0: q.t0, t1: q.t1 })}`);
     return this.get(`/${id}/memory${qs({ ...params, t: q.t })}`);
+  }
+  /** A callstack's frames, innermost first (GET /callstacks/:cs); cached, failures are not. */
+  callstack(id: string, cs: number): Promise<CallstackInfo> {
+    const key = `${id}/${cs}`;
+    let p = this.callstacks.get(key);
+    if (!p) {
+      if (this.callstacks.size >= CALLSTACK_CACHE_MAX) this.callstacks.clear();
+      p = this.get<CallstackInfo>(`/${id}/callstacks/${cs}`);
+      this.callstacks.set(key, p);
+      p.catch(() => this.callstacks.get(key) === p && this.callstacks.delete(key));
+    }
+    return p;
+  }
+  /** A flame graph of callstacks (GET /stack-flame): CPU samples, memory in use or allocated. */
+  stackFlame(id: string, q: StackFlameQuery): Promise<StackFlameResult> {
+    return this.get(`/${id}/stack-flame${qs({ ...stackFlameParams(q), invert: q.invert ? 1 : undefined })}`);
+  }
+  /** The address of the same profile as a gzipped pprof profile.proto (GET /pprof), for a download link. */
+  pprofUrl(id: string, q: StackFlameQuery): string {
+    return `${this.base}/api/sessions/${id}/pprof${qs(stackFlameParams(q))}`;
   }
 }
 

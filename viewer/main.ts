@@ -12,6 +12,7 @@ import { createMemoryPanel } from './panels/memory.js';
 import { installMemoryPick } from './panels/memory-pick.js';
 import { createMessagesPanel } from './panels/messages.js';
 import { createSessionsPanel } from './panels/sessions.js';
+import { createStackFlamePanel } from './panels/stack-flame.js';
 import { createStatsPanel } from './panels/stats.js';
 import { mountExport } from './panels/export.js';
 import { mountImportDrop } from './panels/import-drop.js';
@@ -29,6 +30,7 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createDetailsPanel(app),
   createStatsPanel(app),
   createFlamePanel(app),
+  createStackFlamePanel(app, { clickedTime: () => memory.state().t }),
   createFindPanel(app),
   createMessagesPanel(app),
   createLocksPanel(app),

@@ -2,6 +2,7 @@ import type { ZoneDetails } from '../../protocol/view/types.js';
 import type { App, ZoneRef } from '../app.js';
 import { rgbCss, srclocRgb } from '../colors.js';
 import { formatCount, formatDuration, formatExactNs, formatTimestamp } from '../format.js';
+import { callstackBlock } from './callstack-view.js';
 import { openFind } from './find.js';
 import { PanelShell, errorText, h } from './panel-kit.js';
 import type { Panel } from './panel.js';
@@ -9,7 +10,8 @@ import type { Panel } from './panel.js';
 /**
  * The clicked zone (app.selectedZone) from GET /zone: every value in an element with
  * data-field=NAME; times and durations carry the exact integer ns in data-ns and show it next to
- * the readable form. A zone's details do not change, so nothing is refreshed on a timer; the
+ * the readable form; a zone recorded with a callstack shows its frames (GET /callstacks/:cs,
+ * innermost first). A zone's details do not change, so nothing is refreshed on a timer; the
  * answer for a zone that was evicted meanwhile is the API's error.
  */
 export function createDetailsPanel(app: App): Panel {
@@ -83,7 +85,9 @@ export function createDetailsPanel(app: App): Panel {
     highlight.addEventListener('click', () => app.setHighlight(z.srcloc));
     const find = h('button', { id: 'details-find', text: `Find "${z.srclocName}"`, data: { action: 'find' } });
     find.addEventListener('click', () => openFind(z.srclocName));
-    shell.body.replaceChildren(dl, h('div', { class: 'panel-actions' }, zoom, highlight, find));
+    // callstack 0 (or absent, from a server before issue 17) = the zone was not recorded with one
+    const stack = z.callstack ? h('section', { class: 'details-callstack', data: { field: 'callstack', callstack: z.callstack } }, h('div', { class: 'details-callstack-title', text: 'Call stack' }), callstackBlock(app, z.callstack)) : null;
+    shell.body.replaceChildren(dl, h('div', { class: 'panel-actions' }, zoom, highlight, find), stack ?? '');
     updateHighlightButton();
   }
 

@@ -18,6 +18,8 @@ export interface MemoryAllocation {
   ageNs: number;
   srcloc: number;
   zone: string | null;
+  /** the alloc callstack (GET /callstacks/:cs), 0 = none */
+  callstack: number;
 }
 
 export interface MemoryGroup {
@@ -52,6 +54,9 @@ export interface MemoryAnswer {
   bySizeOther: MemoryGroup & { groups: number };
   byZone: (MemoryGroup & { srcloc: number; zone: string | null })[];
   byZoneOther: MemoryGroup & { groups: number };
+  /** grouped by alloc callstack; `top` = its innermost function that is not Tracy's own */
+  byStack: (MemoryGroup & { callstack: number; top: string })[];
+  byStackOther: MemoryGroup & { groups: number };
   allocations: MemoryAllocation[];
   cursor: string | null;
 }

@@ -1,20 +1,13 @@
 import type { App } from '../app.js';
 import { formatBytes, formatCount, formatDuration, formatTimestamp } from '../format.js';
-import { bucketLabel, hexAddress, memoryPools, MEMORY_MAX_ROWS, MEMORY_PAGE, usedBuckets, type MemoryAllocation, type MemoryAnswer, type MemoryMode } from './memory-data.js';
+import { callstackBlock } from './callstack-view.js';
+import { bucketLabel, memoryPools, MEMORY_MAX_ROWS, MEMORY_PAGE, usedBuckets, type MemoryAllocation, type MemoryAnswer, type MemoryMode } from './memory-data.js';
+import { allocationTable } from './memory-list.js';
 import { PanelLifecycle, PanelShell, clickable, errorText, h } from './panel-kit.js';
 import type { Panel } from './panel.js';
-import { type Column, type SortState, nextSort, sortRows, sortableHead, updateSortHead } from './table.js';
+import type { SortState } from './table.js';
 
-type View = 'list' | 'size' | 'zone' | 'histogram';
-
-const LIST_COLUMNS: Column<MemoryAllocation>[] = [
-  { key: 'address', label: 'address', value: (a) => a.address },
-  { key: 'size', label: 'size', numeric: true, value: (a) => a.size },
-  { key: 'thread', label: 'thread', value: (a) => a.threadName ?? `thread ${a.thread}` },
-  { key: 'alloc', label: 'allocated at', numeric: true, value: (a) => a.allocNs },
-  { key: 'age', label: 'age', numeric: true, value: (a) => a.ageNs },
-  { key: 'zone', label: 'zone', value: (a) => a.zone ?? '' },
-];
+type View = 'list' | 'size' | 'zone' | 'stack' | 'histogram';
 
 /** What the panel shows: the pool (its memory-usage plot's name), the mode and the time. */
 export interface MemoryPick {
@@ -30,7 +23,8 @@ export interface MemoryPick {
  * memory-pick.ts), those made in the selected range and alive at its end, or the leaks. A
  * summary line, then tabs: the allocations (address, size, thread, allocated at, age, zone;
  * pages of MEMORY_PAGE with "More", up to MEMORY_MAX_ROWS), grouped by size, grouped by the
- * zone they were made in, and the size histogram. A row click centres the timeline on it.
+ * zone they were made in, grouped by their alloc callstack (a row click shows its frames), and
+ * the size histogram. An allocation row click centres the timeline on it.
  */
 export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPick>): void; state: () => MemoryPick } {
   const shell = new PanelShell(false);
@@ -50,6 +44,8 @@ export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPic
   let answer: MemoryAnswer | null = null;
   let rows: MemoryAllocation[] = [];
   let sort: SortState = { key: 'alloc', dir: 'asc' };
+  /** callstacks whose frames are shown in the by-stack view (kept across reloads) */
+  const openStacks = new Set<number>();
 
   const modeButtons = new Map<MemoryMode, HTMLButtonElement>();
   for (const [m, label] of [['at', 'At time'], ['range', 'Made in range, alive at its end'], ['leaks', 'Leaks']] as const) {
@@ -59,7 +55,7 @@ export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPic
     modes.append(b);
   }
   const viewButtons = new Map<View, HTMLButtonElement>();
-  for (const [v, label] of [['list', 'Allocations'], ['size', 'By size'], ['zone', 'By zone'], ['histogram', 'Size histogram']] as const) {
+  for (const [v, label] of [['list', 'Allocations'], ['size', 'By size'], ['zone', 'By zone'], ['stack', 'By stack'], ['histogram', 'Size histogram']] as const) {
     const b = h('button', { text: label, data: { view: v } });
     b.addEventListener('click', () => {
       view = v;
@@ -165,32 +161,17 @@ export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPic
     if (view === 'list') renderList(a);
     else if (view === 'size') renderGroups(['size', 'count', 'bytes'], a.bySize.map((g) => ({ key: String(g.size), label: formatBytes(g.size), ...g })), a.bySizeOther);
     else if (view === 'zone') renderGroups(['zone', 'count', 'bytes'], a.byZone.map((g) => ({ key: String(g.srcloc), label: g.zone ?? '(no zone)', ...g })), a.byZoneOther);
+    else if (view === 'stack') renderStacks(a);
     else renderHistogram(a);
   }
 
   function renderList(a: MemoryAnswer): void {
-    const thead = sortableHead(LIST_COLUMNS, sort, (key, numeric) => {
-      sort = nextSort(sort, key, numeric);
-      updateSortHead(thead, sort);
+    const table = allocationTable(app, rows, sort, (next) => {
+      sort = next;
       render();
     });
-    const tbody = h('tbody');
-    for (const r of sortRows(rows, LIST_COLUMNS, sort)) {
-      const tr = h(
-        'tr',
-        { data: { row: r.row, address: r.address, size: r.size, thread: r.thread, allocNs: r.allocNs, ageNs: r.ageNs }, title: r.freeNs === null ? 'not freed' : `freed at ${formatTimestamp(r.freeNs)}` },
-        h('td', { class: 'mono', text: hexAddress(r.address) }),
-        h('td', { class: 'num', text: formatBytes(r.size) }),
-        h('td', { text: r.threadName ?? `thread ${r.thread}` }),
-        h('td', { class: 'num', text: formatTimestamp(r.allocNs) }),
-        h('td', { class: 'num', text: formatDuration(r.ageNs) }),
-        h('td', { class: 'name-cell', text: r.zone ?? '' }),
-      );
-      clickable(tr, () => app.jumpTo(r.allocNs, Math.max(r.ageNs, 1000)));
-      tbody.append(tr);
-    }
     const note = h('div', { class: 'muted table-note', text: rows.length < a.active.count ? `showing ${formatCount(rows.length)} of ${formatCount(a.active.count)} (in allocation order)` : '' });
-    content.replaceChildren(h('table', { class: 'memory-table' }, thead, tbody), note);
+    content.replaceChildren(table, note);
   }
 
   function renderGroups(cols: [string, string, string], groups: { key: string; label: string; count: number; bytes: number }[], other: { groups: number; count: number; bytes: number }): void {
@@ -199,6 +180,49 @@ export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPic
     for (const g of groups) tbody.append(h('tr', { data: { key: g.key, count: g.count, bytes: g.bytes } }, h('td', { class: 'name-cell', text: g.label }), h('td', { class: 'num', text: formatCount(g.count) }), h('td', { class: 'num', text: formatBytes(g.bytes) })));
     const note = other.count > 0 ? h('div', { class: 'muted table-note', text: `and ${formatCount(other.groups)} more groups: ${formatCount(other.count)} allocations, ${formatBytes(other.bytes)}` }) : null;
     content.replaceChildren(h('table', { class: 'memory-groups' }, head, tbody), note ?? '');
+  }
+
+  /**
+   * Grouped by alloc callstack (largest first, as the server orders them): the innermost
+   * function that is not Tracy's own, allocations, bytes. A row click shows or hides the frames
+   * in a row under it; the group of allocations without a callstack has none to show.
+   */
+  function renderStacks(a: MemoryAnswer): void {
+    // a server before issue 17 does not group by stack
+    const groups = a.byStack ?? [];
+    const head = h('thead', {}, h('tr', {}, h('th', { text: 'stack (innermost function)' }), h('th', { class: 'num', text: 'allocations' }), h('th', { class: 'num', text: 'bytes' })));
+    const tbody = h('tbody');
+    for (const g of groups) {
+      const has = g.callstack !== 0;
+      const tr = h(
+        'tr',
+        { class: has ? 'stack-group' : 'stack-group none', data: { key: String(g.callstack), callstack: g.callstack, top: g.top, count: g.count, bytes: g.bytes }, title: has ? 'click to show the call stack' : 'allocated without a call stack' },
+        h('td', { class: 'name-cell mono', text: has ? g.top || `#${g.callstack}` : '(no call stack)' }),
+        h('td', { class: 'num', text: formatCount(g.count) }),
+        h('td', { class: 'num', text: formatBytes(g.bytes) }),
+      );
+      tbody.append(tr);
+      if (!has) continue;
+      tr.setAttribute('aria-expanded', String(openStacks.has(g.callstack)));
+      const frames = () => h('tr', { class: 'stack-frames', data: { callstack: g.callstack } }, h('td', { attrs: { colspan: '3' } }, callstackBlock(app, g.callstack)));
+      if (openStacks.has(g.callstack)) tbody.append(frames());
+      clickable(tr, () => {
+        const open = !openStacks.has(g.callstack);
+        if (open) {
+          openStacks.add(g.callstack);
+          tr.after(frames());
+        } else {
+          openStacks.delete(g.callstack);
+          const next = tr.nextElementSibling;
+          if (next?.classList.contains('stack-frames')) next.remove();
+        }
+        tr.setAttribute('aria-expanded', String(open));
+      });
+    }
+    const other = a.byStackOther ?? { groups: 0, count: 0, bytes: 0 };
+    const note = other.count > 0 ? h('div', { class: 'muted table-note', text: `and ${formatCount(other.groups)} more stacks: ${formatCount(other.count)} allocations, ${formatBytes(other.bytes)}` }) : null;
+    const empty = groups.length === 0 ? h('div', { class: 'muted table-note', text: a.byStack ? 'No allocations.' : 'This server does not group allocations by call stack.' }) : null;
+    content.replaceChildren(h('table', { class: 'memory-groups memory-stacks' }, head, tbody), note ?? '', empty ?? '');
   }
 
   function renderHistogram(a: MemoryAnswer): void {
@@ -213,6 +237,7 @@ export function createMemoryPanel(app: App): Panel & { pick(p: Partial<MemoryPic
     content.replaceChildren(h('table', { class: 'memory-histogram' }, h('thead', {}, h('tr', {}, h('th', { class: 'num', text: 'size' }), h('th', { class: 'num', text: 'allocations' }), h('th', {}))), tbody));
   }
 
+  app.on('session', () => openStacks.clear());
   app.on('data', () => {
     // the pool list follows the session's memory-usage series
     if (life.visible && pick.pool === null && pools().length > 0) life.reload('event');

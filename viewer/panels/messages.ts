@@ -2,6 +2,7 @@ import type { MessageItem } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { rgbCss } from '../colors.js';
 import { formatCount, formatTimestamp } from '../format.js';
+import { callstackBlock } from './callstack-view.js';
 import { PanelLifecycle, PanelShell, clickable, errorText, h, threadLabel, threadNames } from './panel-kit.js';
 import type { Panel } from './panel.js';
 
@@ -17,7 +18,8 @@ export function messageColor(color: number): string | null {
 
 /**
  * Messages of app.analysisRange() (GET /messages, filtered on the server by `q`): time, thread
- * and the text in its colour. A click centres the timeline on the message.
+ * and the text in its colour. A click centres the timeline on the message and, for a message
+ * sent with a callstack (marked "stack"), shows its frames in a row under it.
  */
 export function createMessagesPanel(app: App): Panel {
   const shell = new PanelShell();
@@ -60,7 +62,10 @@ export function createMessagesPanel(app: App): Panel {
     const scroller = shell.element.parentElement;
     const atEnd = scroller ? scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4 : false;
     const top = scroller?.scrollTop ?? 0;
-    tbody.replaceChildren(...list.map((m, i) => row(m, i, names)));
+    tbody.replaceChildren(...list.flatMap((m, i) => {
+      const tr = row(m, i, names);
+      return tr.classList.contains('selected') && m.callstack ? [tr, stackRow(m.callstack)] : [tr];
+    }));
     if (scroller) scroller.scrollTop = atEnd && top > 0 ? scroller.scrollHeight : top;
     summary.textContent = `${formatCount(list.length)} shown, ${formatCount(storedTotal)} in the session`;
     summary.dataset.shown = String(list.length);
@@ -78,9 +83,10 @@ export function createMessagesPanel(app: App): Panel {
     const text = h('td', { class: 'message-text', text: m.text });
     const color = messageColor(m.color);
     if (color) text.style.color = color;
+    if (m.callstack) text.append(h('span', { class: 'cs-mark', text: 'stack', title: 'sent with a call stack: click to see it' }));
     const tr = h(
       'tr',
-      { data: { message: i, timeNs: m.timeNs, thread: m.thread }, class: key === selectedKey ? 'selected' : '' },
+      { data: { message: i, timeNs: m.timeNs, thread: m.thread, callstack: m.callstack ?? 0 }, class: key === selectedKey ? 'selected' : '' },
       h('td', { class: 'num mono', text: formatTimestamp(m.timeNs) }),
       h('td', { text: threadLabel(names, m.thread) }),
       text,
@@ -88,10 +94,17 @@ export function createMessagesPanel(app: App): Panel {
     clickable(tr, () => {
       selectedKey = key;
       for (const el of tbody.querySelectorAll('tr.selected')) el.classList.remove('selected');
+      for (const el of tbody.querySelectorAll('tr.message-callstack')) el.remove();
       tr.classList.add('selected');
+      if (m.callstack) tr.after(stackRow(m.callstack));
       app.jumpTo(m.timeNs - JUMP_SPAN_NS / 2, JUMP_SPAN_NS);
     });
     return tr;
+  }
+
+  /** The row under a selected message that holds its callstack's frames. */
+  function stackRow(cs: number): HTMLTableRowElement {
+    return h('tr', { class: 'message-callstack', data: { callstack: cs } }, h('td', { attrs: { colspan: '3' } }, callstackBlock(app, cs)));
   }
 
   function refilter(delayMs: number): void {
