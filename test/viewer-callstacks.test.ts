@@ -193,9 +193,24 @@ describe.skipIf(skipReason !== null)('callstacks in the viewer', () => {
     expect(direct.headers.get('content-disposition')).toMatch(/^attachment/);
     expect(Buffer.from(await direct.arrayBuffer()).equals(gz)).toBe(true);
     await screenshot(page, 'callstack-profile-zoomed');
+    // the leaking function is in no zone's stack: no zone list
+    await expect.poll(() => page.locator('#panel-profile .profile-zones').getAttribute('data-frame')).toBe('cs1_leak_here');
+    expect(await page.locator('#panel-profile .profile-zones').getAttribute('data-total')).toBe('0');
+    expect(await page.locator('#panel-profile .profile-zones').isHidden()).toBe(true);
+    // cs1_L5 is in every CS1_deep zone's stack: its click lists them, as GET /search?frame answers, and a row jumps to the zone
+    await page.locator('#panel-profile .flame-crumbs .crumb[data-crumb="0"]').click();
+    await page.locator('#panel-profile .flame-node[data-name="cs1_L5"]').first().click();
+    await expect.poll(() => page.locator('#panel-profile .profile-zones').getAttribute('data-frame')).toBe('cs1_L5');
+    const byFrame = await getJson(server, `/api/sessions/${id}/search?frame=cs1_L5&limit=50`);
+    expect(byFrame.total).toBe(truth.zones_with_callstack);
+    expect(await page.locator('#panel-profile .profile-zones').getAttribute('data-total')).toBe(String(byFrame.total));
+    const starts = await page.locator('#panel-profile .profile-zones tbody tr').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.startNs)));
+    expect(starts).toEqual(byFrame.matches.map((m: { startNs: number }) => m.startNs));
+    await screenshot(page, 'callstack-profile-zones');
     // the breadcrumb goes back to the whole graph
     await page.locator('#panel-profile .flame-crumbs .crumb[data-crumb="0"]').click();
     await expect.poll(() => page.locator('#panel-profile .profile-allocs').isHidden()).toBe(true);
+    await expect.poll(() => page.locator('#panel-profile .profile-zones').isHidden()).toBe(true);
     expect(errors).toEqual([]);
   });
 

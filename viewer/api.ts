@@ -139,8 +139,9 @@ export class Api {
   flame(id: string, r?: RangeQuery): Promise<FlameNode[]> {
     return this.get(`/${id}/flame${qs(rangeParams(r))}`);
   }
-  search(id: string, q: string, r?: RangeQuery, limit = 1000): Promise<ZoneSearchResult> {
-    return this.get(`/${id}/search${qs({ q, limit, ...rangeParams(r) })}`);
+  /** `frame`: only zones whose callstack has a frame of that function (q may then be ''). */
+  search(id: string, q: string, r?: RangeQuery, limit = 1000, frame?: string): Promise<ZoneSearchResult> {
+    return this.get(`/${id}/search${qs({ q: q === '' ? undefined : q, frame, limit, ...rangeParams(r) })}`);
   }
   locks(id: string, r?: RangeQuery): Promise<{ t0: number; t1: number; locks: LockSummary[]; unknownLockEvents: number }> {
     return this.get(`/${id}/locks${qs(rangeParams(r))}`);

@@ -1,17 +1,19 @@
 import type { StackFlameKind, StackFlameNode } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { colorFromName, rgbCss, textOn } from '../colors.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatTimestamp } from '../format.js';
 import { hideTooltip, showTooltip } from '../tooltip.js';
 import { ancestry, indexNodes, layoutFlame } from './flame-layout.js';
 import { memoryPools, MEMORY_PAGE, type MemoryAllocation, type MemoryAnswer } from './memory-data.js';
 import { allocationTable } from './memory-list.js';
-import { PanelLifecycle, PanelShell, errorText, h } from './panel-kit.js';
+import { PanelLifecycle, PanelShell, clickable, errorText, h } from './panel-kit.js';
 import type { Panel } from './panel.js';
 import { emptyMessage, formatStackValue, namePath, nodeByNamePath, NO_POOL_MESSAGE, profilePlan, PROFILE_KINDS, stackTooltip, toFlameNodes, withoutStackNote, type ProfileChoice, type StackFlameAnswer } from './stack-flame-data.js';
 import type { SortState } from './table.js';
 
 /** Height of one row of the graph, px (as the zone flame graph). */
+/** Zones listed for a zoomed frame. */
+const ZONE_PAGE = 50;
 const ROW_PX = 18;
 /** Narrowest node that gets a label, px. */
 const LABEL_MIN_PX = 28;
@@ -47,7 +49,11 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
   const graph = h('div', { class: 'flame stack-flame', attrs: { role: 'tree', 'aria-label': 'Profile flame graph' } });
   const allocs = h('section', { class: 'profile-allocs' });
   allocs.hidden = true;
-  shell.body.append(graph, allocs);
+  /** the zones whose callstack has the zoomed frame (GET /search?frame=NAME) */
+  const zones = h('section', { class: 'profile-zones' });
+  zones.hidden = true;
+  shell.body.append(graph, allocs, zones);
+  let zoneGeneration = 0;
 
   const pick = { kind: 'cpu' as StackFlameKind, pool: null as string | null, invert: false };
   let result: StackFlameAnswer | null = null;
@@ -167,6 +173,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     shell.setState(empty !== null ? 'empty' : 'ready', empty ?? '');
     render();
     void loadAllocations();
+    void loadZones();
   }
 
   function zoom(id: number): void {
@@ -175,6 +182,48 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     focusPath = namePath(byId, id);
     render();
     void loadAllocations();
+    void loadZones();
+  }
+
+  /** With a frame zoomed into: the zones whose callstack has it (first ZONE_PAGE), click to jump. */
+  async function loadZones(): Promise<void> {
+    const gen = ++zoneGeneration;
+    const id = app.sessionId;
+    const n = byNode.get(focus);
+    if (id === null || !n || n.id === 0) {
+      zones.hidden = true;
+      zones.replaceChildren();
+      delete zones.dataset.frame;
+      return;
+    }
+    try {
+      const r = await app.api.search(id, '', app.selection ?? undefined, ZONE_PAGE, n.name);
+      if (gen !== zoneGeneration) return;
+      zones.dataset.frame = n.name;
+      zones.dataset.total = String(r.total);
+      if (r.total === 0) {
+        zones.hidden = true;
+        zones.replaceChildren();
+        return;
+      }
+      zones.hidden = false;
+      const rows = r.matches.map((m) => {
+        const name = r.srclocs.find((l) => l.srcloc === m.srcloc)?.name ?? '';
+        const tr = h('tr', { data: { startNs: m.startNs, thread: m.thread } }, h('td', { class: 'num mono', text: formatTimestamp(m.startNs) }), h('td', { class: 'num', text: formatDuration(m.durNs) }), h('td', { text: name }));
+        clickable(tr, () => app.jumpTo(m.startNs, m.durNs, { thread: m.thread, depth: m.depth, row: m.row }));
+        return tr;
+      });
+      const more = r.total > r.matches.length ? h('div', { class: 'muted table-note', text: `the first ${formatCount(r.matches.length)} of ${formatCount(r.total)} by start time` }) : '';
+      zones.replaceChildren(
+        h('div', { class: 'profile-zones-title', text: `${formatCount(r.total)} zones with ${n.name} in their callstack` }),
+        h('table', { class: 'table' }, h('tbody', {}, ...rows)),
+        more,
+      );
+    } catch (e) {
+      if (gen !== zoneGeneration) return;
+      zones.hidden = false;
+      zones.replaceChildren(h('div', { class: 'error-text small', text: errorText(e) }));
+    }
   }
 
   function render(): void {
