@@ -28,9 +28,9 @@ export function resolveProfileSettings(o: ProfileSettings): Resolved {
     cpu: o.cpu === true,
     heap: o.heap === true,
     cpuIntervalUs: o.cpuIntervalUs ?? 1000,
-    heapIntervalBytes: o.heapIntervalBytes ?? 32768,
-    cpuChunkMs: o.cpuChunkMs ?? 250,
-    heapPollMs: o.heapPollMs ?? 500,
+    heapIntervalBytes: o.heapIntervalBytes ?? 524288,
+    cpuChunkMs: o.cpuChunkMs ?? 1000,
+    heapPollMs: o.heapPollMs ?? 2000,
     maxHeapSamples: o.maxHeapSamples ?? 100_000,
   };
   const check = (name: keyof Resolved, lo: number, hi: number) => {

@@ -62,11 +62,11 @@ export interface ProfileSettings {
   heap?: boolean;
   /** CPU sampling interval, us. Default 1000; 100..100000. */
   cpuIntervalUs?: number;
-  /** Mean bytes between heap samples. Default 32768 (V8's); 1024..2^30. */
+  /** Mean bytes between heap samples. Default 524288 (Go's MemProfileRate; V8's own is 32768); 1024..2^30. */
   heapIntervalBytes?: number;
-  /** How often CPU samples are taken out of V8 and sent, ms. Default 250; 20..10000. */
+  /** How often CPU samples are taken out of V8 and sent, ms (each stops and restarts V8's profiler). Default 1000; 20..10000. */
   cpuChunkMs?: number;
-  /** How often the heap samples are compared with the last poll's, ms. Default 500; 50..60000. */
+  /** How often the heap samples are compared with the last poll's, ms. Default 2000; 50..60000. */
   heapPollMs?: number;
   /** Most live heap samples tracked (new ones past it are dropped, counted). Default 100000; 1..10^6. */
   maxHeapSamples?: number;
