@@ -12,11 +12,13 @@
  *   --leak               the requests keep their response bodies (Buffers) forever: external
  *                        memory and rss climb while the JS heap stays flat, the Memory lane's
  *                        answer to "why does RSS grow while the heap is flat?" (up to LEAK_CAP_BYTES)
+ *   --profile            V8's CPU and sampled-heap profilers streamed as callstacks (connect's
+ *                        `profile: { cpu: true, heap: true }`): the viewer's Profile panel, pprof
  *
  * It mirrors GoTracy's sine example (grzesl/gotracy main.go: "Main Zone" > "Sub main zone",
  * `sin` plot, frame "sin(x)", an "otherThread" with a TEST zone and coloured messages).
  *
- *   npm run demo -- [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak]
+ *   npm run demo -- [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak] [--profile]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,13 +35,15 @@ export interface DemoOptions {
   appName: string;
   /** the requests leak their response bodies (external memory) */
   leak: boolean;
+  /** V8's CPU and heap samples streamed as callstacks */
+  profile: boolean;
 }
 
 interface SensorData {
   zonescopeDemoSensor: number;
 }
 
-const USAGE = 'usage: node dist/examples/demo.js [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak]';
+const USAGE = 'usage: node dist/examples/demo.js [--host 127.0.0.1] [--port 8087] [--seconds N] [--workers 2] [--app NAME] [--leak] [--profile]';
 /** --leak: each request's response body, retained forever (Buffer.alloc: zero-filled, so resident). */
 export const LEAK_BODY_BYTES = 64 * 1024;
 /** --leak stops growing here (a demo that runs until Ctrl-C must not eat the machine): 512 MiB. */
@@ -63,7 +67,7 @@ function work(ms: number): number {
  * @throws TypeError naming the bad flag
  */
 export function parseDemoArgs(argv: readonly string[]): DemoOptions {
-  const o: DemoOptions = { host: '127.0.0.1', port: 8087, seconds: Infinity, workers: 2, appName: 'zonescope-demo', leak: false };
+  const o: DemoOptions = { host: '127.0.0.1', port: 8087, seconds: Infinity, workers: 2, appName: 'zonescope-demo', leak: false, profile: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -94,6 +98,9 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
       case '--leak':
         o.leak = true;
         break;
+      case '--profile':
+        o.profile = true;
+        break;
       case '--app':
         if (value === undefined) throw new TypeError(`--app needs a value\n${USAGE}`);
         o.appName = value;
@@ -112,7 +119,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
  * @throws ClientError when the server cannot be reached
  */
 export async function runDemo(o: DemoOptions, signal: AbortSignal): Promise<TracyClient['stats']> {
-  const tracy = await connect({ appName: o.appName, host: o.host, port: o.port });
+  const tracy = await connect({ appName: o.appName, host: o.host, port: o.port, ...(o.profile && { profile: { cpu: true, heap: true } }) });
   tracy.setThreadName('main loop');
   tracy.appInfo(`Zonescope demo: a sine workload with ${o.workers} worker thread(s)${o.leak ? ', leaking external memory (--leak)' : ''}`);
   tracy.appInfo(`Node.js ${process.version}, pid ${process.pid}`);

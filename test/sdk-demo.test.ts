@@ -117,6 +117,23 @@ describe('the demo', () => {
     expect(sub).toMatchObject({ name: 'Sub main zone', text: 'This is important message...', value: '100', children: 3 });
   });
 
+  it('--profile streams CPU samples: the CPU profile has the demo\'s busy function, every frame answered', async () => {
+    const before = server.registry.list().length;
+    const run = await runDemo(['--port', String(server.ingestPort), '--seconds', '3', '--workers', '0', '--profile']);
+    expect(run.err).toBe('');
+    expect(run.code).toBe(0);
+    const id = await waitNewSession(server, before);
+    const d = await waitSessionEnded(server, id);
+    expect(d.callstacks.cpuSamples).toBeGreaterThan(100);
+    expect(d.callstacks.unresolved).toBe(0);
+    expect(d.callstacks.dropped).toBe(0);
+    const cpu: Json = await getJson(server, `/api/sessions/${id}/stack-flame?kind=cpu&invert=1`);
+    expect(cpu.total).toBe(d.callstacks.cpuSamples);
+    expect(cpu.nodes.map((n: Json) => n.name)).toContain('work');
+    // heap samples are V8's live sampled objects: the demo's short-lived garbage may leave none
+    // in 3 s at one sample per 512 KiB (test/pprof-export.test.ts checks the heap with a leak)
+  });
+
   it('runs until Ctrl-C without --seconds, then closes the session cleanly', async () => {
     const before = server.registry.list().length;
     const run = await runDemo(['--port', String(server.ingestPort), '--workers', '1'], 1000);
