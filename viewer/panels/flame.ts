@@ -2,7 +2,7 @@ import type { FlameNode } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { rgbCss, srclocRgb, textOn } from '../colors.js';
 import { formatCount, formatDuration } from '../format.js';
-import { hideTooltip, showTooltip } from '../tooltip.js';
+import { wireFlameEvents } from './flame-events.js';
 import { indexNodes, layoutFlame, nodeByPath, srclocPath, ancestry } from './flame-layout.js';
 import { PanelLifecycle, PanelShell, errorText, h } from './panel-kit.js';
 import type { Panel } from './panel.js';
@@ -128,22 +128,7 @@ export function createFlamePanel(app: App): Panel {
     return lines;
   }
 
-  function nodeAt(ev: Event): FlameNode | undefined {
-    const el = (ev.target as HTMLElement).closest<HTMLElement>('[data-node]');
-    return el ? byId.get(Number(el.dataset.node)) : undefined;
-  }
-
-  graph.addEventListener('click', (ev) => {
-    const n = nodeAt(ev);
-    if (n && n.id !== focus) zoom(n.id);
-  });
-  graph.addEventListener('mousemove', (ev) => {
-    const n = nodeAt(ev);
-    if (n) showTooltip(ev.clientX, ev.clientY, tooltipLines(n));
-    else hideTooltip();
-  });
-  graph.addEventListener('mouseleave', hideTooltip);
-  reset.addEventListener('click', () => zoom(0));
+  wireFlameEvents(graph, reset, { node: (id) => byId.get(id), focus: () => focus, zoom, tooltip: tooltipLines });
   app.on('srclocs', () => life.visible && render());
   app.on('session', () => {
     focus = 0;

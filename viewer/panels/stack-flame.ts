@@ -2,7 +2,7 @@ import type { StackFlameKind, StackFlameNode } from '../../protocol/view/types.j
 import type { App } from '../app.js';
 import { colorFromName, rgbCss, textOn } from '../colors.js';
 import { formatBytes, formatCount, formatDuration, formatTimestamp } from '../format.js';
-import { hideTooltip, showTooltip } from '../tooltip.js';
+import { wireFlameEvents } from './flame-events.js';
 import { ancestry, indexNodes, layoutFlame } from './flame-layout.js';
 import { memoryPools, MEMORY_PAGE, type MemoryAllocation, type MemoryAnswer } from './memory-data.js';
 import { allocationTable } from './memory-list.js';
@@ -336,22 +336,12 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     allocs.replaceChildren(heading, summary, allocRows.length ? table : h('div', { class: 'muted small', text: 'None of them is in this list (the memory window lists allocations still alive at its end).' }), note ?? '');
   }
 
-  function nodeAt(ev: Event): StackFlameNode | undefined {
-    const el = (ev.target as HTMLElement).closest<HTMLElement>('[data-node]');
-    return el ? byNode.get(Number(el.dataset.node)) : undefined;
-  }
-
-  graph.addEventListener('click', (ev) => {
-    const n = nodeAt(ev);
-    if (n && n.id !== focus) zoom(n.id);
+  wireFlameEvents(graph, reset, {
+    node: (id) => byNode.get(id),
+    focus: () => focus,
+    zoom,
+    tooltip: (n) => (result ? stackTooltip(n, byNode.get(0), byNode.get(focus), result.unit) : null),
   });
-  graph.addEventListener('mousemove', (ev) => {
-    const n = nodeAt(ev);
-    if (n && result) showTooltip(ev.clientX, ev.clientY, stackTooltip(n, byNode.get(0), byNode.get(focus), result.unit));
-    else hideTooltip();
-  });
-  graph.addEventListener('mouseleave', hideTooltip);
-  reset.addEventListener('click', () => zoom(0));
   app.on('session', () => {
     focus = 0;
     focusPath = [];
