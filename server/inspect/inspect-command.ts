@@ -1,6 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CaptureError, CaptureErrorCode } from '../../protocol/capture/index.js';
 import { TracyStreamReader } from '../../protocol/tracy/index.js';
+import { fileKind } from '../capture/view-command.js';
+import { importChromeTraceFile } from '../export/chrome-import.js';
 import { formatBytes, formatCount, formatElapsed, ProgressLine, type ProgressStream } from '../progress-line.js';
 import { BufferedOutput, type OutputStream } from './buffered-output.js';
 import { type CsvWriter, MessageCsvWriter, PlotCsvWriter, ZoneCsvWriter } from './csv-writers.js';
@@ -15,8 +19,9 @@ export type { OutputStream } from './buffered-output.js';
 export const INSPECT_USAGE = `Usage: zonescope inspect FILE [--json | --csv zones|messages|plots] [--quiet]
 
 Decodes a recorded Tracy stream (*.client.bin: the bytes an app sent to the profiler, from the
-handshake status byte and the welcome message on) or a capture (.zscap, recognised by its
-magic) and prints a readable summary: program, host, duration, threads, top source locations by
+handshake status byte and the welcome message on), a capture (.zscap, recognised by its
+magic) or a Chrome Trace Event JSON file (.json or gzip, imported as \`zonescope view\` and the
+viewer's drop do, then decoded like a capture) and prints a readable summary: program, host, duration, threads, top source locations by
 total time, frames, plots, messages, locks, errors.
 
 Options:
@@ -100,11 +105,29 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
     writer = w;
   }
 
+  // Chrome JSON: imported into a capture first (in a temporary file), as view and the viewer do
+  let source = file;
+  let importDir: string | null = null;
+  if ((await fileKind(file).catch(() => null)) === 'chrome') {
+    try {
+      const imported = await importChromeTraceFile(file);
+      for (const w of imported.stats.warnings) stderr.write(`zonescope inspect: ${file}: ${w}\n`);
+      importDir = await mkdtemp(join(tmpdir(), 'zonescope-inspect-'));
+      source = join(importDir, 'import.zscap');
+      await writeFile(source, imported.capture);
+    } catch (err) {
+      if (importDir !== null) await rm(importDir, { recursive: true, force: true });
+      const code = (err as { code?: unknown }).code;
+      stderr.write(`zonescope inspect: ${file}: ${typeof code === 'string' ? `${code}: ` : ''}${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+
   let outcome: DecodeOutcome;
   let fileSize = 0;
   let readBytes = 0;
   try {
-    fileSize = (await stat(file)).size;
+    fileSize = (await stat(source)).size;
   } catch {
     // reported by decodeFile below
   }
@@ -116,7 +139,7 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
     { quiet: quiet || (stderr as ProgressStream).isTTY !== true },
   ).start();
   try {
-    outcome = await decodeFile(file, reader, {
+    outcome = await decodeFile(source, reader, {
       onChunk: (n) => {
         readBytes = n;
       },
@@ -134,6 +157,7 @@ export async function runInspect(args: string[], stdout: OutputStream, stderr: O
     return 2;
   } finally {
     progress.stop();
+    if (importDir !== null) await rm(importDir, { recursive: true, force: true });
   }
   if (outcome.error instanceof CaptureError && outcome.error.code === CaptureErrorCode.NewerVersion) {
     stderr.write(`zonescope inspect: ${file}: ${outcome.error.message}\n`);

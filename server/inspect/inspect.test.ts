@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tracyFixturePath } from '../../test/support/fixture-paths.js';
 import {
   CollectingStream,
   FIXTURES_PRESENT,
@@ -243,5 +244,29 @@ describe.skipIf(!FIXTURES_PRESENT)('zonescope inspect: output', () => {
     const err = new CollectingStream();
     expect(await runInspect([fixture('medium.client.bin'), '--csv', 'zones'], closing, err)).toBe(0);
     expect(err.text).toBe('');
+  });
+});
+
+describe('inspect on Chrome Trace Event JSON', () => {
+  it('imports the file as view and the viewer do, and summarises it: zones per name as Tracy\'s import-chrome + csvexport count them', async () => {
+    const { code, report } = await inspectJson(tracyFixturePath('chrome/basic.json'));
+    expect(code).toBe(0);
+    const counts: Record<string, number> = {};
+    for (const z of report.zones) counts[z.name] = (counts[z.name] ?? 0) + z.count;
+    const csv = readFileSync(tracyFixturePath('chrome/basic.zones.csv'), 'utf8').trim().split('\n').slice(1);
+    const want: Record<string, number> = {};
+    for (const line of csv) {
+      const f = line.split(',');
+      want[f[0]!] = (want[f[0]!] ?? 0) + Number(f[5]);
+    }
+    expect(counts).toEqual(want);
+    const text = await inspect(tracyFixturePath('chrome/basic.json'));
+    expect(text.out).toContain('Chrome Trace Event JSON imported from basic.json');
+  });
+
+  it('says where a broken JSON file breaks, with exit status 1', async () => {
+    const { code, err } = await inspect(tmpFile('broken.json', new TextEncoder().encode('{"traceEvents":[{"ph":"X",,"ts":1}]}')));
+    expect(code).toBe(1);
+    expect(err).toMatch(/^zonescope inspect: .*broken\.json: ZS_CHROME_JSON_\w+: .*line 1/);
   });
 });
