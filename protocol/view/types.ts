@@ -70,6 +70,8 @@ export interface FrameSetItems {
   startNs: Float64Array;
   endNs: Float64Array;
   evictedBeforeNs: number;
+  /** the frame number of startNs[0] (frames numbered from 1 since the session began, evicted ones included) */
+  firstIndex: number;
 }
 
 /** PlotFormat: 0 number, 1 memory (bytes), 2 percentage, 3 watt. */

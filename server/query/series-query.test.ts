@@ -148,6 +148,9 @@ describe('queryFrames', () => {
     const w = queryFrames(set, 15, 45);
     expect([...w.startNs]).toEqual([10, 20, 30, 40]);
     expect([...w.endNs]).toEqual([20, 30, 40, 50]);
+    // frame numbers count from 1: [0, 10] is frame 1, so [10, 20] is frame 2
+    expect(w.firstIndex).toBe(2);
+    expect(queryFrames(set, -Infinity, Infinity).firstIndex).toBe(1);
     // a range on frame boundaries: frames touching it count
     expect([...queryFrames(set, 20, 40).startNs]).toEqual([10, 20, 30, 40]);
     expect([...queryFrames(set, -Infinity, Infinity).startNs]).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
@@ -165,6 +168,8 @@ describe('queryFrames', () => {
     const t1 = 2 * SERIES_ROWS * 100 + 50;
     const w = queryFrames(set, t0, t1);
     expect(w.startNs[0]).toBe((SERIES_ROWS - 1) * 100);
+    expect(w.firstIndex).toBe(SERIES_ROWS); // the frame starting at mark SERIES_ROWS - 1 (0-based)
+    expect(queryFrames(set, 2 * SERIES_ROWS * 100 + 10, Infinity).firstIndex).toBe(2 * SERIES_ROWS + 1);
     expect(w.endNs[w.endNs.length - 1]).toBe((2 * SERIES_ROWS + 1) * 100);
     expect(w.startNs.length).toBe(SERIES_ROWS + 2);
     for (let i = 0; i < w.startNs.length; i++) if (w.endNs[i]! - w.startNs[i]! !== 100) expect.fail(`frame ${i}`);
@@ -191,6 +196,7 @@ describe('queryFrames', () => {
     const w = queryFrames(set, 20, 50);
     expect([...w.startNs]).toEqual([10, 30, 40]);
     expect([...w.endNs]).toEqual([25, 31, 60]);
+    expect(w.firstIndex).toBe(2); // [0, 5] is the set's frame 1
     expect([...queryFrames(set, 25, 30).startNs]).toEqual([10, 30]);
     expect([...queryFrames(set, -Infinity, Infinity).startNs]).toEqual([0, 10, 30, 40, 70]);
   });

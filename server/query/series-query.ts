@@ -118,6 +118,11 @@ export interface FrameWindow {
   startNs: Float64Array;
   endNs: Float64Array;
   evictedBeforeNs: number;
+  /**
+   * The set's frame number of the first frame given (frames numbered from 1 in time order since
+   * the session began, evicted ones included): frame i of the window is number firstIndex + i.
+   */
+  firstIndex: number;
 }
 
 export function queryFrames(set: FrameSet, t0: number, t1: number, limit = 100_000): FrameWindow {
@@ -129,33 +134,49 @@ export function queryFrames(set: FrameSet, t0: number, t1: number, limit = 100_0
     // mark before t0 and the last one ends at the first mark after t1. Segments follow each
     // other in time (see TimeSeries), so whole segments before t0 are skipped.
     let prev = NaN;
+    // marks before the first stored one were evicted: they still count in the numbering
+    let base = set.count - set.marks.stored;
+    let prevIndex = base - 1;
+    let firstIndex = -1;
     outer: for (const seg of set.marks.segments) {
       if (seg.count === 0) continue;
       if (seg.maxTime < t0) {
         prev = seg.time[seg.count - 1]!;
+        prevIndex = base + seg.count - 1;
+        base += seg.count;
         continue;
       }
       let i = seg.lowerBound(t0);
-      if (i > 0) prev = seg.time[i - 1]!;
+      if (i > 0) {
+        prev = seg.time[i - 1]!;
+        prevIndex = base + i - 1;
+      }
       for (; i < seg.count; i++) {
         const t = seg.time[i]!;
         if (!Number.isNaN(prev)) {
           if (prev > t1 || start.length >= limit) break outer;
+          if (firstIndex < 0) firstIndex = prevIndex + 1;
           start.push(prev);
           end.push(t);
         }
         prev = t;
+        prevIndex = base + i;
       }
+      base += seg.count;
     }
-    return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.marks.evictedBeforeNs };
+    return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.marks.evictedBeforeNs, firstIndex: Math.max(1, firstIndex) };
   }
+  let seen = set.count - set.spans.stored;
+  let firstIndex = -1;
   set.spans.forEachInRange(-Infinity, t1, (s, e) => {
+    seen++;
     if (e >= t0 && start.length < limit) {
+      if (firstIndex < 0) firstIndex = seen;
       start.push(s);
       end.push(e);
     }
   });
-  return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.spans.evictedBeforeNs };
+  return { startNs: start.view(), endNs: end.view(), evictedBeforeNs: set.spans.evictedBeforeNs, firstIndex: Math.max(1, firstIndex) };
 }
 
 /** Display name of a frame set ("" for the default set). */

@@ -19,8 +19,8 @@ const thread: ThreadItems = {
 };
 
 const frames: FrameSetItems[] = [
-  { name: '', continuous: true, count: 3, startNs: f64([0, 100, 300]), endNs: f64([100, 300, 600]), evictedBeforeNs: 0 },
-  { name: 'Load', continuous: false, count: 2, startNs: f64([200, 220]), endNs: f64([400, 260]), evictedBeforeNs: 0 },
+  { name: '', continuous: true, count: 3, startNs: f64([0, 100, 300]), endNs: f64([100, 300, 600]), evictedBeforeNs: 0, firstIndex: 41 },
+  { name: 'Load', continuous: false, count: 2, startNs: f64([200, 220]), endNs: f64([400, 260]), evictedBeforeNs: 0, firstIndex: 1 },
 ];
 
 const data = {
@@ -108,9 +108,13 @@ describe('tooltipLines', () => {
 
   it('describes merged runs, open zones, frames and messages', () => {
     expect(tooltipLines(hitTest(data, layout, row(0), 310, 0, '')!, name, threadName)[0]).toBe('40 zones');
+    // frames carry their number in the set: the window's first frame is firstIndex
+    const frameTrack = layout.tracks[0]!;
+    expect(tooltipLines(hitTest(data, layout, frameTrack.top + FRAME_BARS_H / 2, 150, 0, '')!, name, threadName)[0]).toBe('Frame 42');
+    expect(tooltipLines(hitTest(data, layout, frameTrack.top + FRAME_BARS_H + FRAME_LANE_H / 2, 300, 0, '')!, name, threadName)[0]).toBe('Load 1');
     expect(tooltipLines(hitTest(data, layout, row(0), 950, 0, '')!, name, threadName)[0]).toBe('zone5 (running)');
     const frame = tooltipLines(hitTest(data, layout, 5, 150, 0, '')!, name, threadName);
-    expect(frame[0]).toBe('Frame');
+    expect(frame[0]).toBe('Frame 42'); // the second frame of a window whose first is 41
     expect(frame[1]).toContain('200 ns');
     expect(tooltipLines({ kind: 'message', message: data.messages[0]! }, name, threadName)[0]).toBe('hello');
   });

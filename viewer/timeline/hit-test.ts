@@ -149,7 +149,9 @@ export function tooltipLines(hit: Hit, srclocName: (s: number) => string, thread
       return [`${srclocName(hit.srcloc)} (running)`, `running for ${formatDuration(hit.endNs - hit.startNs)}`, `start ${formatTimestamp(hit.startNs)}`];
     case 'frame': {
       const dur = hit.endNs - hit.startNs;
-      const lines = [frameSetTitle(hit.set.name), formatDuration(dur)];
+      // the frame's number in its set (from 1 since the session began), as Tracy's "Frame 1,234"
+      const number = (hit.set.firstIndex ?? 0) > 0 ? ` ${formatCount(hit.set.firstIndex + hit.index)}` : '';
+      const lines = [`${frameSetTitle(hit.set.name)}${number}`, formatDuration(dur)];
       if (hit.set.continuous && dur > 0) lines[1] += ` (${(1e9 / dur).toFixed(1)} FPS)`;
       lines.push(`start ${formatTimestamp(hit.startNs)}`, `${formatCount(hit.set.count)} frames in the set`);
       return lines;
