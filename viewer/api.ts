@@ -146,7 +146,8 @@ export class Api {
   locks(id: string, r?: RangeQuery): Promise<{ t0: number; t1: number; locks: LockSummary[]; unknownLockEvents: number }> {
     return this.get(`/${id}/locks${qs(rangeParams(r))}`);
   }
-  messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[] }> {
+  /** `truncated`: more messages matched than were returned (the limit, or the text cap). */
+  messages(id: string, r?: RangeQuery & { q?: string; limit?: number }): Promise<{ total: number; evictedBeforeNs: number; messages: MessageItem[]; truncated?: boolean }> {
     return this.get(`/${id}/messages${qs({ q: r?.q, limit: r?.limit, ...rangeParams(r) })}`);
   }
   /**

@@ -6,8 +6,28 @@ import { callstackBlock } from './callstack-view.js';
 import { PanelLifecycle, PanelShell, clickable, errorText, h, threadLabel, threadNames } from './panel-kit.js';
 import type { Panel } from './panel.js';
 
-/** Messages asked for at most (the first ones of the range, in time order). */
+/** Messages asked for at a time (the first ones of the range, in time order; "Load more" asks for the next ones). */
 export const MESSAGES_LIMIT = 2000;
+/** Rows the panel holds at most (the DOM's bound): past it, a shorter range or a filter. */
+export const MESSAGES_MAX_ROWS = 20_000;
+
+/**
+ * The next page after `shown` (time ordered): the server answers from t0 = the last shown time
+ * on, which repeats the shown messages of that same time first (equal times keep arrival order),
+ * so that many are dropped from its answer. @returns the messages to append
+ */
+export function nextMessagesPage(shown: readonly MessageItem[], page: readonly MessageItem[]): MessageItem[] {
+  return page.slice(sameTimeAtEnd(shown));
+}
+
+/** How many of the last messages of `shown` share the last one's time. */
+export function sameTimeAtEnd(shown: readonly MessageItem[]): number {
+  if (shown.length === 0) return 0;
+  const last = shown[shown.length - 1]!.timeNs;
+  let same = 0;
+  for (let i = shown.length - 1; i >= 0 && shown[i]!.timeNs === last; i--) same++;
+  return same;
+}
 /** Span a message click shows, centred on it, ns. */
 const JUMP_SPAN_NS = 2e6;
 
@@ -34,6 +54,15 @@ export function createMessagesPanel(app: App): Panel {
   );
   let selectedKey = '';
   let filterTimer: ReturnType<typeof setTimeout> | null = null;
+  /** What the panel shows: pages appended by "Load more" until the answer is not truncated. */
+  let shown: MessageItem[] = [];
+  let more = false;
+  let loadingMore = false;
+  let lastNames = new Map<number, string | null>();
+  let lastQ = '';
+  const loadMore = h('button', { id: 'messages-more', text: 'Load more', title: 'the next messages of the range, after the last one shown' });
+  loadMore.hidden = true;
+  shell.body.append(loadMore);
 
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
@@ -50,14 +79,41 @@ export function createMessagesPanel(app: App): Panel {
       try {
         const [res, names] = await Promise.all([app.api.messages(id, { ...(range ?? {}), q: q || undefined, limit: MESSAGES_LIMIT }), threadNames(app)]);
         if (!isCurrent()) return;
-        render(res.messages, names, res.total, res.evictedBeforeNs, q);
+        shown = res.messages;
+        more = res.truncated === true || res.messages.length >= MESSAGES_LIMIT;
+        render(shown, names, res.total, res.evictedBeforeNs, q);
       } catch (e) {
         if (isCurrent()) shell.setState('error', errorText(e));
       }
     },
   });
 
+  async function loadNext(): Promise<void> {
+    const id = app.sessionId;
+    if (id === null || shown.length === 0 || loadingMore) return;
+    loadingMore = true;
+    loadMore.disabled = true;
+    const range = app.analysisRange();
+    const last = shown[shown.length - 1]!.timeNs;
+    const same = sameTimeAtEnd(shown);
+    try {
+      const res = await app.api.messages(id, { t0: last, ...(range ? { t1: range.t1 } : {}), q: lastQ || undefined, limit: Math.min(10_000, MESSAGES_LIMIT + same) });
+      const next = nextMessagesPage(shown, res.messages);
+      shown = shown.concat(next);
+      more = (res.truncated === true || res.messages.length >= MESSAGES_LIMIT + same) && next.length > 0;
+      render(shown, lastNames, res.total, res.evictedBeforeNs, lastQ);
+    } catch (e) {
+      note.textContent = errorText(e);
+    } finally {
+      loadingMore = false;
+      loadMore.disabled = false;
+    }
+  }
+  loadMore.addEventListener('click', () => void loadNext());
+
   function render(list: MessageItem[], names: Map<number, string | null>, storedTotal: number, evictedBeforeNs: number, q: string): void {
+    lastNames = names;
+    lastQ = q;
     // keep the reader's place on a refresh; follow the end when they were at the end
     const scroller = shell.element.parentElement;
     const atEnd = scroller ? scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 4 : false;
@@ -71,7 +127,11 @@ export function createMessagesPanel(app: App): Panel {
     summary.dataset.shown = String(list.length);
     summary.dataset.total = String(storedTotal);
     const notes: string[] = [];
-    if (list.length >= MESSAGES_LIMIT) notes.push(`only the first ${formatCount(MESSAGES_LIMIT)}: select a shorter range or filter to see later ones`);
+    const canLoad = more && list.length < MESSAGES_MAX_ROWS;
+    loadMore.hidden = !canLoad;
+    loadMore.textContent = `Load the next ${formatCount(MESSAGES_LIMIT)}`;
+    summary.dataset.more = more ? '1' : '0';
+    if (more) notes.push(canLoad ? `the first ${formatCount(list.length)} of the range: more follow` : `the first ${formatCount(list.length)} (the panel's most): select a shorter range or filter to see later ones`);
     if (evictedBeforeNs > 0) notes.push(`messages before ${formatTimestamp(evictedBeforeNs)} were evicted`);
     note.textContent = notes.join('; ');
     if (list.length === 0) shell.setState('empty', q ? `No message in this range contains "${q}".` : 'No messages in this range.');

@@ -36,6 +36,8 @@ const DIRTY_DRAW = 2;
 const BG = '#1e1f22';
 const BG_PIXEL = pixelOfCss(BG);
 const FRAMES_BG = pixelOfCss('#1a1b1e');
+/** The messages-cut marker's colour (an amber that reads on the dark tracks). */
+const MESSAGES_CUT_COLOR = '#d9822b';
 const TRACK_BG = [pixelOfCss('#1e1f22'), pixelOfCss('#222327')];
 const SEPARATOR = pixelOfCss('#34373d');
 const GRID = pixelOfCss('#2a2c31');
@@ -344,6 +346,11 @@ export class Timeline {
       if (frames) this.frames.paint(v, frames, data.frames, this.pickedFrames, hatches);
       this.zones.finish(v, src, hatches);
       this.lockPainter.finish(v);
+      const cutAt = data.messagesCut && data.messages.length > 0 ? data.messages[data.messages.length - 1]!.timeNs : null;
+      if (cutAt !== null) paintMessagesCut(v, cutAt, data.messages.length);
+      // for readers of the page (tests, tools): where the drawn messages stop, if they were cut
+      if (cutAt === null) delete this.canvas.dataset.messagesCutNs;
+      else this.canvas.dataset.messagesCutNs = String(cutAt);
       this.updateCounts(data.threads, t0, t1);
     } else {
       ctx.fillStyle = '#8a8f98';
@@ -402,4 +409,31 @@ export class Timeline {
     const contentY = y - RULER_H + this.scroller.scrollTop;
     return hitTest(data, this.tracks.layout, contentY, this.xToTime(x), HIT_TOL_PX * nsPerPx, this.pickedFrames);
   }
+}
+
+/**
+ * Where the update's messages stop (the server sends the first LIVE_MAX_MESSAGES of the view):
+ * a dashed line at the last message sent and a label, so missing ticks after it do not read as
+ * "no messages". The Messages panel loads the rest.
+ */
+function paintMessagesCut(v: DrawView, lastNs: number, shown: number): void {
+  const x = Math.round((lastNs - v.t0) * v.scale);
+  if (x < 0 || x > v.wDev) return;
+  const ctx = v.ctx;
+  const dpr = v.dpr;
+  ctx.save();
+  ctx.strokeStyle = MESSAGES_CUT_COLOR;
+  ctx.lineWidth = Math.max(1, Math.round(dpr));
+  ctx.setLineDash([4 * dpr, 3 * dpr]);
+  ctx.beginPath();
+  ctx.moveTo(x + 0.5, v.clipTop);
+  ctx.lineTo(x + 0.5, v.clipBottom);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = MESSAGES_CUT_COLOR;
+  ctx.font = `${11 * dpr}px system-ui, sans-serif`;
+  const label = `messages cut here: first ${shown.toLocaleString('en-US')} shown (Messages panel: load more)`;
+  const w = ctx.measureText(label).width;
+  ctx.fillText(label, Math.min(x + 4 * dpr, v.wDev - w - 2 * dpr), v.clipTop + 12 * dpr);
+  ctx.restore();
 }
