@@ -12,13 +12,13 @@
  * Screenshots: test-artifacts/viewer/callstack-*.png.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../server/serve.js';
-import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
+import type { ServerHandle } from '../server/serve.js';
+import { browserSkipReason, screenshot } from './support/browser.js';
 import { tracyFixturePath } from './support/fixture-paths.js';
-import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
-import { listenRecordedClient, type RecordedClient } from './support/tracy-replay.js';
+import { startRecordedViewer, type RecordedViewer } from './support/recorded-viewer.js';
+import { getJson, type Json } from './support/server-api.js';
 import { getAllZones } from './support/zone-pages.js';
 
 const RECORDING = tracyFixturePath('callstacks.client.bin');
@@ -41,27 +41,19 @@ async function shownFrames(page: Page, scope: string): Promise<{ function: strin
 
 describe.skipIf(skipReason !== null)('callstacks in the viewer', () => {
   const truth = JSON.parse(readFileSync(tracyFixturePath('callstacks.truth.json'), 'utf8'));
+  let viewer: RecordedViewer;
   let server: ServerHandle;
-  let rec: RecordedClient;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let id: string;
 
   beforeAll(async () => {
-    rec = await listenRecordedClient(readFileSync(RECORDING));
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: rec.port }] });
-    await rec.done;
-    id = await waitFor('the session', () => server.registry.list()[0]?.id);
-    await waitSessionEnded(server, id);
-    browser = await launchChromium();
-    ({ page, errors } = await newPage(browser, { width: 1600, height: 1000, dpr: 1 }));
+    viewer = await startRecordedViewer(readFileSync(RECORDING), { width: 1600, height: 1000, dpr: 1 });
+    ({ server, page, errors, id } = viewer);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await rec?.close();
+    await viewer?.close();
   });
 
   const base = () => `http://127.0.0.1:${server.httpPort}/?session=${id}`;

@@ -5,40 +5,32 @@
  * "Load more" appends the next page exactly as GET /messages orders them.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../server/serve.js';
+import type { ServerHandle } from '../server/serve.js';
 import { MESSAGES_LIMIT } from '../viewer/panels/messages.js';
-import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
+import { browserSkipReason, screenshot } from './support/browser.js';
 import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
-import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
-import { listenRecordedClient, type RecordedClient } from './support/tracy-replay.js';
+import { startRecordedViewer, type RecordedViewer } from './support/recorded-viewer.js';
+import { getJson, type Json } from './support/server-api.js';
 
 const skipReason = !FIXTURES_PRESENT ? '../shared/fixtures/tracy is absent' : browserSkipReason();
 if (skipReason) console.warn(`viewer-messages-cut: skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('the messages cut on a recorded Tracy session', () => {
+  let viewer: RecordedViewer;
   let server: ServerHandle;
-  let app: RecordedClient;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let id: string;
 
   beforeAll(async () => {
-    app = await listenRecordedClient(readFileSync(fixture('medium.client.bin')));
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: app.port }] });
-    await app.done;
-    id = await waitFor('the session', () => server.registry.list()[0]?.id);
-    await waitSessionEnded(server, id);
-    browser = await launchChromium();
-    ({ page, errors } = await newPage(browser, { width: 1600, height: 900, dpr: 1 }));
+    viewer = await startRecordedViewer(readFileSync(fixture('medium.client.bin')), { width: 1600, height: 900, dpr: 1 });
+    ({ server, page, errors, id } = viewer);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await app?.close();
+    await viewer?.close();
   });
 
   it('marks on the timeline where the update\'s messages stop', async () => {
