@@ -2,6 +2,7 @@ import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { App } from './app.js';
 import { formatDuration, formatTimestamp } from './format.js';
+import { PanelLayout } from './panel-layout.js';
 import { PanelHost } from './panels/panel.js';
 import { createComparePanel } from './panels/compare.js';
 import { createDetailsPanel } from './panels/details.js';
@@ -17,18 +18,22 @@ import { createStatsPanel } from './panels/stats.js';
 import { mountExport } from './panels/export.js';
 import { mountImportDrop } from './panels/import-drop.js';
 import { PlotsView } from './plots/plots.js';
+import { ShortcutHelp } from './shortcuts.js';
 import { Timeline } from './timeline/timeline.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const app = new App();
+// before the layout: its window key handler must run first (Esc closes the help, not the maximized panels)
+const help = new ShortcutHelp($('help-button'));
+const layout = new PanelLayout($('layout'), $('side'), $('panel-tools'));
 const timeline = new Timeline($('timeline'), app);
 const plots = new PlotsView($('plots'), app, timeline);
 const memory = createMemoryPanel(app);
 const panels = new PanelHost($('tabs'), $('panel-body'), [
   createSessionsPanel(app),
   createDetailsPanel(app),
-  createStatsPanel(app),
+  createStatsPanel(app, { get: () => layout.state.statsColumns, set: (c) => layout.setStatsColumns(c) }),
   createFlamePanel(app),
   createStackFlamePanel(app, { clickedTime: () => memory.state().t }),
   createFindPanel(app),
@@ -90,4 +95,4 @@ clearSel.addEventListener('click', () => app.setSelection(null));
 renderPicker();
 
 /** The handle the browser tests and benchmarks use (test/viewer-*.test.ts, bench/viewer-bench.ts). */
-(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels, memory };
+(window as unknown as { __zs: unknown }).__zs = { app, timeline, plots, panels, memory, layout, help };

@@ -14,7 +14,7 @@ export const COMPARE_MAX_ROWS = 500;
 const FETCH_LIMIT = 10_000;
 
 const STYLE = `
-#side.compare-wide { width: min(1100px, 72vw); flex-basis: min(1100px, 72vw); }
+#layout.dock-side:not(.maximized) #side.compare-wide { width: max(var(--panel-size), min(1100px, 72vw)); flex-basis: max(var(--panel-size), min(1100px, 72vw)); }
 .compare-table td.worse { color: #ff7b72; }
 .compare-table td.better { color: #56d364; }
 .compare-table td.only { color: var(--muted); font-style: italic; }

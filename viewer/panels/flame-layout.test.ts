@@ -32,6 +32,26 @@ describe('flame graph layout', () => {
     expect(layoutFlame(tree, 0, 1000, 0.1).rects.some((r) => r.id === 4)).toBe(true);
   });
 
+  it('counts as hidden a skipped node and every call path below it, and fewer as the width grows', () => {
+    // all(1000) -> a(990) -> x(9.99) -> y(5) -> z(1); all -> b(10)
+    const deep: FlameNode[] = [
+      node(0, -1, -1, 'all', 1000, [1, 2]),
+      node(1, 0, 10, 'a', 990, [3]),
+      node(2, 0, 11, 'b', 10),
+      node(3, 1, 12, 'x', 9.99, [4]),
+      node(4, 3, 13, 'y', 5, [5]),
+      node(5, 4, 14, 'z', 1),
+    ];
+    const narrow = layoutFlame(deep, 0, 50);
+    expect(narrow.skipped).toBe(2); // b (0.5 px) and x (0.4995 px)
+    expect(narrow.hidden).toBe(4); // b, x, y, z
+    expect(narrow.rects.length + narrow.hidden).toBe(deep.length);
+    const wide = layoutFlame(deep, 0, 150);
+    expect(wide.hidden).toBe(2); // y (0.75 px) and z; b and x now 1.5 px
+    const all = layoutFlame(deep, 0, 2000);
+    expect([all.hidden, all.rects.length]).toEqual([0, 6]);
+  });
+
   it('gives a zoomed node the full width and keeps its ancestors above it, full width', () => {
     const { rects, rows } = layoutFlame(tree, 1, 200);
     expect(rects.filter((r) => r.ancestor).map((r) => r.id)).toEqual([0]);

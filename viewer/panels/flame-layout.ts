@@ -25,6 +25,8 @@ export interface FlameLayout {
   rows: number;
   /** nodes not drawn because they were narrower than the minimum (their subtrees are not counted) */
   skipped: number;
+  /** call paths under the focus not drawn: the skipped nodes and everything below them */
+  hidden: number;
 }
 
 /** Nodes by id (the API numbers them by position, but nothing here relies on that). */
@@ -61,13 +63,14 @@ export function layoutFlame(nodes: readonly FlameNode[], focusId: number, widthP
   const byId = indexNodes(nodes);
   const rects: FlameRect[] = [];
   let skipped = 0;
+  let hidden = 0;
   if (!byId.has(focusId)) focusId = 0;
   const focus = byId.get(focusId);
-  if (!focus) return { rects, rows: 0, skipped };
+  if (!focus) return { rects, rows: 0, skipped, hidden };
   const path = ancestry(byId, focusId);
   for (let i = 0; i < path.length; i++) rects.push({ id: path[i]!, depth: i, x: 0, w: widthPx, ancestor: i < path.length - 1 });
   let rows = path.length;
-  if (focus.totalNs <= 0) return { rects, rows, skipped };
+  if (focus.totalNs <= 0) return { rects, rows, skipped, hidden: subtreeSize(byId, focus) - 1 };
   const scale = widthPx / focus.totalNs;
   // depth-first with an explicit stack: call trees can be deeper than the JS stack
   const stack: { node: FlameNode; depth: number; x: number; w: number }[] = [{ node: focus, depth: path.length - 1, x: 0, w: widthPx }];
@@ -79,6 +82,7 @@ export function layoutFlame(nodes: readonly FlameNode[], focusId: number, widthP
       const cw = Math.min(child.totalNs * scale, end - cx);
       if (cw < minPx) {
         skipped++;
+        hidden += subtreeSize(byId, child);
         cx += Math.max(0, cw);
         continue;
       }
@@ -88,7 +92,23 @@ export function layoutFlame(nodes: readonly FlameNode[], focusId: number, widthP
       cx += cw;
     }
   }
-  return { rects, rows, skipped };
+  return { rects, rows, skipped, hidden };
+}
+
+/** Nodes in the subtree of `node`, itself included (iterative: trees can be deep). */
+export function subtreeSize(byId: Map<number, FlameNode>, node: FlameNode): number {
+  let n = 0;
+  const stack = [node];
+  while (stack.length) {
+    const x = stack.pop()!;
+    n++;
+    if (n > byId.size) break;
+    for (const c of x.children) {
+      const k = byId.get(c);
+      if (k) stack.push(k);
+    }
+  }
+  return n;
 }
 
 /** The source locations from the root's child down to `id`: a node's identity across reloads. */

@@ -102,7 +102,10 @@ export function createFlamePanel(app: App): Panel {
     }
     graph.replaceChildren(...els);
     graph.style.height = `${layout.rows * ROW_PX}px`;
-    info.textContent = `${formatCount(nodes.length - 1)} call paths, ${formatCount(root.count)} top-level zones; ${formatCount(els.length)} drawn${layout.skipped ? `, ${formatCount(layout.skipped)} narrower than 1 px hidden` : ''}`;
+    info.textContent = `${formatCount(nodes.length - 1)} call paths, ${formatCount(root.count)} top-level zones; ${formatCount(els.length)} drawn, ${formatCount(layout.hidden)} under 1 px not drawn at ${formatCount(Math.round(width))} px${layout.hidden ? ' (widen or maximize the panel, or click a node to zoom)' : ''}`;
+    info.dataset.drawn = String(els.length);
+    info.dataset.hidden = String(layout.hidden);
+    info.dataset.width = String(Math.round(width));
   }
 
   function renderCrumbs(): void {

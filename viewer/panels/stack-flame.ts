@@ -264,11 +264,13 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     graph.style.height = `${layout.rows * ROW_PX}px`;
     const what = r.unit === 'bytes' ? `${formatCount(r.count)} allocations, ${formatBytes(r.total)}` : `${formatCount(r.total)} samples`;
     const parts = [`${what}; ${formatCount(r.nodes.length - 1)} call paths, ${formatCount(els.length)} drawn`];
-    if (layout.skipped) parts.push(`${formatCount(layout.skipped)} narrower than 1 px hidden`);
+    parts.push(`${formatCount(layout.hidden)} under 1 px not drawn at ${formatCount(Math.round(width))} px`);
     if (r.cut > 0) parts.push(`${formatCount(r.cut)} left out by the server's node limit`);
     const without = withoutStackNote(r);
     if (without) parts.push(without);
     info.textContent = parts.join(', ');
+    info.dataset.drawn = String(els.length);
+    info.dataset.hidden = String(layout.hidden);
   }
 
   function renderCrumbs(): void {
