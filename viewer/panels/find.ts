@@ -69,10 +69,9 @@ export function createFindPanel(app: App): Panel {
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
     load: async (reason, isCurrent) => {
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) return clear('empty', 'No session.');
+      const at = shell.begin(app, () => clear('empty', 'No session.'));
+      if (at === null) return;
+      const { id, range } = at;
       if (query === '') return clear('empty', 'Type part of a zone name and press Enter.');
       if (reason !== 'timer') shell.setState('loading', `Searching "${query}"...`);
       try {

@@ -37,10 +37,9 @@ export function createFlamePanel(app: App): Panel {
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
     load: async (reason, isCurrent) => {
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) return show([], 'No session.');
+      const at = shell.begin(app, () => show([], 'No session.'));
+      if (at === null) return;
+      const { id, range } = at;
       if (reason !== 'timer') shell.setState('loading', 'Loading flame graph...');
       try {
         const list = await app.api.flame(id, range ?? undefined);

@@ -44,14 +44,12 @@ export function createLocksPanel(app: App): Panel {
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
     load: async (reason, isCurrent) => {
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) {
+      const at = shell.begin(app, () => {
         locks = [];
         render();
-        return shell.setState('empty', 'No session.');
-      }
+      });
+      if (at === null) return;
+      const { id, range } = at;
       if (reason !== 'timer') shell.setState('loading', 'Loading locks...');
       try {
         const r = await app.api.locks(id, range ?? undefined);

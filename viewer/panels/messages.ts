@@ -67,13 +67,9 @@ export function createMessagesPanel(app: App): Panel {
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
     load: async (reason, isCurrent) => {
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) {
-        tbody.replaceChildren();
-        return shell.setState('empty', 'No session.');
-      }
+      const at = shell.begin(app, () => tbody.replaceChildren());
+      if (at === null) return;
+      const { id, range } = at;
       const q = filter.value.trim();
       if (reason !== 'timer') shell.setState('loading', 'Loading messages...');
       try {

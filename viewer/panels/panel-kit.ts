@@ -91,6 +91,23 @@ export class PanelShell {
     }
   }
 
+  /**
+   * The start every range panel's load shares: shows the range the data will cover (the range
+   * selection, else the whole session) and, without a session, empties the panel (`clear`) and
+   * says so. @returns the session and the range, or null when there is no session
+   */
+  begin(app: App, clear: () => void): { id: string; range: TimeRange | null } | null {
+    const range = app.analysisRange();
+    this.showRange(range);
+    const id = app.sessionId;
+    if (id === null) {
+      clear();
+      this.setState('empty', 'No session.');
+      return null;
+    }
+    return { id, range };
+  }
+
   setState(state: PanelState, message = ''): void {
     this.element.dataset.state = state;
     this.status.dataset.state = state;

@@ -122,10 +122,9 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     load: async (reason, isCurrent) => {
       syncControls();
       waitingForData = false;
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) return show(null, 'No session.');
+      const at = shell.begin(app, () => show(null, 'No session.'));
+      if (at === null) return;
+      const { id, range } = at;
       if (pick.kind !== 'cpu' && pick.pool === null) {
         if (app.data === null) {
           waitingForData = true;

@@ -128,14 +128,12 @@ export function createStatsPanel(app: App, store: ColumnStore = memoryStore()): 
   const life = new PanelLifecycle(app, {
     reloadOn: ['session', 'selection'],
     load: async (reason, isCurrent) => {
-      const range = app.analysisRange();
-      shell.showRange(range);
-      const id = app.sessionId;
-      if (id === null) {
+      const at = shell.begin(app, () => {
         stats = [];
         render();
-        return shell.setState('empty', 'No session.');
-      }
+      });
+      if (at === null) return;
+      const { id, range } = at;
       if (reason !== 'timer') shell.setState('loading', 'Loading statistics...');
       try {
         const list = await app.api.stats(id, range ?? undefined);
