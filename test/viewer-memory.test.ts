@@ -31,7 +31,8 @@ const laneState = (page: Page) =>
       drawn: [...lane.drawn] as string[],
       x: Array.from(lane.aligned.x as ArrayLike<number>),
       values: lane.aligned.values as Array<Array<number | null>>,
-      data: (lane.chart.data as Array<ArrayLike<number | null>>).map((a) => Array.from(a)),
+      // the samples drawn (the chart holds each last value to the session's end with one more point)
+      data: (lane.chart.data as Array<ArrayLike<number | null>>).map((a) => Array.from(a).slice(0, lane.aligned.x.length)),
       charts: [...zs.plots.charts.keys()] as string[],
       legend: [...document.querySelectorAll<HTMLElement>('.memory-lane .mem-series')].map((e) => e.dataset.series),
       t0: d.t0 as number,

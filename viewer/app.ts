@@ -68,6 +68,7 @@ export class App {
   private inFlight: { t0: number; t1: number; at: number } | null = null;
   private srclocLoad: Promise<void> | null = null;
   private urlTimer: ReturnType<typeof setTimeout> | null = null;
+  private urlExtra: Readonly<Record<string, string | null>> = {};
   private readonly urlSession: string | null;
   private fitOnFirstData = false;
 
@@ -335,11 +336,17 @@ export class App {
     return Number.isFinite(first) ? first : 0;
   }
 
+  /** Other parts' URL keys (the timeline's track list), written with the view. */
+  setUrlParams(params: Readonly<Record<string, string | null>>): void {
+    this.urlExtra = { ...this.urlExtra, ...params };
+    this.scheduleUrl();
+  }
+
   private scheduleUrl(): void {
     if (this.urlTimer !== null) return;
     this.urlTimer = setTimeout(() => {
       this.urlTimer = null;
-      const url = writeUrlState({ session: this.sessionId, follow: this.follow, t0: this.viewport.t0, t1: this.viewport.t1 });
+      const url = writeUrlState({ session: this.sessionId, follow: this.follow, t0: this.viewport.t0, t1: this.viewport.t1 }, this.urlExtra);
       history.replaceState(null, '', url);
     }, 200);
   }

@@ -62,3 +62,15 @@ describe('URL state', () => {
     expect(readUrlState('?session=').session).toBeNull();
   });
 });
+
+describe('writeUrlState with other parts\' keys', () => {
+  it('adds the track list keys after the view, leaving out null ones and never overriding the view', () => {
+    const url = writeUrlState({ session: 's1', follow: false, t0: 0, t1: 100 }, { hide: '3,5', pin: null, t0: '7' });
+    const p = new URLSearchParams(url);
+    expect(p.get('hide')).toBe('3,5');
+    expect(p.has('pin')).toBe(false);
+    expect(p.get('t0')).toBe('0');
+    // the view still reads from a URL with the extra keys
+    expect(readUrlState(url)).toMatchObject({ session: 's1', t0: 0, t1: 100 });
+  });
+});

@@ -43,7 +43,11 @@ export function readUrlState(search: string): UrlState {
   };
 }
 
-export function writeUrlState(s: { session: string | null; follow: boolean; t0: number; t1: number }): string {
+/**
+ * The query string of the view; `extra` adds other parts' keys (the track list: hide, pin,
+ * order, collapse, maxrows, rows — timeline/track-prefs.ts), null values left out.
+ */
+export function writeUrlState(s: { session: string | null; follow: boolean; t0: number; t1: number }, extra: Readonly<Record<string, string | null>> = {}): string {
   const p = new URLSearchParams();
   if (s.session !== null) p.set('session', s.session);
   if (s.follow) {
@@ -53,5 +57,6 @@ export function writeUrlState(s: { session: string | null; follow: boolean; t0: 
     p.set('t0', String(Math.round(s.t0)));
     p.set('t1', String(Math.round(s.t1)));
   }
+  for (const [k, v] of Object.entries(extra)) if (v !== null && !p.has(k)) p.set(k, v);
   return `?${p.toString()}`;
 }

@@ -4,7 +4,7 @@ import { rgbCss } from '../colors.js';
 import { formatPlotValue } from '../format.js';
 import { alignSeries, laneSeries, laneYRange, MEMORY_FORMAT, stackSums, type Aligned, type LaneSeries } from './memory-lane-data.js';
 import { CURSOR_SYNC_KEY, drawSelection, PAD_BOTTOM_PX, PAD_TOP_PX, shadeEvicted, valueAxis } from './plot-chart.js';
-import { lastAtOrBefore, xToTime, type Span } from './plot-math.js';
+import { holdToEnd, lastAtOrBefore, xToTime, type Span } from './plot-math.js';
 
 /** Height of the Memory lane's chart, CSS px (plots.css sizes its row to match). */
 export const LANE_HEIGHT_PX = 200;
@@ -12,6 +12,8 @@ export const LANE_HEIGHT_PX = 200;
 export interface LaneHooks {
   /** the x range to show (the app's viewport), ns */
   view(): Span;
+  /** the end of the session (its latest time while live): the series hold their last value to it */
+  endNs(): number;
   /** the range selection (or the one a shift-drag is making), drawn as a band */
   selection(): Span | null;
   /** the cursor moved in the lane's chart (or a synced one) */
@@ -136,14 +138,27 @@ export class MemoryLane {
     });
   }
 
-  /** [x, stack tops of each group (bottom first), lines]: what uPlot draws. */
+  /**
+   * [x, stack tops of each group (bottom first), lines]: what uPlot draws. Every series holds
+   * its last value to the end of the session (its latest time while live): one more x, endNs,
+   * with each series' last value, after the aligned samples.
+   */
   private chartData(): uPlot.AlignedData {
     const { x, values } = this.aligned;
-    const out: Array<ArrayLike<number | null>> = [x];
     const index = new Map(this.series.map((s, k) => [s.name, k]));
-    for (const members of this.stackGroups()) out.push(...stackSums(values, members.map((s) => index.get(s.name)!)));
-    for (const s of this.series) if (!s.stacked && this.isShown(s)) out.push(values[index.get(s.name)!]!);
-    return out as uPlot.AlignedData;
+    const cols: Array<ArrayLike<number | null>> = [];
+    for (const members of this.stackGroups()) cols.push(...stackSums(values, members.map((s) => index.get(s.name)!)));
+    for (const s of this.series) if (!s.stacked && this.isShown(s)) cols.push(values[index.get(s.name)!]!);
+    const endNs = this.hooks.endNs();
+    const n = x.length;
+    if (!(n > 0 && endNs > x[n - 1]!)) return [x, ...cols] as uPlot.AlignedData;
+    const hx = holdToEnd(x, x, endNs).times;
+    const held = cols.map((c) => {
+      const a = Array.from(c);
+      a.push(c[n - 1] ?? null);
+      return a;
+    });
+    return [hx, ...held] as uPlot.AlignedData;
   }
 
   /** The shown stacked series, per prefix group, bottom first. */
@@ -206,7 +221,8 @@ export class MemoryLane {
         sync: { key: CURSOR_SYNC_KEY },
         points: { show: false },
         dataIdx: (u, _si, closest, xValue) => {
-          const i = lastAtOrBefore(u.data[0] ?? [], xValue);
+          // the held end (chartData) is no sample: past the last one, the hover shows that one
+          const i = Math.min(lastAtOrBefore(u.data[0] ?? [], xValue), this.aligned.x.length - 1);
           return i >= 0 ? i : closest;
         },
       },

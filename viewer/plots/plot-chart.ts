@@ -109,10 +109,11 @@ export function chartOptions(plot: PlotItems, style: PlotStyle, widthPx: number,
       sync: { key: CURSOR_SYNC_KEY },
       points: { size: 7, width: 1.5 },
       // A stepped plot holds a value until the next sample: hover shows the sample at or before
-      // the cursor; a line shows the closest one.
+      // the cursor; a line shows the closest one. The held end (plots.ts) is no sample: past the
+      // last sample, the hover shows that one.
       dataIdx: style.step
         ? (u, _si, closest, xValue) => {
-            const i = lastAtOrBefore(u.data[0] ?? [], xValue);
+            const i = Math.min(lastAtOrBefore(u.data[0] ?? [], xValue), hooks.plot().timeNs.length - 1);
             return i >= 0 ? i : closest;
           }
         : undefined,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteSplits, decimalIncrs, niceStepAtLeast, lastAtOrBefore, panBy, wheelPx, wheelZoomFactor, xToTime, yRange, zoomAt } from './plot-math.js';
+import { byteSplits, decimalIncrs, holdToEnd, niceStepAtLeast, lastAtOrBefore, noSamplesInView, panBy, samplesInView, wheelPx, wheelZoomFactor, xToTime, yRange, zoomAt } from './plot-math.js';
 
 describe('lastAtOrBefore', () => {
   const times = new Float64Array([10, 20, 20, 30]);
@@ -112,5 +112,52 @@ describe('wheel and drag', () => {
 
   it('maps an x on the plot area to a time', () => {
     expect(xToTime({ t0: 100, t1: 300 }, 250, 1000)).toBe(150);
+  });
+});
+
+describe('holdToEnd', () => {
+  const t = new Float64Array([10, 20, 30]);
+  const v = new Float64Array([1, 2, 3]);
+
+  it('holds the last value to the end of the session', () => {
+    const h = holdToEnd(t, v, 100);
+    expect([...h.times]).toEqual([10, 20, 30, 100]);
+    expect([...h.values]).toEqual([1, 2, 3, 3]);
+    expect(h.real).toBe(3);
+  });
+
+  it('adds nothing when the last sample is at or after the end, or there are no samples', () => {
+    expect([...holdToEnd(t, v, 30).times]).toEqual([10, 20, 30]);
+    expect([...holdToEnd(t, v, 25).times]).toEqual([10, 20, 30]);
+    expect(holdToEnd(new Float64Array(0), new Float64Array(0), 100).times.length).toBe(0);
+    expect([...holdToEnd(t, v, NaN).times]).toEqual([10, 20, 30]);
+  });
+});
+
+describe('samplesInView and noSamplesInView', () => {
+  const t = new Float64Array([10, 20, 20, 30]);
+
+  it('counts the samples in [t0, t1], ends included', () => {
+    expect(samplesInView(t, 10, 30)).toBe(4);
+    expect(samplesInView(t, 20, 20)).toBe(2);
+    expect(samplesInView(t, 11, 19)).toBe(0);
+    expect(samplesInView(t, 31, 40)).toBe(0);
+    expect(samplesInView(new Float64Array(0), 0, 1)).toBe(0);
+  });
+
+  it('a line plot is empty without a sample in view', () => {
+    expect(noSamplesInView(false, t, 11, 19, 100)).toBe(true);
+    expect(noSamplesInView(false, t, 15, 25, 100)).toBe(false);
+  });
+
+  it('a step plot is empty only when no value holds in the view', () => {
+    // after the last change, up to the end of the session: the held value
+    expect(noSamplesInView(true, t, 40, 90, 100)).toBe(false);
+    // between two samples: the earlier one holds
+    expect(noSamplesInView(true, t, 11, 19, 100)).toBe(false);
+    // before the first sample, or after the end of the session
+    expect(noSamplesInView(true, t, 0, 5, 100)).toBe(true);
+    expect(noSamplesInView(true, t, 101, 200, 100)).toBe(true);
+    expect(noSamplesInView(true, new Float64Array(0), 0, 5, 100)).toBe(true);
   });
 });

@@ -113,3 +113,57 @@ export function panBy(view: Span, dxPx: number, widthPx: number): Span {
 export function xToTime(view: Span, x: number, widthPx: number): number {
   return view.t0 + (x / Math.max(1, widthPx)) * (view.t1 - view.t0);
 }
+
+/**
+ * A step plot's samples with its last value held to `endNs` (the session's end, or its latest
+ * time while live): one more point (endNs, last value) when the last sample is before endNs, so
+ * the line reaches the end of the session instead of stopping at the last change. A value holds
+ * until the next sample; memory usage that stopped changing is "unchanged", not "no data".
+ * `real` is the number of real samples (the points after it are the held end).
+ */
+export function holdToEnd(times: ArrayLike<number>, values: ArrayLike<number>, endNs: number): { times: Float64Array; values: Float64Array; real: number } {
+  const n = Math.min(times.length, values.length);
+  const last = n > 0 ? times[n - 1]! : Infinity;
+  const extend = n > 0 && Number.isFinite(endNs) && endNs > last;
+  const t = new Float64Array(n + (extend ? 1 : 0));
+  const v = new Float64Array(t.length);
+  for (let i = 0; i < n; i++) {
+    t[i] = times[i]!;
+    v[i] = values[i]!;
+  }
+  if (extend) {
+    t[n] = endNs;
+    v[n] = values[n - 1]!;
+  }
+  return { times: t, values: v, real: n };
+}
+
+/** How many of the sorted `times` are in [t0, t1]. */
+export function samplesInView(times: ArrayLike<number>, t0: number, t1: number): number {
+  const hi = lastAtOrBefore(times, t1);
+  // the index of the first time >= t0: one past the last time < t0
+  let lo = 0;
+  let h = times.length;
+  while (lo < h) {
+    const mid = (lo + h) >>> 1;
+    if (times[mid]! < t0) lo = mid + 1;
+    else h = mid;
+  }
+  return Math.max(0, hi - lo + 1);
+}
+
+/**
+ * Whether a plot draws nothing of its own in [t0, t1] and says "no samples in view": a line
+ * plot when no sample is in the view; a step plot only when no value holds anywhere in it (no
+ * sample at or before t1, or the view starts after the held end `endNs`). A step plot whose last
+ * change is before the view shows that value, held: it is not empty.
+ */
+export function noSamplesInView(step: boolean, times: ArrayLike<number>, t0: number, t1: number, endNs: number): boolean {
+  if (samplesInView(times, t0, t1) > 0) return false;
+  if (!step) return true;
+  const i = lastAtOrBefore(times, t1);
+  if (i < 0) return true;
+  // a sample after the view (the server sends one past t1 with edges) holds the earlier value to it
+  const holdEnd = i + 1 < times.length ? times[i + 1]! : Math.max(endNs, times[i]!);
+  return holdEnd < t0;
+}

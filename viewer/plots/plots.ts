@@ -7,7 +7,7 @@ import { hideTooltip, showTooltip } from '../tooltip.js';
 import { isMemoryLanePlot } from './memory-lane-data.js';
 import { MemoryLane } from './memory-lane.js';
 import { CHART_HEIGHT_PX, chartOptions, plotStyle, styleKey, type PlotStyle } from './plot-chart.js';
-import { lastAtOrBefore, xToTime } from './plot-math.js';
+import { holdToEnd, lastAtOrBefore, noSamplesInView, xToTime } from './plot-math.js';
 import { PlotPointer } from './plot-pointer.js';
 import './plots.css';
 
@@ -20,6 +20,8 @@ interface PlotRow {
   el: HTMLDivElement;
   header: HTMLDivElement;
   valueEl: HTMLDivElement;
+  /** "no samples in view", shown over the chart when nothing of the plot is in the view */
+  emptyEl: HTMLDivElement;
   chart: uPlot;
   /** whether the row is scrolled into #plots' view (IntersectionObserver); true until told */
   visible: boolean;
@@ -88,6 +90,7 @@ export class PlotsView {
     this.pointer = new PlotPointer(container, app, () => this.redrawSelection());
     this.memory = new MemoryLane(timeline.headerWidth, this.widthPx, {
       view: () => this.app.viewport,
+      endNs: () => this.app.lastNs,
       selection: () => this.pointer.range() ?? this.app.selection,
       onCursor: (u) => this.onCursor(u),
       bindChart: (over) => this.pointer.bind(over, () => (this.hovered = null), () => {}),
@@ -182,6 +185,11 @@ export class PlotsView {
     header.append(nameEl, valueEl);
     const chartEl = document.createElement('div');
     chartEl.className = 'plot-chart';
+    const emptyEl = document.createElement('div');
+    emptyEl.className = 'plot-empty';
+    emptyEl.textContent = 'no samples in view';
+    emptyEl.hidden = true;
+    chartEl.append(emptyEl);
     el.append(header, chartEl);
 
     // the hooks read `row` lazily: uPlot calls them from its constructor already
@@ -192,8 +200,8 @@ export class PlotsView {
       selection: () => this.pointer.range() ?? this.app.selection,
       onCursor: (u) => this.onCursor(u),
     });
-    const chart = new uPlot(opts, [plot.timeNs, plot.value], chartEl);
-    row = { name: plot.name, key, style, plot, el, header, valueEl, chart, visible: true, stale: false };
+    const chart = new uPlot(opts, this.chartData(plot, style), chartEl);
+    row = { name: plot.name, key, style, plot, el, header, valueEl, emptyEl, chart, visible: true, stale: false };
     this.byElement.set(el, row);
     this.seen.observe(el);
     const bound = row;
@@ -235,17 +243,27 @@ export class PlotsView {
     const chart = row.chart;
     if (!row.visible) {
       // resetScales = false: no commit, so no redraw
-      chart.setData([row.plot.timeNs, row.plot.value], false);
+      chart.setData(this.chartData(row.plot, row.style), false);
       this.hiddenScale(row, t0, t1);
     } else {
       chart.batch(() => {
         // resetScales = false: the x scale is ours (set next, which also re-ranges y)
-        chart.setData([row.plot.timeNs, row.plot.value], false);
+        chart.setData(this.chartData(row.plot, row.style), false);
         chart.setScale('x', { min: t0, max: t1 });
       });
       row.stale = false;
     }
     this.renderHeader(row);
+  }
+
+  /**
+   * What a row's chart draws: the plot's samples; a step plot's last value held to the end of
+   * the session (its latest time while live), as a value holds until the next sample.
+   */
+  private chartData(plot: PlotItems, style: PlotStyle): uPlot.AlignedData {
+    if (!style.step) return [plot.timeNs, plot.value];
+    const h = holdToEnd(plot.timeNs, plot.value, this.app.lastNs);
+    return [h.times, h.values];
   }
 
   /**
@@ -312,6 +330,9 @@ export class PlotsView {
     const v = row.plot.value[i];
     const text = v !== undefined ? formatPlotValue(v, row.style.format) : '-';
     if (row.valueEl.textContent !== text) row.valueEl.textContent = text;
+    const view = this.app.viewport;
+    const empty = noSamplesInView(row.style.step, row.plot.timeNs, view.t0, view.t1, this.app.lastNs);
+    if (row.emptyEl.hidden === empty) row.emptyEl.hidden = !empty;
     row.header.classList.toggle('hovering', this.hoverLeftPx !== null);
     if (this.hovered === row) this.renderTooltip(row, i);
   }

@@ -141,3 +141,21 @@ describe('zonesInView', () => {
     expect(zonesInView(th, 36, 45, cache)).toBe(1);
   });
 });
+
+describe('row windows (a maximum height per track)', () => {
+  it('draws at most maxRows rows from firstRow, clamped, and maps rows to depths', async () => {
+    const { layoutTracks: lay, rowAt: at, rowTop: top, rowShown: shown, MSG_LANE_H: M, ROW_H: R } = await import('./layout.js');
+    const windows = new Map([[1, { maxRows: 4, firstRow: 3 }], [2, { maxRows: 4, firstRow: 99 }], [3, { maxRows: 10, firstRow: 0 }]]);
+    const { tracks } = lay([{ thread: 1, rows: 20 }, { thread: 2, rows: 6 }, { thread: 3, rows: 2 }], new Set(), 0, windows);
+    const [, t1, t2, t3] = tracks;
+    expect([t1!.rows, t1!.firstRow, t1!.totalRows]).toEqual([4, 3, 20]);
+    expect(t1!.height).toBe(M + 4 * R + 6);
+    expect([t2!.rows, t2!.firstRow]).toEqual([4, 2]);
+    expect([t3!.rows, t3!.firstRow]).toEqual([2, 0]);
+    expect(top(t1!, 3)).toBe(t1!.top + M);
+    expect(at(t1!, t1!.top + M + R + 1)).toBe(4);
+    expect(shown(t1!, 2)).toBe(false);
+    expect(shown(t1!, 6)).toBe(true);
+    expect(shown(t1!, 7)).toBe(false);
+  });
+});

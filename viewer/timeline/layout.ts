@@ -36,8 +36,12 @@ export interface TrackLayout {
   /** content y of the track's top, CSS px */
   top: number;
   height: number;
-  /** zone rows drawn (0 when collapsed) */
+  /** zone rows drawn (0 when collapsed): depths firstRow .. firstRow + rows - 1 */
   rows: number;
+  /** the depth drawn in the first row: > 0 when a track with a maximum height is scrolled */
+  firstRow: number;
+  /** the thread's zone rows in all (more than `rows` when a maximum height cuts them) */
+  totalRows: number;
   collapsed: boolean;
   /** lock ids of the lock lanes under the zone rows, in order (none when collapsed) */
   locks: readonly number[];
@@ -49,25 +53,50 @@ export interface Layout {
   height: number;
 }
 
+/** A thread's own cut: at most `maxRows` zone rows drawn, from depth `firstRow` (its own scroll). */
+export interface RowWindow {
+  maxRows: number;
+  firstRow: number;
+}
+
+/** The first row a track of `total` rows showing `shown` of them can start at, `want` clamped. */
+export function clampFirstRow(want: number, total: number, shown: number): number {
+  return Math.max(0, Math.min(Math.round(want), total - shown));
+}
+
 /**
  * Lays the frames track (bars and `frameLanes` lanes) on top, then one track per thread in the
- * given order: `rows` zone rows (at least one) or a thin collapsed strip.
+ * given order: `rows` zone rows (at least one) or a thin collapsed strip. A thread with a row
+ * window (`windows`) draws at most its maxRows rows, from its firstRow (clamped to the rows).
  */
-export function layoutTracks(threads: readonly { thread: number; rows: number; locks?: readonly number[] }[], collapsed: ReadonlySet<number>, frameLanes: number): Layout {
+export function layoutTracks(
+  threads: readonly { thread: number; rows: number; locks?: readonly number[] }[],
+  collapsed: ReadonlySet<number>,
+  frameLanes: number,
+  windows: ReadonlyMap<number, RowWindow> = new Map(),
+): Layout {
   const tracks: TrackLayout[] = [];
   let y = 0;
   const framesH = FRAME_BARS_H + frameLanes * FRAME_LANE_H;
-  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, collapsed: false, locks: [] });
+  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, firstRow: 0, totalRows: 0, collapsed: false, locks: [] });
   y += framesH;
   for (const t of threads) {
     const isCollapsed = collapsed.has(t.thread);
-    const rows = isCollapsed ? 0 : Math.max(1, t.rows);
+    const total = Math.max(1, t.rows);
+    const w = windows.get(t.thread);
+    const rows = isCollapsed ? 0 : w && w.maxRows >= 1 ? Math.min(total, Math.floor(w.maxRows)) : total;
+    const firstRow = isCollapsed || !w ? 0 : clampFirstRow(w.firstRow, total, rows);
     const locks = isCollapsed ? [] : (t.locks ?? []);
     const height = isCollapsed ? COLLAPSED_H : MSG_LANE_H + rows * ROW_H + locks.length * LOCK_ROW_H + TRACK_PAD_B;
-    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, collapsed: isCollapsed, locks });
+    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, firstRow, totalRows: isCollapsed ? t.rows : total, collapsed: isCollapsed, locks });
     y += height;
   }
   return { tracks, height: y };
+}
+
+/** Whether zone row `depth` of a thread track is drawn (not collapsed, inside its row window). */
+export function rowShown(track: TrackLayout, depth: number): boolean {
+  return !track.collapsed && depth >= track.firstRow && depth < track.firstRow + track.rows;
 }
 
 /** Index of the track holding content y, or -1 above the first / below the last. */
@@ -86,7 +115,7 @@ export function trackAt(tracks: readonly TrackLayout[], y: number): number {
 
 /** Content y of the top of zone row `depth` of a thread track. */
 export function rowTop(track: TrackLayout, depth: number): number {
-  return track.top + MSG_LANE_H + depth * ROW_H;
+  return track.top + MSG_LANE_H + (depth - track.firstRow) * ROW_H;
 }
 
 /** Content y of the top of lock lane `lane` (index into track.locks) of a thread track. */
@@ -105,7 +134,7 @@ export function lockLaneAt(track: TrackLayout, y: number): number {
 export function rowAt(track: TrackLayout, y: number): number {
   if (track.kind !== 'thread' || track.collapsed) return -1;
   const d = Math.floor((y - track.top - MSG_LANE_H) / ROW_H);
-  return d >= 0 && d < track.rows ? d : -1;
+  return d >= 0 && d < track.rows ? d + track.firstRow : -1;
 }
 
 /** Whether content y is on the message lane (top edge) of a thread track, with `slackPx` below. */

@@ -8,7 +8,7 @@ import { TrackHeaders } from './headers.js';
 import { hitTest, type Hit } from './hit-test.js';
 import { HoverTooltip } from './hover.js';
 import { Interaction } from './interaction.js';
-import { LOCK_ROW_H, ROW_H, RULER_H, lockLaneTop, lowerBound, rowTop, zonesInView } from './layout.js';
+import { LOCK_ROW_H, ROW_H, RULER_H, lockLaneTop, lowerBound, rowShown, rowTop, zonesInView } from './layout.js';
 import { LockPainter } from './lock-painter.js';
 import { Palette } from './palette.js';
 import { makeHatches, type Hatches } from './patterns.js';
@@ -112,8 +112,43 @@ export class Timeline {
     this.canvas = document.createElement('canvas');
     this.canvas.id = 'timeline-canvas';
     this.canvas.setAttribute('aria-label', 'Timeline: wheel zooms, drag pans, shift+drag selects a range; keys W/A/S/D/F');
+    const relayout = () => {
+      this.updateLayout();
+      this.scheduler.mark(DIRTY_DRAW);
+    };
     this.headers = new TrackHeaders(
-      (thread) => this.toggle(thread),
+      {
+        toggle: (thread) => this.toggle(thread),
+        pin: (thread) => {
+          this.tracks.pin(thread);
+          relayout();
+        },
+        hide: (thread) => {
+          this.tracks.hide(thread);
+          relayout();
+        },
+        maxRows: (thread) => {
+          this.tracks.cycleMaxRows(thread);
+          relayout();
+        },
+        move: (thread, before) => {
+          this.tracks.move(thread, before);
+          relayout();
+        },
+        scrollRows: (thread, dRows) => {
+          const used = this.tracks.scrollRows(thread, dRows);
+          if (used) relayout();
+          return used;
+        },
+        showHidden: () => {
+          this.tracks.showAll();
+          relayout();
+        },
+        threadAt: (y) => {
+          const t = this.tracks.layout.tracks.find((x) => x.kind === 'thread' && y >= x.top && y < x.top + x.height);
+          return t ? { thread: t.thread, top: t.top, height: t.height } : null;
+        },
+      },
       (name) => {
         this.pickedFrames = name;
         this.scheduler.mark(DIRTY_DRAW);
@@ -181,7 +216,7 @@ export class Timeline {
   /** CSS px from the canvas's top of the middle of a zone row; null if collapsed, unknown or scrolled out. */
   zoneY(thread: number, depth: number): number | null {
     const track = this.tracks.trackByThread.get(thread);
-    if (!track || track.collapsed || depth < 0 || depth >= track.rows) return null;
+    if (!track || !rowShown(track, depth)) return null;
     const y = RULER_H + rowTop(track, depth) + (ROW_H - 1) / 2 - this.scroller.scrollTop;
     return y < RULER_H || y > this.cssH ? null : y;
   }
@@ -213,7 +248,7 @@ export class Timeline {
       if (!th) continue;
       for (const d of th.depths) {
         const y = RULER_H + rowTop(track, d.depth) - scroll;
-        if (d.depth >= track.rows || y + ROW_H < RULER_H || y > this.cssH) continue;
+        if (!rowShown(track, d.depth) || y + ROW_H < RULER_H || y > this.cssH) continue;
         for (let i = lowerBound(d.endNs, t0); i < d.startNs.length && d.startNs[i]! <= t1; i++) {
           out.push({ thread: th.thread, depth: d.depth, row: d.row[i]!, srcloc: d.srcloc[i]!, count: d.count[i]!, startNs: d.startNs[i]!, endNs: d.endNs[i]! });
         }
@@ -234,7 +269,14 @@ export class Timeline {
   private updateLayout(): void {
     this.tracks.update();
     const layout = this.tracks.layout;
-    this.headers.setLayout(layout, (t) => this.tracks.threadName(t));
+    const prefs = this.tracks.prefs;
+    this.headers.setLayout(
+      layout,
+      (t) => this.tracks.threadName(t),
+      (t) => prefs.pinned.includes(t),
+      (t) => prefs.windows.get(t)?.maxRows,
+    );
+    this.headers.setHidden(this.tracks.hiddenThreads());
     this.headers.setFrameSets(
       (this.app.data?.frames ?? []).map((f) => f.name),
       this.pickedFrames,

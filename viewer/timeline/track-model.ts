@@ -1,7 +1,8 @@
 import type { ThreadItems } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { laneSets } from './frames-painter.js';
-import { layoutTracks, type Layout, type TrackLayout } from './layout.js';
+import { clampFirstRow, layoutTracks, type Layout, type TrackLayout } from './layout.js';
+import { distinctNames, emptyPrefs, moveThread, nextMaxRows, orderThreads, readTrackPrefs, togglePin, trackPrefsParams, type TrackPrefs } from './track-prefs.js';
 
 /**
  * Which tracks the timeline shows and how tall: one per thread of app.data, with as many zone
@@ -14,7 +15,11 @@ export class TrackModel {
   trackByThread = new Map<number, TrackLayout>();
   threadById = new Map<number, ThreadItems>();
   private readonly rows = new Map<number, number>();
-  private readonly collapsed = new Set<number>();
+  /** hidden, pinned, order, collapsed, maximum heights (track-prefs.ts); kept in the URL */
+  prefs: TrackPrefs;
+  /** the session the prefs are for: the URL's at load, then the one they were set in */
+  private prefsSession: string | null;
+  private names = new Map<number, string>();
   private readonly knownDepths = new Set<number>();
   /** per thread, the lock ids of its lanes in first-seen order */
   private readonly lockLanes = new Map<number, number[]>();
@@ -24,25 +29,85 @@ export class TrackModel {
   constructor(
     private readonly app: App,
     private readonly onDepths: () => void,
-  ) {}
+  ) {
+    this.prefs = readTrackPrefs(location.search);
+    this.prefsSession = new URLSearchParams(location.search).get('session');
+    // the URL's track list stays in the URL the app writes
+    this.app.setUrlParams(trackPrefsParams(this.prefs));
+  }
 
-  /** Another session: forget rows and collapsed threads. */
+  /** Another session: forget rows and the track list (the URL's, for the URL's session, is kept). */
   reset(): void {
     this.rows.clear();
-    this.collapsed.clear();
+    if (this.app.sessionId !== this.prefsSession) {
+      this.prefsSession = this.app.sessionId;
+      this.setPrefs(emptyPrefs());
+    }
     this.knownDepths.clear();
     this.lockLanes.clear();
     this.loadAt = -Infinity;
   }
 
   toggle(thread: number): void {
-    if (this.collapsed.has(thread)) this.collapsed.delete(thread);
-    else this.collapsed.add(thread);
+    const collapsed = new Set(this.prefs.collapsed);
+    if (collapsed.has(thread)) collapsed.delete(thread);
+    else collapsed.add(thread);
+    this.setPrefs({ ...this.prefs, collapsed });
+  }
+
+  hide(thread: number): void {
+    this.setPrefs({ ...this.prefs, hidden: new Set([...this.prefs.hidden, thread]) });
+  }
+
+  showAll(): void {
+    this.setPrefs({ ...this.prefs, hidden: new Set() });
+  }
+
+  pin(thread: number): void {
+    this.setPrefs(togglePin(this.prefs, thread));
+  }
+
+  /** Drags `thread` to just before `before` (null: the end). */
+  move(thread: number, before: number | null): void {
+    const drawn = this.layout.tracks.filter((t) => t.kind === 'thread').map((t) => t.thread);
+    this.setPrefs(moveThread(this.prefs, drawn, thread, before));
+  }
+
+  /** Steps the track's maximum height: none -> 16 -> 8 -> 4 -> 2 rows -> none (those that cut it). */
+  cycleMaxRows(thread: number): void {
+    const windows = new Map(this.prefs.windows);
+    const next = nextMaxRows(windows.get(thread)?.maxRows, this.rows.get(thread) ?? 1);
+    if (next === undefined) windows.delete(thread);
+    else windows.set(thread, { maxRows: next, firstRow: windows.get(thread)?.firstRow ?? 0 });
+    this.setPrefs({ ...this.prefs, windows });
+  }
+
+  /** Scrolls a track with a maximum height by `dRows` rows; false when it has none or is at its end. */
+  scrollRows(thread: number, dRows: number): boolean {
+    const w = this.prefs.windows.get(thread);
+    const track = this.trackByThread.get(thread);
+    if (!w || !track || track.collapsed || track.totalRows <= track.rows) return false;
+    const firstRow = clampFirstRow(track.firstRow + dRows, track.totalRows, track.rows);
+    if (firstRow === track.firstRow) return false;
+    const windows = new Map(this.prefs.windows).set(thread, { ...w, firstRow });
+    this.setPrefs({ ...this.prefs, windows });
+    return true;
+  }
+
+  /** Hidden threads that are in the session, with their names. */
+  hiddenThreads(): { thread: number; name: string }[] {
+    return [...this.threadById.keys()].filter((id) => this.prefs.hidden.has(id)).map((id) => ({ thread: id, name: this.threadName(id) }));
+  }
+
+  private setPrefs(p: TrackPrefs): void {
+    this.prefs = p;
+    this.app.setUrlParams(trackPrefsParams(p));
     this.update();
   }
 
+  /** The thread's name; a name several threads share gets " #ID" so they are told apart. */
   threadName(thread: number): string {
-    return this.threadById.get(thread)?.name ?? `thread ${thread}`;
+    return this.names.get(thread) ?? this.threadById.get(thread)?.name ?? `thread ${thread}`;
   }
 
   /** Lays the tracks out again from app.data. */
@@ -50,6 +115,7 @@ export class TrackModel {
     const data = this.app.data;
     const threads = data?.threads ?? [];
     this.threadById = new Map(threads.map((t) => [t.thread, t]));
+    this.names = distinctNames(threads.map((t) => ({ thread: t.thread, name: t.name })));
     if (threads.some((t) => !this.knownDepths.has(t.thread))) this.loadDepths();
     for (const set of data?.locks ?? []) {
       for (const lt of set.threads) {
@@ -58,14 +124,16 @@ export class TrackModel {
         if (!lanes.includes(set.id)) lanes.push(set.id);
       }
     }
-    const list = threads.map((th) => {
+    const order = orderThreads(threads.map((t) => t.thread), this.prefs);
+    const list = order.map((id) => {
+      const th = this.threadById.get(id)!;
       let rows = this.rows.get(th.thread) ?? 0;
       for (const d of th.depths) if (d.depth + 1 > rows) rows = d.depth + 1;
       for (const o of th.open) if (o.depth + 1 > rows) rows = o.depth + 1;
       this.rows.set(th.thread, rows);
       return { thread: th.thread, rows, locks: this.lockLanes.get(th.thread) ?? [] };
     });
-    this.layout = layoutTracks(list, this.collapsed, laneSets(data?.frames ?? []).length);
+    this.layout = layoutTracks(list, this.prefs.collapsed, laneSets(data?.frames ?? []).length, this.prefs.windows);
     this.trackByThread = new Map(this.layout.tracks.filter((t) => t.kind === 'thread').map((t) => [t.thread, t]));
   }
 

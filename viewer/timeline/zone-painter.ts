@@ -1,7 +1,7 @@
 import type { DepthItems, MessageItem, ThreadItems } from '../../protocol/view/types.js';
 import { formatCount, formatDuration } from '../format.js';
 import type { DrawView } from './draw-view.js';
-import { COLLAPSED_H, MSG_LANE_H, ROW_H, firstMessageAtOrAfter, lowerBound, rowTop, type TrackLayout } from './layout.js';
+import { COLLAPSED_H, MSG_LANE_H, ROW_H, firstMessageAtOrAfter, lowerBound, rowShown, rowTop, type TrackLayout } from './layout.js';
 import type { Palette } from './palette.js';
 import type { Hatches } from './patterns.js';
 import { pixelOf, pixelOfCss, type PixelCanvas } from './pixel-canvas.js';
@@ -107,13 +107,13 @@ export class ZonePainter {
     const sel = src.selected && src.selected.thread === th.thread ? src.selected : null;
     const rowH = Math.round((ROW_H - 1) * dpr);
     for (const d of th.depths) {
-      if (d.depth >= track.rows) continue;
+      if (!rowShown(track, d.depth)) continue;
       const y = Math.round(v.yOrigin + rowTop(track, d.depth) * dpr);
       if (y + rowH <= v.clipTop || y >= v.clipBottom) continue;
       this.addDepth(v, px, d, y, rowH, true, src.highlight, sel && sel.depth === d.depth ? sel.row : -2);
     }
     for (const o of th.open) {
-      if (o.depth >= track.rows) continue;
+      if (!rowShown(track, o.depth)) continue;
       const y = Math.round(v.yOrigin + rowTop(track, o.depth) * dpr);
       if (y + rowH <= v.clipTop || y >= v.clipBottom) continue;
       this.addOpen(v, o.startNs, o.srcloc, y, rowH);
