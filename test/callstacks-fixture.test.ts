@@ -134,6 +134,11 @@ describe.skipIf(!PRESENT)('callstacks recording through --connect', () => {
     // the frame filter: allocations whose stack has cs1_leak_here are the leaks
     const filtered: Json = await api('/memory?pool=default&frame=cs1_leak_here');
     expect(filtered.active).toEqual({ count: truth.memory.leaks.count, bytes: truth.memory.leaks.bytes });
+    // made=1: every allocation made in the range, freed or not: all of cs1_alloc_here's, none alive at the end
+    const made: Json = await api('/memory?pool=default&t0=0&made=1&frame=cs1_alloc_here');
+    expect(made.mode).toBe('made');
+    expect(made.active).toEqual({ count: truth.memory.unnamed.allocs - truth.memory.leaks.count, bytes: truth.memory.unnamed.bytes_allocated - truth.memory.leaks.bytes });
+    expect((await api('/memory?pool=default&t0=0&frame=cs1_alloc_here')).active.count).toBe(0);
   });
 
   it('draws memory flame graphs: in use at the end names the leak, allocated in the whole range sums every allocation', async () => {

@@ -203,6 +203,13 @@ describe.skipIf(skipReason !== null)('callstacks in the viewer', () => {
     await page.locator('#panel-profile .flame-crumbs .crumb[data-crumb="0"]').click();
     await expect.poll(() => page.locator('#panel-profile .profile-allocs').isHidden()).toBe(true);
     await expect.poll(() => page.locator('#panel-profile .profile-zones').isHidden()).toBe(true);
+    // Allocated: a frame lists every allocation made with it in its stack, freed or not (GET /memory?made=1)
+    await page.locator('#panel-profile button[data-kind="alloc"]').click();
+    await page.locator('#panel-profile[data-state="ready"][data-kind="alloc"] .flame-node[data-name="cs1_alloc_here"]').first().click();
+    await page.locator('#panel-profile .profile-allocs[data-state="ready"][data-frame="cs1_alloc_here"]').waitFor({ timeout: 15_000 });
+    const made = await getJson(server, `/api/sessions/${id}/memory?pool=${encodeURIComponent(UNNAMED_POOL)}&t0=0&made=1&frame=cs1_alloc_here&limit=1`);
+    expect(made.active.count).toBe(truth.memory.unnamed.allocs - truth.memory.leaks.count);
+    expect(Number(await page.locator('#panel-profile .profile-allocs-summary').getAttribute('data-count'))).toBe(made.active.count);
     expect(errors).toEqual([]);
   });
 

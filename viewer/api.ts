@@ -152,12 +152,13 @@ export class Api {
   }
   /**
    * The memory window (GET /memory, /memory/leaks): `at` t, `range` made in [t0, t1] and alive at
-   * t1, or `leaks`; `frame` keeps the allocations whose alloc stack contains that function.
+   * t1, `made` in [t0, t1] freed or not, or `leaks`; `frame` keeps the allocations whose alloc stack contains that function.
    */
-  memory<T>(id: string, q: { pool: string; mode: 'at' | 'range' | 'leaks'; t?: number; t0?: number; t1?: number; limit?: number; cursor?: string | null; frame?: string }): Promise<T> {
+  memory<T>(id: string, q: { pool: string; mode: 'at' | 'range' | 'made' | 'leaks'; t?: number; t0?: number; t1?: number; limit?: number; cursor?: string | null; frame?: string }): Promise<T> {
     const params = { pool: q.pool, limit: q.limit, cursor: q.cursor ?? undefined, frame: q.frame };
     if (q.mode === 'leaks') return this.get(`/${id}/memory/leaks${qs(params)}`);
     if (q.mode === 'range') return this.get(`/${id}/memory${qs({ ...params, t0: q.t0, t1: q.t1 })}`);
+    if (q.mode === 'made') return this.get(`/${id}/memory${qs({ ...params, t0: q.t0, t1: q.t1, made: 1 })}`);
     return this.get(`/${id}/memory${qs({ ...params, t: q.t })}`);
   }
   /** A callstack's frames, innermost first (GET /callstacks/:cs); cached, failures are not. */

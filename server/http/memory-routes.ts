@@ -75,7 +75,7 @@ function answer(store: SessionStore, pool: MemoryPool, o: MemoryQueryOptions, co
     },
     mode: o.mode,
     t: o.mode === 'leaks' ? null : o.t,
-    t0: o.mode === 'range' ? o.t0 : null,
+    t0: o.mode === 'range' || o.mode === 'made' ? o.t0 : null,
     lastNs: store.lastNs,
     active: core.active,
     window: core.window,
@@ -131,7 +131,8 @@ export function memoryRoutes(registry: SessionRegistry, options: MemoryRoutesOpt
       const t0 = numberParam(c, 't0', 0);
       const t1 = numberParam(c, 't1', Math.max(s.store.lastNs, t0));
       if (t1 < t0) throw new HttpError(400, 'ZS_HTTP_BAD_RANGE', `t1 (${t1}) is before t0 (${t0})`);
-      return { mode: 'range', t0, t: t1 };
+      // made=1: every allocation made in the range, freed or not (the allocated flame graph's set)
+      return { mode: c.req.query('made') === '1' ? 'made' : 'range', t0, t: t1 };
     }),
   );
 

@@ -22,8 +22,12 @@ export const MAX_SIZE_KEYS = 16_384;
 export const SIZE_BUCKETS = 48;
 
 export interface MemoryQueryOptions {
-  /** 'at': alive at t; 'range': made in [t0, t] and alive at t; 'leaks': never freed (t = Infinity) */
-  mode: 'at' | 'range' | 'leaks';
+  /**
+   * 'at': alive at t; 'range': made in [t0, t] and alive at t; 'made': made in [t0, t], freed or
+   * not (pprof's alloc_space: what the allocated flame graph counts); 'leaks': never freed
+   * (t = Infinity)
+   */
+  mode: 'at' | 'range' | 'made' | 'leaks';
   /** ns; ignored for leaks */
   t: number;
   /** ns; range mode only */
@@ -111,6 +115,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
   private readonly stackBytes = new Map<number, number>();
   private readonly firstListRow: number;
   private readonly stackFilter: ((callstack: number) => boolean) | null;
+  /** 'made': every allocation of the window is listed, freed or not */
+  private readonly made: boolean;
 
   constructor(
     store: SessionStore,
@@ -118,7 +124,8 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
     o: MemoryQueryOptions,
   ) {
     this.t = o.mode === 'leaks' ? Infinity : o.t;
-    this.lo = o.mode === 'range' ? (o.t0 ?? -Infinity) : -Infinity;
+    this.lo = o.mode === 'range' || o.mode === 'made' ? (o.t0 ?? -Infinity) : -Infinity;
+    this.made = o.mode === 'made';
     this.ageAt = o.mode === 'leaks' ? store.lastNs : o.t;
     this.limit = o.limit ?? DEFAULT_ALLOC_LIMIT;
     this.firstListRow = o.cursor ?? 0;
@@ -207,7 +214,7 @@ export class MemoryQuery implements SlicedQuery<MemoryAnswerCore> {
     }
     if (seg.ended[slot] === AllocEnd.Freed && freeNs >= this.lo && freeNs <= this.t) out.window.frees++;
     // alive at t: made in the window, not freed by t (leaks: never freed)
-    const alive = this.t === Infinity ? seg.ended[slot] === AllocEnd.Open : freeNs > this.t;
+    const alive = this.made || (this.t === Infinity ? seg.ended[slot] === AllocEnd.Open : freeNs > this.t);
     if (!alive || allocNs < this.lo) return 0;
     out.active.count++;
     out.active.bytes += size;

@@ -42,14 +42,14 @@ describe('what the Profile panel asks for', () => {
     expect(end.describe).toBe("Memory in use at the session's end (Memory usage)");
   });
 
-  it('asks for memory allocated in the range or the session, and lists a frame\'s allocations still alive at its end', () => {
+  it('asks for memory allocated in the range or the session, and lists every allocation of a frame made there, freed or not', () => {
     const sel = profilePlan(choice({ kind: 'alloc', selection: { t0: 3, t1: 7 }, clickedT: 5 }));
     expect(sel.query).toEqual({ kind: 'alloc', t0: 3, t1: 7, pool: 'Memory usage', invert: false });
-    expect(sel.allocations).toEqual({ mode: 'range', t0: 3, t1: 7 });
-    expect(sel.allocationsDescribe).toBe('made in the range and still alive at its end');
+    expect(sel.allocations).toEqual({ mode: 'made', t0: 3, t1: 7 });
+    expect(sel.allocationsDescribe).toBe('made in the range, freed or not');
     const all = profilePlan(choice({ kind: 'alloc', pool: 'Memory usage: cs-pool' }));
     expect(all.query).toEqual({ kind: 'alloc', pool: 'Memory usage: cs-pool', invert: false });
-    expect(all.allocations).toEqual({ mode: 'range', t0: 0 });
+    expect(all.allocations).toEqual({ mode: 'made', t0: 0 });
     expect(all.describe).toBe('Memory allocated in the whole session (Memory usage: cs-pool)');
   });
 });

@@ -35,7 +35,7 @@ export interface ProfilePlan {
   /** what the graph shows, for the line above it */
   describe: string;
   /** the memory window that lists a clicked frame's allocations (with `frame` added); null for cpu */
-  allocations: { mode: 'at' | 'range'; t?: number; t0?: number; t1?: number } | null;
+  allocations: { mode: 'at' | 'made'; t?: number; t0?: number; t1?: number } | null;
   /** for the allocation list's heading */
   allocationsDescribe: string;
 }
@@ -46,8 +46,8 @@ export interface ProfilePlan {
  * - inuse: allocations alive at the selection's end, else at the clicked time, else at the
  *   session's end (no t1: the server's last event); a frame's allocations are GET /memory?t;
  * - alloc: allocations made in the selection, else in the whole session; a frame's allocations
- *   are those GET /memory?t0&t1 lists: made in the range and still alive at its end (the memory
- *   window has no list of freed ones), and the heading says so.
+ *   are those GET /memory?t0&t1&made=1 lists: every one made in the range, freed or not, as the
+ *   graph counts them; the heading says so.
  */
 export function profilePlan(c: ProfileChoice): ProfilePlan {
   const sel = c.selection;
@@ -75,8 +75,8 @@ export function profilePlan(c: ProfileChoice): ProfilePlan {
       return {
         query: { kind: 'alloc', ...(sel && { t0: sel.t0, t1: sel.t1 }), pool, invert: c.invert },
         describe: `Memory allocated ${sel ? 'in the range' : 'in the whole session'}${poolText}`,
-        allocations: { mode: 'range', t0: sel ? sel.t0 : 0, ...(sel && { t1: sel.t1 }) },
-        allocationsDescribe: `made ${sel ? 'in the range' : 'in the session'} and still alive at ${sel ? 'its' : 'the session\'s'} end`,
+        allocations: { mode: 'made', t0: sel ? sel.t0 : 0, ...(sel && { t1: sel.t1 }) },
+        allocationsDescribe: `made ${sel ? 'in the range' : 'in the session'}, freed or not`,
       };
   }
 }

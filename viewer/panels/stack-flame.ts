@@ -334,7 +334,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
       renderAllocations(heading);
     });
     const note = allocRows.length < a.active.count ? h('div', { class: 'muted table-note', text: `showing the first ${formatCount(allocRows.length)} of ${formatCount(a.active.count)} (in allocation order; the Memory panel pages through all)` }) : null;
-    allocs.replaceChildren(heading, summary, allocRows.length ? table : h('div', { class: 'muted small', text: 'None of them is in this list (the memory window lists allocations still alive at its end).' }), note ?? '');
+    allocs.replaceChildren(heading, summary, allocRows.length ? table : h('div', { class: 'muted small', text: 'None of them is in this list.' }), note ?? '');
   }
 
   wireFlameEvents(graph, reset, {
