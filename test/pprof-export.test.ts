@@ -127,6 +127,7 @@ function hotFunction(ms: number): number {
 
 describe('a Node app with profile: { cpu: true, heap: true }', () => {
   let id: string;
+
   let mine: ServerHandle;
   afterAll(async () => {
     await mine?.close();
@@ -144,8 +145,9 @@ describe('a Node app with profile: { cpu: true, heap: true }', () => {
       exitHandlers: false,
       profile: { cpu: true, heap: true, cpuChunkMs: 50, heapPollMs: 50, heapIntervalBytes: 4096 },
     });
+
     for (let round = 0; round < 10; round++) {
-      hotFunction(40);
+      tracy.zone('round', () => hotFunction(40)); // a zone, so the thread is listed (its samples' thread)
       leakingFunction();
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -164,6 +166,13 @@ describe('a Node app with profile: { cpu: true, heap: true }', () => {
     const heap: StackFlameResult = await (await get(`/api/sessions/${id}/stack-flame?kind=inuse&pool=${encodeURIComponent(HEAP_POOL)}`)).json();
     expect(heap.total).toBeGreaterThan(0);
     expect(heaviestTip(heap).path).toContain('leakingFunction');
+    // thread=: the samples of one thread; this app samples only its main thread
+    const threads: { id: number; zones: number }[] = await (await get(`/api/sessions/${id}/threads`)).json();
+    const main = threads.find((t) => t.zones > 0)!;
+    const one: StackFlameResult = await (await get(`/api/sessions/${id}/stack-flame?kind=cpu&thread=${main.id}`)).json();
+    expect(one.total).toBe(cpu.total);
+    const none: StackFlameResult = await (await get(`/api/sessions/${id}/stack-flame?kind=cpu&thread=4294967`)).json();
+    expect(none.total).toBe(0);
   });
 
   it.skipIf(!GO_PRESENT)('go tool pprof -top on our cpu and inuse profiles names them, with our values', async () => {

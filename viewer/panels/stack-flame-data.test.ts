@@ -25,6 +25,10 @@ describe('what the Profile panel asks for', () => {
     expect(p.query).toEqual({ kind: 'cpu', t0: 5, t1: 9, invert: true });
     expect(p.describe).toBe('CPU samples in the range');
     expect(p.allocations).toBeNull();
+    // one thread's samples: thread= in the query (and so in the pprof link), named in the line above the graph
+    const one = profilePlan(choice({ kind: 'cpu', thread: { id: 7, label: 'Main thread (#7)' } }));
+    expect(one.query).toEqual({ kind: 'cpu', thread: 7, invert: false });
+    expect(one.describe).toBe('CPU samples in the whole session on Main thread (#7)');
   });
 
   it("asks for memory in use at the range's end first, then at the clicked time, then at the session's end", () => {

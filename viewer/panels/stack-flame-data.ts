@@ -27,6 +27,8 @@ export interface ProfileChoice {
   selection: TimeRange | null;
   /** the time last clicked on a memory plot (the Memory panel's pick), ns; null for none */
   clickedT: number | null;
+  /** cpu: one thread's samples (its id and label), or null for every thread */
+  thread?: { id: number; label: string } | null;
 }
 
 export interface ProfilePlan {
@@ -56,8 +58,8 @@ export function profilePlan(c: ProfileChoice): ProfilePlan {
   switch (c.kind) {
     case 'cpu':
       return {
-        query: { kind: 'cpu', ...(sel && { t0: sel.t0, t1: sel.t1 }), invert: c.invert },
-        describe: `CPU samples ${sel ? 'in the range' : 'in the whole session'}`,
+        query: { kind: 'cpu', ...(sel && { t0: sel.t0, t1: sel.t1 }), ...(c.thread && { thread: c.thread.id }), invert: c.invert },
+        describe: `CPU samples ${sel ? 'in the range' : 'in the whole session'}${c.thread ? ` on ${c.thread.label}` : ''}`,
         allocations: null,
         allocationsDescribe: '',
       };

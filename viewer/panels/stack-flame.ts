@@ -39,13 +39,14 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
   const shell = new PanelShell();
   const kinds = h('span', { class: 'profile-kinds', attrs: { role: 'group', 'aria-label': 'Profile kind' } });
   const poolSelect = h('select', { id: 'profile-pool', attrs: { 'aria-label': 'Memory pool' } });
+  const threadSelect = h('select', { id: 'profile-thread', attrs: { 'aria-label': 'Thread (CPU samples)' } });
   const dirs = h('span', { class: 'profile-dirs', attrs: { role: 'group', 'aria-label': 'Direction' } });
   const pprof = h('a', { id: 'profile-pprof', text: 'pprof', title: 'download this profile as a gzipped pprof profile.proto (go tool pprof, speedscope, ...)', attrs: { download: '' } });
   const crumbs = h('nav', { class: 'flame-crumbs', attrs: { 'aria-label': 'Profile zoom' } });
   const reset = h('button', { id: 'profile-reset', text: 'Reset zoom', title: 'show the whole profile' });
   const describeLine = h('div', { class: 'profile-describe' });
   const info = h('div', { class: 'muted flame-info' });
-  shell.head.append(h('div', { class: 'panel-controls' }, kinds, poolSelect, dirs, pprof), describeLine, h('div', { class: 'panel-controls' }, reset, crumbs), info);
+  shell.head.append(h('div', { class: 'panel-controls' }, kinds, poolSelect, threadSelect, dirs, pprof), describeLine, h('div', { class: 'panel-controls' }, reset, crumbs), info);
   const graph = h('div', { class: 'flame stack-flame', attrs: { role: 'tree', 'aria-label': 'Profile flame graph' } });
   const allocs = h('section', { class: 'profile-allocs' });
   allocs.hidden = true;
@@ -55,7 +56,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
   shell.body.append(graph, allocs, zones);
   let zoneGeneration = 0;
 
-  const pick = { kind: 'cpu' as StackFlameKind, pool: null as string | null, invert: false };
+  const pick = { kind: 'cpu' as StackFlameKind, pool: null as string | null, invert: false, thread: null as number | null };
   let result: StackFlameAnswer | null = null;
   let byNode = new Map<number, StackFlameNode>();
   let layoutNodes = toFlameNodes([]);
@@ -89,6 +90,13 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     dirs.append(b);
   }
   poolSelect.addEventListener('change', () => change({ pool: poolSelect.value }));
+  threadSelect.addEventListener('change', () => change({ thread: threadSelect.value === '' ? null : Number(threadSelect.value) }));
+
+  /** The threads the session's update lists, for the CPU kind's thread picker ('' = all). */
+  function threadOptions(): { value: string; label: string }[] {
+    const list = (app.data?.threads ?? []).map((t) => ({ value: String(t.thread), label: t.name ? `${t.name} (#${t.thread})` : `thread #${t.thread}` }));
+    return [{ value: '', label: 'all threads' }, ...list];
+  }
 
   function pools(): string[] {
     return memoryPools(app.data?.plots ?? []);
@@ -109,6 +117,13 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     if ([...poolSelect.options].map((o) => o.value).join('\n') !== list.join('\n')) poolSelect.replaceChildren(...list.map((n) => h('option', { text: n, attrs: { value: n } })));
     poolSelect.value = pick.pool ?? '';
     poolSelect.hidden = pick.kind === 'cpu' || list.length === 0;
+    const threads = threadOptions();
+    if (pick.thread !== null && !threads.some((t) => t.value === String(pick.thread))) threads.push({ value: String(pick.thread), label: `thread #${pick.thread}` });
+    if ([...threadSelect.options].map((o) => `${o.value}=${o.text}`).join('\n') !== threads.map((t) => `${t.value}=${t.label}`).join('\n')) {
+      threadSelect.replaceChildren(...threads.map((t) => h('option', { text: t.label, attrs: { value: t.value } })));
+    }
+    threadSelect.value = pick.thread === null ? '' : String(pick.thread);
+    threadSelect.hidden = pick.kind !== 'cpu';
     for (const [k, b] of kindButtons) b.setAttribute('aria-pressed', String(k === pick.kind));
     for (const [inv, b] of dirButtons) b.setAttribute('aria-pressed', String(inv === pick.invert));
     const el = shell.element;
@@ -132,7 +147,8 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
         }
         return show(null, NO_POOL_MESSAGE);
       }
-      const c: ProfileChoice = { kind: pick.kind, pool: pick.kind === 'cpu' ? null : pick.pool, invert: pick.invert, selection: app.selection, clickedT: options.clickedTime() };
+      const thread = pick.kind === 'cpu' && pick.thread !== null ? { id: pick.thread, label: threadSelect.selectedOptions[0]?.text ?? `thread #${pick.thread}` } : null;
+      const c: ProfileChoice = { kind: pick.kind, pool: pick.kind === 'cpu' ? null : pick.pool, invert: pick.invert, selection: app.selection, clickedT: options.clickedTime(), thread };
       const plan = profilePlan(c);
       pprof.href = app.api.pprofUrl(id, plan.query);
       pprof.removeAttribute('aria-disabled');
@@ -347,6 +363,7 @@ export function createStackFlamePanel(app: App, options: StackFlameOptions): Pan
     focus = 0;
     focusPath = [];
     pick.pool = null;
+    pick.thread = null;
   });
   app.on('data', () => {
     // the pool list follows the session's memory-usage series, as in the Memory panel
