@@ -8,15 +8,15 @@
  * the shortcuts. Screenshots land in test-artifacts/viewer/panels-*.png.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../server/serve.js';
+import type { ServerHandle } from '../server/serve.js';
 import { MIN_PANEL_PX } from '../viewer/layout-state.js';
 import { STATS_COLUMN_KEYS } from '../viewer/panels/stats.js';
-import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
+import { browserSkipReason, screenshot } from './support/browser.js';
 import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
-import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
-import { listenRecordedClient, type RecordedClient } from './support/tracy-replay.js';
+import { startRecordedViewer, type RecordedViewer } from './support/recorded-viewer.js';
+import { getJson, type Json } from './support/server-api.js';
 
 const skipReason = !FIXTURES_PRESENT ? '../shared/fixtures/tracy is absent' : browserSkipReason();
 if (skipReason) console.warn(`viewer-panels: skipped: ${skipReason}`);
@@ -62,27 +62,19 @@ const layoutState = (page: Page) =>
   });
 
 describe.skipIf(skipReason !== null)('the panel area on a recorded Tracy session', () => {
+  let viewer: RecordedViewer;
   let server: ServerHandle;
-  let app: RecordedClient;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let id: string;
 
   beforeAll(async () => {
-    app = await listenRecordedClient(readFileSync(fixture('medium.client.bin')));
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: app.port }] });
-    await app.done;
-    id = await waitFor('the session', () => server.registry.list()[0]?.id);
-    await waitSessionEnded(server, id);
-    browser = await launchChromium();
-    ({ page, errors } = await newPage(browser, { width: W, height: H, dpr: 1 }));
+    viewer = await startRecordedViewer(readFileSync(fixture('medium.client.bin')), { width: W, height: H, dpr: 1 });
+    ({ server, page, errors, id } = viewer);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await app?.close();
+    await viewer?.close();
   });
 
   const base = () => `http://127.0.0.1:${server.httpPort}/`;

@@ -5,13 +5,13 @@
  * survives a reload. Screenshot in test-artifacts/viewer/tracks.png.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type ServerHandle } from '../server/serve.js';
-import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
+import type { ServerHandle } from '../server/serve.js';
+import { browserSkipReason, screenshot } from './support/browser.js';
 import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
-import { getJson, waitFor, waitSessionEnded, type Json } from './support/server-api.js';
-import { listenRecordedClient, type RecordedClient } from './support/tracy-replay.js';
+import { startRecordedViewer, type RecordedViewer } from './support/recorded-viewer.js';
+import { getJson, type Json } from './support/server-api.js';
 
 const skipReason = !FIXTURES_PRESENT ? '../shared/fixtures/tracy is absent' : browserSkipReason();
 if (skipReason) console.warn(`viewer-tracks: skipped: ${skipReason}`);
@@ -42,9 +42,8 @@ async function waitReady(page: Page): Promise<void> {
 }
 
 describe.skipIf(skipReason !== null)('the track list on the medium recording', () => {
+  let viewer: RecordedViewer;
   let server: ServerHandle;
-  let app: RecordedClient;
-  let browser: Browser;
   let page: Page;
   let errors: string[];
   let id: string;
@@ -52,20 +51,13 @@ describe.skipIf(skipReason !== null)('the track list on the medium recording', (
   let threads: Json[];
 
   beforeAll(async () => {
-    app = await listenRecordedClient(readFileSync(fixture('medium.client.bin')));
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: app.port }] });
-    await app.done;
-    id = await waitFor('the session', () => server.registry.list()[0]?.id);
-    lastNs = (await waitSessionEnded(server, id)).lastNs;
+    viewer = await startRecordedViewer(readFileSync(fixture('medium.client.bin')), { width: 1600, height: 900, dpr: 1 });
+    ({ server, page, errors, id, lastNs } = viewer);
     threads = await getJson(server, `/api/sessions/${id}/threads`);
-    browser = await launchChromium();
-    ({ page, errors } = await newPage(browser, { width: 1600, height: 900, dpr: 1 }));
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await app?.close();
+    await viewer?.close();
   });
 
   it('hides, reorders and caps tracks, and keeps all of it through a reload via the URL', async () => {

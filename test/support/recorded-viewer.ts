@@ -17,6 +17,8 @@ export interface RecordedViewer {
   errors: string[];
   /** the recorded session's id */
   id: string;
+  /** the ended session's last event, ns */
+  lastNs: number;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export async function startRecordedViewer(recording: Uint8Array, view: { width?:
   const server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: app.port }] });
   await app.done;
   const id = await waitFor('the session', () => server.registry.list()[0]?.id);
-  await waitSessionEnded(server, id);
+  const { lastNs } = await waitSessionEnded(server, id);
   const browser = await launchChromium();
   const { page, errors } = await newPage(browser, view);
   return {
@@ -35,6 +37,7 @@ export async function startRecordedViewer(recording: Uint8Array, view: { width?:
     page,
     errors,
     id,
+    lastNs,
     close: async () => {
       await browser.close();
       await server.close();
