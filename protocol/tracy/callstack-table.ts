@@ -68,11 +68,15 @@ export class CallstackTable {
   /** Per id: the next id with the same hash (0: none). */
   private nextSameHash = new Uint32Array(256);
   private readonly byHash = new Map<number, number>();
-  /** Address -> its answer (null while asked for). Keys are addressHex strings. */
-  private readonly frames = new Map<string, ResolvedAddress | null>();
+  /** Per stored address (word / 2): its distinct address index, so reading a stack needs no key. */
+  private slots = new Uint32Array(1024);
+  /** Distinct addresses: addressHex string -> index; by index, the string and the answer (null while asked for). */
+  private readonly addressIndex = new Map<string, number>();
+  private readonly hexes: string[] = [];
+  private readonly answers: (ResolvedAddress | null)[] = [];
 
   constructor() {
-    this.bytes = this.words.byteLength + this.start.byteLength + this.depth.byteLength + this.nextSameHash.byteLength;
+    this.bytes = this.words.byteLength + this.slots.byteLength + this.start.byteLength + this.depth.byteLength + this.nextSameHash.byteLength;
   }
 
   /**
@@ -101,7 +105,7 @@ export class CallstackTable {
     let fresh = 0;
     for (let i = 0; i < n; i++) {
       const key = addressHex(v.getUint32(at + 8 * i, true), v.getUint32(at + 8 * i + 4, true));
-      if (!this.frames.has(key)) fresh++;
+      if (!this.addressIndex.has(key)) fresh++;
     }
     if (this.addressCount + fresh > MAX_FRAME_ADDRESSES) {
       this.dropped++;
@@ -122,13 +126,34 @@ export class CallstackTable {
       const lo = this.words[w + 2 * i]!;
       const hi = this.words[w + 2 * i + 1]!;
       const key = addressHex(lo, hi);
-      if (this.frames.has(key)) continue;
-      this.frames.set(key, null);
-      this.addressCount++;
-      this.bytes += 64 + stringBytes(key.length);
-      onNewAddress(lo, hi);
+      let index = this.addressIndex.get(key);
+      if (index === undefined) {
+        index = this.hexes.length;
+        this.addressIndex.set(key, index);
+        this.hexes.push(key);
+        this.answers.push(null);
+        this.addressCount++;
+        this.bytes += 80 + stringBytes(key.length);
+        onNewAddress(lo, hi);
+      }
+      this.slots[(w >>> 1) + i] = index;
     }
     return id;
+  }
+
+  /** The distinct address index of address `i` of stack `id` (see addressAt, answerAt). */
+  addressIndexAt(id: number, i: number): number {
+    return this.slots[(this.start[id]! >>> 1) + i]!;
+  }
+
+  /** The address of index `index` as '0x...'. */
+  addressAt(index: number): string {
+    return this.hexes[index]!;
+  }
+
+  /** The answer for address index `index` (null while unanswered). */
+  answerAt(index: number): ResolvedAddress | null {
+    return this.answers[index] ?? null;
   }
 
   /** Addresses of stack `id`, innermost first. */
@@ -146,7 +171,8 @@ export class CallstackTable {
 
   /** The answer for an address ('0x...'): undefined when never seen, null while unanswered. */
   resolved(address: string): ResolvedAddress | null | undefined {
-    return this.frames.get(address);
+    const index = this.addressIndex.get(address);
+    return index === undefined ? undefined : this.answers[index];
   }
 
   /**
@@ -154,8 +180,9 @@ export class CallstackTable {
    * ignored (a well-behaved client sends none). @returns the bytes it added
    */
   resolve(address: string, answer: ResolvedAddress): number {
-    if (this.frames.get(address) !== null) return 0;
-    this.frames.set(address, answer);
+    const index = this.addressIndex.get(address);
+    if (index === undefined || this.answers[index] !== null) return 0;
+    this.answers[index] = answer;
     let added = 64 + stringBytes(answer.image.length);
     for (const f of answer.frames) added += 48 + stringBytes(f.function.length) + stringBytes(f.file.length) + stringBytes(f.symbol.length);
     this.bytes += added;
@@ -165,7 +192,7 @@ export class CallstackTable {
   /** Addresses asked for and not answered yet. */
   get unresolved(): number {
     let n = 0;
-    for (const f of this.frames.values()) if (f === null) n++;
+    for (const a of this.answers) if (a === null) n++;
     return n;
   }
 
@@ -190,7 +217,10 @@ export class CallstackTable {
     while (cap < need) cap *= 2;
     const b = new Uint32Array(cap);
     b.set(this.words.subarray(0, this.wordsUsed));
-    this.bytes += b.byteLength - this.words.byteLength;
+    const slots = new Uint32Array(cap >>> 1);
+    slots.set(this.slots.subarray(0, this.wordsUsed >>> 1));
+    this.bytes += b.byteLength - this.words.byteLength + slots.byteLength - this.slots.byteLength;
     this.words = b;
+    this.slots = slots;
   }
 }

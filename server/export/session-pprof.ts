@@ -1,6 +1,6 @@
-import type { StackFrame } from '../../protocol/view/types.js';
-import type { SliceOptions } from '../query/query-slicer.js';
-import { callstackFrames, isProfilerFrame, stackTotalsSliced, type StackTotals, type StackTotalsOptions } from '../query/stack-query.js';
+import type { CallstackTable } from '../../protocol/tracy/index.js';
+import { runInSlices, type SlicedQuery, type SliceOptions } from '../query/query-slicer.js';
+import { StackFrames, stackTotalsSliced, type StackTotals, type StackTotalsOptions } from '../query/stack-query.js';
 import type { Session } from '../session/session.js';
 import { encodePprof, type PprofStack } from './pprof.js';
 
@@ -17,11 +17,36 @@ export interface SessionPprof {
   withoutStack: { count: number; value: number };
 }
 
-/** A stack's frames for a profile: the profiler's own frames at the innermost end left out, like the flame graph. */
-function appFrames(all: StackFrame[]): StackFrame[] {
-  let inner = 0;
-  while (inner < all.length - 1 && isProfilerFrame(all[inner]!)) inner++;
-  return all.slice(inner);
+/** The profile's stacks, built in slices (one unit per frame) from the totals, Tracy's own tip frames left out like the flame graph. */
+class PprofStacksBuild implements SlicedQuery<PprofStack[]> {
+  private readonly out: PprofStack[] = [];
+  private readonly frames: StackFrames;
+  private readonly entries: Iterator<[number, number]>;
+
+  constructor(
+    table: CallstackTable,
+    private readonly totals: StackTotals,
+  ) {
+    this.frames = new StackFrames(table);
+    this.entries = totals.value.entries();
+  }
+
+  step(units: number): boolean {
+    for (let left = units; left > 0; ) {
+      const next = this.entries.next();
+      if (next.done) return true;
+      const [cs, value] = next.value;
+      const frames = this.frames.appFrames(cs);
+      if (frames === null) continue;
+      this.out.push({ frames, count: this.totals.count.get(cs) ?? 0, value });
+      left -= 1 + frames.length;
+    }
+    return false;
+  }
+
+  result(): PprofStack[] {
+    return this.out;
+  }
 }
 
 /**
@@ -29,19 +54,15 @@ function appFrames(all: StackFrame[]): StackFrame[] {
  * range; values in ns with the app's sampling period when it sent one), inuse (allocations alive
  * at t1) or alloc (made in the range). At most MAX_CALLSTACKS stacks and MAX_FRAME_ADDRESSES
  * addresses (the decoder's limits), so the profile stays within the encoder's documented bounds.
+ * The stacks are gathered in slices; the encoding itself is one call (docs/captures.md, "pprof").
  */
-export function pprofOfTotals(s: Session, totals: StackTotals): SessionPprof {
-  const table = s.store.callstacks;
-  const stacks: PprofStack[] = [];
+export async function pprofOfTotals(s: Session, totals: StackTotals, slice: SliceOptions = {}): Promise<SessionPprof> {
+  const stacks = await runInSlices(new PprofStacksBuild(s.store.callstacks, totals), slice);
   let count = 0;
   let value = 0;
-  for (const [cs, v] of totals.value) {
-    const frames = callstackFrames(table, cs);
-    if (frames === null) continue;
-    const n = totals.count.get(cs) ?? 0;
-    stacks.push({ frames: appFrames(frames), count: n, value: v });
-    count += n;
-    value += v;
+  for (const st of stacks) {
+    count += st.count;
+    value += st.value;
   }
   const period = totals.kind === 'cpu' && s.welcome ? Number(s.welcome.samplingPeriod) : 0;
   const periodNs = Number.isFinite(period) && period > 0 ? period : 0;
@@ -58,7 +79,7 @@ export function pprofOfTotals(s: Session, totals: StackTotals): SessionPprof {
   return { bytes, stacks: stacks.length, count, value, withoutStack: totals.withoutStack };
 }
 
-/** The totals (sliced) and their profile. */
+/** The totals and their profile, both in slices. */
 export async function sessionPprof(s: Session, o: StackTotalsOptions, slice: SliceOptions = {}): Promise<SessionPprof> {
-  return pprofOfTotals(s, await stackTotalsSliced(s.store, o, slice));
+  return pprofOfTotals(s, await stackTotalsSliced(s.store, o, slice), slice);
 }

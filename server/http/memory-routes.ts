@@ -6,7 +6,7 @@ import { QueryGate } from '../query/query-gate.js';
 import type { SliceOptions } from '../query/query-slicer.js';
 import { memoryPlotName } from '../query/series-query.js';
 import { findPool, poolName } from '../query/pools.js';
-import { callstackFrames, stackFilterByFunction, stackTopName } from '../query/stack-query.js';
+import { StackFrames, stackFilterByFunction, stackTopName } from '../query/stack-query.js';
 import type { MemoryPool, SessionStore } from '../store/session-store.js';
 import { HttpError, numberParam, streamedResponse } from './encode.js';
 import { limitParam, runHeavyQuery } from './query-params.js';
@@ -55,6 +55,7 @@ function answer(store: SessionStore, pool: MemoryPool, o: MemoryQueryOptions, co
   const strings = store.names.strings;
   const zoneName = (srcloc: number) => (srcloc >= 0 ? store.srclocs.displayName(srcloc, strings) : null);
   const threadName = (id: number) => store.names.threads.get(id) ?? null;
+  const frames = new StackFrames(store.callstacks);
   const log = pool.records;
   return {
     pool: {
@@ -85,7 +86,7 @@ function answer(store: SessionStore, pool: MemoryPool, o: MemoryQueryOptions, co
     bySizeOther: core.bySizeOther,
     byZone: core.byZone.map((g) => ({ ...g, zone: zoneName(g.srcloc) })),
     byZoneOther: core.byZoneOther,
-    byStack: core.byStack.map((g) => ({ ...g, top: g.callstack === 0 ? null : stackTopName(callstackFrames(store.callstacks, g.callstack) ?? []) })),
+    byStack: core.byStack.map((g) => ({ ...g, top: g.callstack === 0 ? null : stackTopName(frames.of(g.callstack) ?? []) })),
     byStackOther: core.byStackOther,
     allocations: core.allocations.map((a) => ({ ...a, threadName: threadName(a.thread), zone: zoneName(a.srcloc) })),
     cursor: core.cursor === null ? null : String(core.cursor),

@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono';
 import type { StackFlameKind, StackFlameResult } from '../../protocol/view/types.js';
 import type { QueryGate } from '../query/query-gate.js';
 import type { SliceOptions } from '../query/query-slicer.js';
-import { callstackInfo, stackFlame, stackTotalsSliced, type StackTotalsOptions } from '../query/stack-query.js';
+import { callstackInfo, stackFlameSliced, stackTotalsSliced, type StackTotalsOptions } from '../query/stack-query.js';
 import type { Session } from '../session/session.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { pprofOfTotals } from '../export/session-pprof.js';
@@ -54,8 +54,10 @@ export function mountStackRoutes(api: Hono, registry: SessionRegistry, o: { gate
     const s = sessionOf(registry, c);
     const options = stackTotalsOptions(c, s);
     const invert = c.req.query('invert') === '1';
-    const totals = await runHeavyQuery(c, registry, s, o.gate, o.slice, (sl) => stackTotalsSliced(s.store, options, sl));
-    const flame = stackFlame(s.store.callstacks, totals, invert);
+    const { totals, flame } = await runHeavyQuery(c, registry, s, o.gate, o.slice, async (sl) => {
+      const t = await stackTotalsSliced(s.store, options, sl);
+      return { totals: t, flame: await stackFlameSliced(s.store.callstacks, t, invert, sl) };
+    });
     const result: StackFlameResult = {
       kind: options.kind,
       unit: options.kind === 'cpu' ? 'samples' : 'bytes',
@@ -73,8 +75,7 @@ export function mountStackRoutes(api: Hono, registry: SessionRegistry, o: { gate
   api.get('/:id/pprof', async (c) => {
     const s = sessionOf(registry, c);
     const options = stackTotalsOptions(c, s);
-    const totals = await runHeavyQuery(c, registry, s, o.gate, o.slice, (sl) => stackTotalsSliced(s.store, options, sl));
-    const profile = pprofOfTotals(s, totals);
+    const profile = await runHeavyQuery(c, registry, s, o.gate, o.slice, async (sl) => pprofOfTotals(s, await stackTotalsSliced(s.store, options, sl), sl));
     const ranged = c.req.query('t0') !== undefined || c.req.query('t1') !== undefined;
     return new Response(profile.bytes as unknown as BodyInit, {
       headers: {

@@ -1,9 +1,9 @@
-import { addressHex, type CallstackTable } from '../../protocol/tracy/index.js';
+import type { CallstackTable, ResolvedAddress } from '../../protocol/tracy/index.js';
 import type { CallstackInfo, StackFlameKind, StackFlameNode, StackFrame } from '../../protocol/view/types.js';
 import { ALLOC_MASK, ALLOC_ROWS, ALLOC_SHIFT } from '../store/alloc-log.js';
 import type { MemoryPool, SessionStore } from '../store/session-store.js';
 import type { TimeSeries } from '../store/time-series.js';
-import { runInSlices, type SlicedQuery, type SliceOptions } from './query-slicer.js';
+import { runInSlices, runToEnd, type SlicedQuery, type SliceOptions } from './query-slicer.js';
 
 /**
  * Callstacks as the API shows them, and the stack profiles behind the CPU and memory flame
@@ -15,25 +15,55 @@ import { runInSlices, type SlicedQuery, type SliceOptions } from './query-slicer
 /** Nodes of one stack flame graph at most; deeper paths are cut and counted (`cut`). */
 export const MAX_STACK_FLAME_NODES = 50_000;
 
+/**
+ * Callstacks as frames, innermost first, inlined frames expanded. One address's frames are made
+ * once per instance (an answer never changes once given), so a query reading thousands of stacks
+ * builds each address's objects once and reads the table by index, not by address key.
+ */
+export class StackFrames {
+  private readonly byAddress: (StackFrame[] | undefined)[] = [];
+
+  constructor(private readonly table: CallstackTable) {}
+
+  /** The frames of stack `id`; null for an unknown id. */
+  of(id: number): StackFrame[] | null {
+    const table = this.table;
+    const depth = table.depthOf(id);
+    if (depth === 0) return null;
+    const frames: StackFrame[] = [];
+    for (let i = 0; i < depth; i++) {
+      const index = table.addressIndexAt(id, i);
+      let mine = this.byAddress[index];
+      if (mine === undefined) {
+        mine = addressFrames(table.addressAt(index), table.answerAt(index));
+        // an address not answered yet may be answered later: only answers are kept
+        if (table.answerAt(index) !== null) this.byAddress[index] = mine;
+      }
+      for (const f of mine) frames.push(f);
+    }
+    return frames;
+  }
+
+  /** Stack `id`'s frames without the profiler's own at the innermost end (see isProfilerFrame). */
+  appFrames(id: number): StackFrame[] | null {
+    const all = this.of(id);
+    if (all === null) return null;
+    let inner = 0;
+    while (inner < all.length - 1 && isProfilerFrame(all[inner]!)) inner++;
+    return inner === 0 ? all : all.slice(inner);
+  }
+}
+
+/** One address's frames: the app's answer, or the address itself while unanswered. */
+function addressFrames(address: string, answer: ResolvedAddress | null): StackFrame[] {
+  if (!answer || answer.frames.length === 0) return [{ function: address, file: '', line: 0, image: answer?.image ?? '', address, inlined: false }];
+  const n = answer.frames.length;
+  return answer.frames.map((f, j) => ({ function: f.function || address, file: f.file, line: f.line, image: answer.image, address, inlined: j < n - 1 }));
+}
+
 /** The frames of callstack `id`, innermost first, inlined frames expanded; null for an unknown id. */
 export function callstackFrames(table: CallstackTable, id: number): StackFrame[] | null {
-  const depth = table.depthOf(id);
-  if (depth === 0) return null;
-  const frames: StackFrame[] = [];
-  for (let i = 0; i < depth; i++) {
-    const address = addressHex(table.addressLo(id, i), table.addressHi(id, i));
-    const answer = table.resolved(address);
-    if (!answer || answer.frames.length === 0) {
-      frames.push({ function: address, file: '', line: 0, image: answer?.image ?? '', address, inlined: false });
-      continue;
-    }
-    const n = answer.frames.length;
-    for (let j = 0; j < n; j++) {
-      const f = answer.frames[j]!;
-      frames.push({ function: f.function || address, file: f.file, line: f.line, image: answer.image, address, inlined: j < n - 1 });
-    }
-  }
-  return frames;
+  return new StackFrames(table).of(id);
 }
 
 export function callstackInfo(table: CallstackTable, id: number): CallstackInfo | null {
@@ -198,57 +228,101 @@ export function stackTotalsSliced(store: SessionStore, o: StackTotalsOptions, sl
   return runInSlices(new StackTotalsQuery(store, o), slice);
 }
 
+/** A stack flame graph: nodes (node 0 the root), their totals, and the nodes left out past the cap. */
+export interface StackFlame {
+  nodes: StackFlameNode[];
+  total: number;
+  count: number;
+  cut: number;
+}
+
 /**
  * The flame graph of stack totals: paths of function names from the outermost caller to the
  * innermost frame (top-down), or the reverse (bottom-up, `invert`), merged by name. Frames of
  * the profiler's own (isProfilerFrame) at the innermost end are left out (Tracy's GUI shows
  * them): they say nothing about the app and would put the same helper at the tip of every stack.
+ * Resumable: one unit per frame walked, so tens of thousands of deep stacks are built in slices.
  */
-export function stackFlame(table: CallstackTable, totals: StackTotals, invert: boolean): { nodes: StackFlameNode[]; total: number; count: number; cut: number } {
-  const nodes: StackFlameNode[] = [{ id: 0, parent: -1, name: 'all', file: '', line: 0, value: 0, self: 0, count: 0, children: [] }];
-  const childByName: Map<string, number>[] = [new Map()];
-  let cut = 0;
-  for (const [cs, value] of totals.value) {
-    const count = totals.count.get(cs) ?? 0;
-    const all = callstackFrames(table, cs) ?? [];
-    let inner = 0;
-    while (inner < all.length - 1 && isProfilerFrame(all[inner]!)) inner++;
-    const frames = all.slice(inner);
-    const path = invert ? frames : frames.reverse();
-    let at = 0;
-    nodes[0]!.value += value;
-    nodes[0]!.count += count;
-    for (const f of path) {
-      let next = childByName[at]!.get(f.function);
-      if (next === undefined) {
-        if (nodes.length >= MAX_STACK_FLAME_NODES) {
-          cut++;
-          break;
-        }
-        next = nodes.length;
-        nodes.push({ id: next, parent: at, name: f.function, file: f.file, line: f.line, value: 0, self: 0, count: 0, children: [] });
-        childByName.push(new Map());
-        childByName[at]!.set(f.function, next);
-        nodes[at]!.children.push(next);
-      }
-      at = next;
-      nodes[at]!.value += value;
-      nodes[at]!.count += count;
-    }
-    nodes[at]!.self += value;
+export class StackFlameBuild implements SlicedQuery<StackFlame> {
+  private readonly nodes: StackFlameNode[] = [{ id: 0, parent: -1, name: 'all', file: '', line: 0, value: 0, self: 0, count: 0, children: [] }];
+  private readonly childByName: Map<string, number>[] = [new Map()];
+  private readonly frames: StackFrames;
+  private readonly entries: Iterator<[number, number]>;
+  private cut = 0;
+  private done = false;
+
+  constructor(
+    table: CallstackTable,
+    private readonly totals: StackTotals,
+    private readonly invert: boolean,
+  ) {
+    this.frames = new StackFrames(table);
+    this.entries = totals.value.entries();
   }
-  for (const n of nodes) n.children.sort((a, b) => nodes[b]!.value - nodes[a]!.value);
-  return { nodes, total: nodes[0]!.value, count: nodes[0]!.count, cut };
+
+  step(units: number): boolean {
+    const nodes = this.nodes;
+    let left = units;
+    while (left > 0) {
+      const next = this.entries.next();
+      if (next.done) {
+        this.done = true;
+        for (const n of nodes) n.children.sort((a, b) => nodes[b]!.value - nodes[a]!.value);
+        return true;
+      }
+      const [cs, value] = next.value;
+      const count = this.totals.count.get(cs) ?? 0;
+      const frames = this.frames.appFrames(cs) ?? [];
+      left -= 1 + frames.length;
+      nodes[0]!.value += value;
+      nodes[0]!.count += count;
+      let at = 0;
+      for (let k = 0; k < frames.length; k++) {
+        const f = frames[this.invert ? k : frames.length - 1 - k]!;
+        let child = this.childByName[at]!.get(f.function);
+        if (child === undefined) {
+          if (nodes.length >= MAX_STACK_FLAME_NODES) {
+            this.cut++;
+            break;
+          }
+          child = nodes.length;
+          nodes.push({ id: child, parent: at, name: f.function, file: f.file, line: f.line, value: 0, self: 0, count: 0, children: [] });
+          this.childByName.push(new Map());
+          this.childByName[at]!.set(f.function, child);
+          nodes[at]!.children.push(child);
+        }
+        at = child;
+        nodes[at]!.value += value;
+        nodes[at]!.count += count;
+      }
+      nodes[at]!.self += value;
+    }
+    return this.done;
+  }
+
+  result(): StackFlame {
+    return { nodes: this.nodes, total: this.nodes[0]!.value, count: this.nodes[0]!.count, cut: this.cut };
+  }
+}
+
+/** The flame graph of stack totals at once (small inputs, tests); see StackFlameBuild. */
+export function stackFlame(table: CallstackTable, totals: StackTotals, invert: boolean): StackFlame {
+  return runToEnd(new StackFlameBuild(table, totals, invert));
+}
+
+export function stackFlameSliced(table: CallstackTable, totals: StackTotals, invert: boolean, slice: SliceOptions = {}): Promise<StackFlame> {
+  return runInSlices(new StackFlameBuild(table, totals, invert), slice);
 }
 
 /** Callstack ids whose frames include function `name` (the flame graph's click filter), memoized per id. */
 export function stackFilterByFunction(table: CallstackTable, name: string): (callstack: number) => boolean {
   const memo = new Map<number, boolean>();
+  const frames = new StackFrames(table);
   return (cs) => {
     if (cs === 0) return false;
     let hit = memo.get(cs);
     if (hit === undefined) {
-      hit = (callstackFrames(table, cs) ?? []).some((f) => f.function === name);
+      hit = (frames.of(cs) ?? []).some((f) => f.function === name);
       memo.set(cs, hit);
     }
     return hit;
