@@ -5,6 +5,7 @@ import type { SessionRegistry } from '../session/session-registry.js';
 import type { BatchWriterOptions } from './batch-writer.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
+import { ClickHouseCatalog } from './clickhouse-sessions.js';
 import { StoreFeed } from './store-feed.js';
 
 export interface FleetOptions {
@@ -23,7 +24,7 @@ export interface FleetOptions {
 /** The fleet sinks a server runs (docs/fleet.md). */
 export interface FleetHandle {
   serverId: string;
-  clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed } | null;
+  clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -48,7 +49,9 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     const sink = new ClickHouseSink(target, { serverId, spoolDir, ...(options.writer && { writer: options.writer }) });
     const feed = new StoreFeed(sink, { serverId, kinds: { zones: true, frames: true, plots: true, messages: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
     feed.attach(registry);
-    clickhouse = { target, sink, feed };
+    const catalog = new ClickHouseCatalog(target, serverId);
+    await catalog.attach(registry);
+    clickhouse = { target, sink, feed, catalog };
     log('clickhouse %s: writing sessions as server %s', target.display, serverId);
   }
   const feeds = [clickhouse?.feed].filter((f): f is StoreFeed => f != null);
@@ -64,6 +67,7 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
       // a last pass: what ended just now still goes out (or to the spool)
       await Promise.all(feeds.map((f) => f.pass()));
       for (const f of feeds) f.stop();
+      clickhouse?.catalog.close();
       await clickhouse?.sink.close();
     },
   };
