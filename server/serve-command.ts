@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { cliOptions, parseCommandArgs } from './cli-options.js';
+import { parseClickHouseUrl } from './fleet/clickhouse-connection.js';
 import { MAX_INFLATE_WORKERS } from './ingest/inflate-pool.js';
 import { setLogSink } from './log.js';
 import { DEFAULT_HTTP, DEFAULT_INGEST, parseDurationMs, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
@@ -21,6 +22,10 @@ Options:
                         the oldest data is evicted first and reported
   --data DIR            write every session to DIR/<id>.zscap as it arrives, and list the
                         captures already in DIR (loaded when first opened); default off
+  --clickhouse URL      also write every session (zones, frames, plots, messages) to ClickHouse,
+                        e.g. http://127.0.0.1:8123/?database=zonescope, and list the sessions
+                        stored there; batches that do not fit in memory spill to --data DIR
+                        (docs/fleet.md)
   --max-viewers N       live viewers (/api/live connections) at once (default 64); the next
                         are closed with WebSocket code 1013 and a reason naming this option
   --handshake-timeout D an app that sends no valid welcome within D is closed, never listed
@@ -94,6 +99,12 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
         const dir = value();
         if (dir === '') throw new TypeError('--data needs a folder');
         options.dataDir = dir;
+        break;
+      }
+      case '--clickhouse': {
+        const url = value();
+        parseClickHouseUrl(url);
+        options.clickhouse = url;
         break;
       }
       case '--max-viewers': {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:net';
 import { CaptureSpool } from './capture/spool.js';
+import { startFleet, type FleetHandle, type FleetOptions } from './fleet/fleet.js';
 import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
 import { Discovery } from './ingest/discovery.js';
 import { InflatePool } from './ingest/inflate-pool.js';
@@ -52,6 +53,10 @@ export interface ServeOptions {
    * the first session runs as fast as later ones; default false (the CLI sets it).
    */
   warmUp?: boolean;
+  /** --clickhouse URL: write every session to ClickHouse and list the sessions stored there (docs/fleet.md) */
+  clickhouse?: string;
+  /** fleet sink settings for tests and embedders (server id, feed interval, batch limits) */
+  fleet?: Omit<FleetOptions, 'clickhouse' | 'dataDir'>;
 }
 
 export interface ServerHandle {
@@ -63,6 +68,8 @@ export interface ServerHandle {
   dialers: TracyDialer[];
   discovery: Discovery | null;
   spool: CaptureSpool | null;
+  /** The fleet sinks (--clickhouse): their counters, flush and close. */
+  fleet: FleetHandle;
   /** What guards the server: its token (null: none needed), TLS, refusal counters. */
   security: ResolvedSecurity;
   close(): Promise<void>;
@@ -98,6 +105,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   };
   const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir).catch(failed) : null;
   spool?.attach(registry);
+  const fleet = await startFleet(registry, { ...options.fleet, ...(options.clickhouse !== undefined && { clickhouse: options.clickhouse }), ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }).catch(failed);
   const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
   const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions).catch(failed);
   let ingest: Server | null = null;
@@ -136,12 +144,14 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
     dialers,
     discovery,
     spool,
+    fleet,
     security,
     close: async () => {
       for (const d of dialers) d.stop();
       discovery?.stop();
       registry.stopAll();
       spool?.close();
+      await fleet.close();
       await new Promise<void>((done) => (ingest ? ingest.close(() => done()) : done()));
       await http.close();
       await inflatePool?.close();

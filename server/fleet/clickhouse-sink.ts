@@ -1,0 +1,226 @@
+import { Readable } from 'node:stream';
+import { log } from '../log.js';
+import type { ZoneExtra } from '../store/zone-columns.js';
+import { BatchWriter, RejectedBatch, type BatchTarget, type BatchWriterCounters, type BatchWriterOptions } from './batch-writer.js';
+import { migrate, type ClickHouseTarget } from './clickhouse-connection.js';
+import { FRAME_COLUMNS, MESSAGE_COLUMNS, PLOT_COLUMNS, SESSION_COLUMNS, THREAD_COLUMNS, ZONE_COLUMNS } from './clickhouse-schema.js';
+import type { FeedSession, FeedSink } from './store-feed.js';
+
+/**
+ * ClickHouse errors that say the batch itself is wrong (parse, type, syntax): retrying the same
+ * bytes cannot help, so the batch is counted failed. Everything else (connection refused,
+ * timeouts, too many parts, memory limit, the table not there yet) is retried.
+ */
+const PERMANENT_CODES = new Set(['6', '16', '26', '27', '32', '38', '41', '53', '62', '69', '70', '72', '117']);
+
+/** One table's inserts (TabSeparated, the columns in the schema's order). */
+class TableTarget implements BatchTarget {
+  readonly name: string;
+  constructor(
+    private readonly ch: ClickHouseTarget,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+    private readonly ready: () => Promise<void>,
+  ) {
+    this.name = `clickhouse.${table}`;
+  }
+
+  async send(body: Buffer): Promise<void> {
+    await this.ready();
+    try {
+      await this.ch.client.insert({
+        table: `${this.ch.database}.${this.table}`,
+        values: Readable.from([body], { objectMode: false }),
+        format: 'TabSeparated',
+        columns: this.columns as [string, ...string[]],
+      });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && PERMANENT_CODES.has(code)) throw new RejectedBatch(`ClickHouse error ${code}: ${(err as Error).message.slice(0, 300)}`);
+      throw err;
+    }
+  }
+}
+
+/** TabSeparated escaping of a String field. */
+export function tsv(text: string): string {
+  if (!/[\\\t\n\r\0]/.test(text)) return text;
+  return text.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'));
+}
+
+/**
+ * Absolute nanoseconds since the Unix epoch as an exact decimal: `startSec` (whole seconds) +
+ * `relNs` (rounded). Both parts stay far below 2^53, the sum does not: it is written as text.
+ */
+export function absNs(startSec: number, relNs: number): string {
+  const rel = Math.round(relNs);
+  let sec = startSec + Math.floor(rel / 1e9);
+  let frac = rel - Math.floor(rel / 1e9) * 1e9;
+  if (frac >= 1e9) {
+    sec++;
+    frac -= 1e9;
+  }
+  if (sec <= 0) return String(BigInt(startSec) * 1_000_000_000n + BigInt(rel));
+  return `${sec}${String(frac).padStart(9, '0')}`;
+}
+
+interface SessionCache {
+  /** "session\tapp\thost\tpid\t" (zones) and "session\tapp\thost\t" (plots) */
+  prefix: string;
+  plotPrefix: string;
+  /** per srcloc: "name\tfunction\tfile\tline\tcolor\t", and the same without the name for named zones */
+  srcloc: string[];
+  srclocTail: string[];
+  version: number;
+}
+
+export interface ClickHouseSinkOptions {
+  /** this server's id (sessions.server) */
+  serverId: string;
+  /** spool folder for batches that do not fit in memory (--data DIR/fleet-spool), or null */
+  spoolDir: string | null;
+  /** BatchWriter limits (tests make them small) */
+  writer?: BatchWriterOptions;
+}
+
+/**
+ * Writes sessions into the ClickHouse tables of clickhouse-schema.ts: a FeedSink turning rows
+ * into TabSeparated lines, one BatchWriter per table (batching, retry with backoff, spool,
+ * counters). The schema is migrated before the first insert, and again after a failure (the
+ * server may have been down at start, or its database dropped).
+ */
+export class ClickHouseSink implements FeedSink {
+  readonly name = 'clickhouse';
+  readonly writers: Record<'zones' | 'frames' | 'plots' | 'messages' | 'sessions' | 'threads', BatchWriter>;
+  private readonly sessions = new Map<string, SessionCache>();
+  private migrated: Promise<void> | null = null;
+  private versionSeq = 0;
+
+  constructor(
+    readonly target: ClickHouseTarget,
+    private readonly options: ClickHouseSinkOptions,
+  ) {
+    const ready = () => this.ensureSchema();
+    const w = (table: string, columns: readonly string[]) => new BatchWriter(new TableTarget(target, table, columns, ready), { spoolDir: options.spoolDir, ...options.writer });
+    this.writers = {
+      zones: w('zones', ZONE_COLUMNS),
+      frames: w('frames', FRAME_COLUMNS),
+      plots: w('plots', PLOT_COLUMNS),
+      messages: w('messages', MESSAGE_COLUMNS),
+      sessions: w('sessions', SESSION_COLUMNS),
+      threads: w('threads', THREAD_COLUMNS),
+    };
+  }
+
+  /** Counters of every table's writer, for /metrics. */
+  counters(): { table: string; counters: BatchWriterCounters }[] {
+    return Object.entries(this.writers).map(([table, w]) => ({ table, counters: w.counters }));
+  }
+
+  hasRoom(): boolean {
+    for (const w of Object.values(this.writers)) if (!w.hasRoom()) return false;
+    return true;
+  }
+
+  /** Resolves when everything queued so far is in ClickHouse (false: not within timeoutMs). */
+  async flush(timeoutMs = 30_000): Promise<boolean> {
+    const done = await Promise.all(Object.values(this.writers).map((w) => w.flush(timeoutMs)));
+    return done.every(Boolean);
+  }
+
+  async close(graceMs = 5000): Promise<void> {
+    await Promise.all(Object.values(this.writers).map((w) => w.close(graceMs)));
+    const z = this.writers.zones.counters;
+    log('clickhouse %s: %d zones queued, %d written, %d failed, %d dropped, %d retried sends', this.target.display, z.queuedRows, z.writtenRows, z.failedRows, z.droppedRows, z.retriedSends);
+    await this.target.client.close();
+  }
+
+  private ensureSchema(): Promise<void> {
+    if (!this.migrated) {
+      this.migrated = migrate(this.target).then(
+        () => undefined,
+        (err: unknown) => {
+          this.migrated = null;
+          throw err;
+        },
+      );
+    }
+    return this.migrated;
+  }
+
+  private cache(s: FeedSession): SessionCache {
+    let c = this.sessions.get(s.key);
+    if (!c) {
+      const plotPrefix = `${tsv(s.key)}\t${tsv(s.app)}\t${tsv(s.host)}\t`;
+      c = { prefix: `${plotPrefix}${s.pid}\t`, plotPrefix, srcloc: [], srclocTail: [], version: 0 };
+      this.sessions.set(s.key, c);
+    }
+    return c;
+  }
+
+  session(s: FeedSession, ended: boolean): void {
+    const store = s.session.store;
+    const version = Date.now() * 1000 + (this.versionSeq++ % 1000);
+    const reason = s.session.endReason ?? '';
+    const first = 0;
+    const last = Math.round(Math.max(store.lastNs, 0));
+    this.writers.sessions.add(`${tsv(s.key)}\t${tsv(this.options.serverId)}\t${tsv(s.app)}\t${tsv(s.host)}\t${s.pid}\t${absNs(s.startSec, 0)}\t${first}\t${last}\t${store.zonesEnded}\t${ended ? 1 : 0}\t${tsv(reason)}\t${version}\n`, 1);
+  }
+
+  thread(s: FeedSession, thread: number, name: string): void {
+    this.writers.threads.add(`${tsv(s.key)}\t${thread}\t${tsv(name)}\t${absNs(s.startSec, 0)}\n`, 1);
+  }
+
+  zone(s: FeedSession, thread: number, depth: number, srcloc: number, startNs: number, durationNs: number, extra: ZoneExtra | null): void {
+    const c = this.cache(s);
+    let loc = c.srcloc[srcloc];
+    if (loc === undefined) loc = this.srclocPart(s, c, srcloc);
+    if (extra !== null && (extra.name !== null || extra.color >= 0)) {
+      const tail = c.srclocTail[srcloc]!;
+      const name = extra.name ?? loc.slice(0, loc.indexOf('\t'));
+      loc = `${tsv(name)}\t${extra.color >= 0 ? tail.replace(/\t\d+\t$/, `\t${extra.color}\t`) : tail}`;
+    }
+    const start = Math.round(startNs);
+    const text = extra?.text ? tsv(extra.text) : '';
+    const value = extra !== null && extra.valueHi >= 0 ? `1\t${extra.valueHi === 0 ? extra.valueLo >>> 0 : (BigInt(extra.valueHi >>> 0) << 32n) | BigInt(extra.valueLo >>> 0)}` : '0\t0';
+    this.writers.zones.add(`${c.prefix}${thread}\t${depth}\t${loc}${start}\t${absNs(s.startSec, start)}\t${Math.round(durationNs)}\t${text}\t${value}\n`, 1);
+  }
+
+  private srclocPart(s: FeedSession, c: SessionCache, srcloc: number): string {
+    const store = s.session.store;
+    const strings = store.names.strings;
+    const sl = store.srclocs;
+    const tail = `${tsv(sl.functionName(srcloc, strings))}\t${tsv(sl.fileName(srcloc, strings))}\t${sl.line[srcloc] ?? 0}\t${sl.color[srcloc] ?? 0}\t`;
+    const part = `${tsv(sl.displayName(srcloc, strings))}\t${tail}`;
+    c.srcloc[srcloc] = part;
+    c.srclocTail[srcloc] = tail;
+    return part;
+  }
+
+  frame(s: FeedSession, name: string, frame: number, startNs: number, durationNs: number): void {
+    const start = Math.round(startNs);
+    this.writers.frames.add(`${tsv(s.key)}\t${tsv(name)}\t${frame}\t${start}\t${absNs(s.startSec, start)}\t${Math.round(durationNs)}\n`, 1);
+  }
+
+  plotSample(s: FeedSession, plot: string, timeNs: number, value: number): void {
+    const t = Math.round(timeNs);
+    this.writers.plots.add(`${this.cache(s).plotPrefix}${tsv(plot)}\t${t}\t${absNs(s.startSec, t)}\t${floatText(value)}\n`, 1);
+  }
+
+  message(s: FeedSession, thread: number, timeNs: number, text: string, color: number): void {
+    const t = Math.round(timeNs);
+    this.writers.messages.add(`${tsv(s.key)}\t${thread}\t${t}\t${absNs(s.startSec, t)}\t${tsv(text)}\t${color >= 0 ? color : 0}\n`, 1);
+  }
+
+  sessionDone(s: FeedSession): void {
+    this.sessions.delete(s.key);
+  }
+}
+
+/** A Float64 as ClickHouse reads it (nan, inf, -inf). */
+function floatText(v: number): string {
+  if (Number.isNaN(v)) return 'nan';
+  if (v === Infinity) return 'inf';
+  if (v === -Infinity) return '-inf';
+  return String(v);
+}

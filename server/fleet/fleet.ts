@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { log } from '../log.js';
+import type { SessionRegistry } from '../session/session-registry.js';
+import type { BatchWriterOptions } from './batch-writer.js';
+import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
+import { ClickHouseSink } from './clickhouse-sink.js';
+import { StoreFeed } from './store-feed.js';
+
+export interface FleetOptions {
+  /** --clickhouse URL: sessions written to (and listed from) this ClickHouse database */
+  clickhouse?: string;
+  /** --data DIR: batches that do not fit in memory spill to DIR/fleet-spool */
+  dataDir?: string;
+  /** this server's id in session keys; default 8 random hex characters */
+  serverId?: string;
+  /** feed pass interval (ms; default 250) */
+  feedIntervalMs?: number;
+  /** BatchWriter limits (tests) */
+  writer?: BatchWriterOptions;
+}
+
+/** The fleet sinks a server runs (docs/fleet.md). */
+export interface FleetHandle {
+  serverId: string;
+  clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed } | null;
+  /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
+  flush(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the sinks the options ask for. The ClickHouse schema is migrated now when the server
+ * answers; when it does not, the server starts anyway and the writer migrates before its
+ * first insert, retrying with backoff (nothing is lost meanwhile: rows queue, then spool).
+ */
+export async function startFleet(registry: SessionRegistry, options: FleetOptions): Promise<FleetHandle> {
+  const serverId = options.serverId ?? randomBytes(4).toString('hex');
+  const spoolDir = options.dataDir !== undefined ? join(options.dataDir, 'fleet-spool') : null;
+  let clickhouse: FleetHandle['clickhouse'] = null;
+  if (options.clickhouse !== undefined) {
+    const target = connectClickHouse(options.clickhouse);
+    try {
+      await migrate(target);
+    } catch (err) {
+      log('clickhouse %s: not reachable at start (%s); writes will retry', target.display, (err as Error).message);
+    }
+    const sink = new ClickHouseSink(target, { serverId, spoolDir, ...(options.writer && { writer: options.writer }) });
+    const feed = new StoreFeed(sink, { serverId, kinds: { zones: true, frames: true, plots: true, messages: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
+    feed.attach(registry);
+    clickhouse = { target, sink, feed };
+    log('clickhouse %s: writing sessions as server %s', target.display, serverId);
+  }
+  const feeds = [clickhouse?.feed].filter((f): f is StoreFeed => f != null);
+  return {
+    serverId,
+    clickhouse,
+    flush: async (timeoutMs = 30_000) => {
+      await Promise.all(feeds.map((f) => f.pass()));
+      const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true]);
+      return results.every(Boolean);
+    },
+    close: async () => {
+      // a last pass: what ended just now still goes out (or to the spool)
+      await Promise.all(feeds.map((f) => f.pass()));
+      for (const f of feeds) f.stop();
+      await clickhouse?.sink.close();
+    },
+  };
+}
