@@ -14,3 +14,14 @@ describe('zonescope serve --max-viewers', () => {
     }
   });
 });
+
+describe('zonescope serve --influx', () => {
+  it('takes an InfluxDB 1.x URL as given', () => {
+    expect(parseServeArgs(['--influx', 'http://127.0.0.1:8086/?db=zs'])).toMatchObject({ options: { influx: 'http://127.0.0.1:8086/?db=zs' } });
+  });
+
+  it('refuses a URL it cannot use before anything starts, with a TypeError naming the option', () => {
+    expect(() => parseServeArgs(['--influx', 'nope'])).toThrow(TypeError);
+    expect(() => parseServeArgs(['--influx', 'http://h:8086/?db=a%20b'])).toThrow(/--influx: database "a b"/);
+  });
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cliOptions, parseCommandArgs } from './cli-options.js';
 import { parseClickHouseUrl } from './fleet/clickhouse-connection.js';
+import { parseInfluxUrl } from './fleet/influx-sink.js';
 import { MAX_INFLATE_WORKERS } from './ingest/inflate-pool.js';
 import { setLogSink } from './log.js';
 import { DEFAULT_HTTP, DEFAULT_INGEST, parseDurationMs, parseHostPort, parseSize, startServer, type HostPort, type ServeOptions, type ServerHandle } from './serve.js';
@@ -26,6 +27,9 @@ Options:
                         e.g. http://127.0.0.1:8123/?database=zonescope, and list the sessions
                         stored there; batches that do not fit in memory spill to --data DIR
                         (docs/fleet.md)
+  --influx URL          also write every plot sample (the SDK's runtime metrics too) to InfluxDB
+                        1.x as measurement zonescope_plot, tags app, host, plot, session, e.g.
+                        http://127.0.0.1:8086/?db=zonescope (database created if missing)
   --max-viewers N       live viewers (/api/live connections) at once (default 64); the next
                         are closed with WebSocket code 1013 and a reason naming this option
   --handshake-timeout D an app that sends no valid welcome within D is closed, never listed
@@ -105,6 +109,12 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
         const url = value();
         parseClickHouseUrl(url);
         options.clickhouse = url;
+        break;
+      }
+      case '--influx': {
+        const url = value();
+        parseInfluxUrl(url);
+        options.influx = url;
         break;
       }
       case '--max-viewers': {

@@ -55,8 +55,10 @@ export interface ServeOptions {
   warmUp?: boolean;
   /** --clickhouse URL: write every session to ClickHouse and list the sessions stored there (docs/fleet.md) */
   clickhouse?: string;
+  /** --influx URL: write every plot sample to InfluxDB 1.x, measurement zonescope_plot (docs/fleet.md) */
+  influx?: string;
   /** fleet sink settings for tests and embedders (server id, feed interval, batch limits) */
-  fleet?: Omit<FleetOptions, 'clickhouse' | 'dataDir'>;
+  fleet?: Omit<FleetOptions, 'clickhouse' | 'influx' | 'dataDir'>;
 }
 
 export interface ServerHandle {
@@ -105,7 +107,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   };
   const spool = options.dataDir !== undefined ? await CaptureSpool.open(options.dataDir).catch(failed) : null;
   spool?.attach(registry);
-  const fleet = await startFleet(registry, { ...options.fleet, ...(options.clickhouse !== undefined && { clickhouse: options.clickhouse }), ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }).catch(failed);
+  const fleet = await startFleet(registry, { ...options.fleet, ...(options.clickhouse !== undefined && { clickhouse: options.clickhouse }), ...(options.influx !== undefined && { influx: options.influx }), ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }).catch(failed);
   const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
   const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions).catch(failed);
   let ingest: Server | null = null;

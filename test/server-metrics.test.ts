@@ -123,6 +123,8 @@ describe.skipIf(!FIXTURES_PRESENT)('/metrics', () => {
       'zonescope_sessions_ended_total',
       'zonescope_sessions_dropped_total',
       'zonescope_plot_value',
+      'zonescope_plot_series',
+      'zonescope_plot_series_dropped',
       'zonescope_live_viewers',
       'zonescope_live_viewers_max',
       'zonescope_live_viewers_refused_total',

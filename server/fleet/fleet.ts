@@ -6,11 +6,14 @@ import type { BatchWriterOptions } from './batch-writer.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { ClickHouseCatalog } from './clickhouse-sessions.js';
+import { InfluxSink, parseInfluxUrl } from './influx-sink.js';
 import { StoreFeed } from './store-feed.js';
 
 export interface FleetOptions {
   /** --clickhouse URL: sessions written to (and listed from) this ClickHouse database */
   clickhouse?: string;
+  /** --influx URL: every plot sample written to this InfluxDB 1.x database (measurement zonescope_plot) */
+  influx?: string;
   /** --data DIR: batches that do not fit in memory spill to DIR/fleet-spool */
   dataDir?: string;
   /** this server's id in session keys; default 8 random hex characters */
@@ -25,6 +28,7 @@ export interface FleetOptions {
 export interface FleetHandle {
   serverId: string;
   clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
+  influx: { sink: InfluxSink; feed: StoreFeed } | null;
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -54,13 +58,27 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     clickhouse = { target, sink, feed, catalog };
     log('clickhouse %s: writing sessions as server %s', target.display, serverId);
   }
-  const feeds = [clickhouse?.feed].filter((f): f is StoreFeed => f != null);
+  let influx: FleetHandle['influx'] = null;
+  if (options.influx !== undefined) {
+    const sink = new InfluxSink(parseInfluxUrl(options.influx), { spoolDir, ...(options.writer && { writer: options.writer }) });
+    try {
+      await sink.target.ensureDatabase();
+    } catch (err) {
+      log('influx %s: not reachable at start (%s); writes will retry', sink.influx.display, (err as Error).message);
+    }
+    const feed = new StoreFeed(sink, { serverId, kinds: { plots: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
+    feed.attach(registry);
+    influx = { sink, feed };
+    log('influx %s: writing plot samples as server %s', sink.influx.display, serverId);
+  }
+  const feeds = [clickhouse?.feed, influx?.feed].filter((f): f is StoreFeed => f != null);
   return {
     serverId,
     clickhouse,
+    influx,
     flush: async (timeoutMs = 30_000) => {
       await Promise.all(feeds.map((f) => f.pass()));
-      const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true]);
+      const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true, influx?.sink.flush(timeoutMs) ?? true]);
       return results.every(Boolean);
     },
     close: async () => {
@@ -68,7 +86,7 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
       await Promise.all(feeds.map((f) => f.pass()));
       for (const f of feeds) f.stop();
       clickhouse?.catalog.close();
-      await clickhouse?.sink.close();
+      await Promise.all([clickhouse?.sink.close(), influx?.sink.close()]);
     },
   };
 }

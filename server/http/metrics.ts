@@ -3,10 +3,21 @@ import { plotsByName } from '../query/series-query.js';
 import type { LiveHubCounters } from './live-hub.js';
 import { REFUSAL_REASONS, type RefusalCounters } from '../security/refusals.js';
 
+/**
+ * Most `zonescope_plot_value` series in one /metrics answer. Each (session, plot) pair is a
+ * series Prometheus keeps in its head block for hours, so an unbounded number (many sessions of
+ * an app with many plots) would grow Prometheus's memory and each scrape without limit. The
+ * newest sessions' plots are kept first (in each session, in the order its plots were first
+ * seen); the series left out are counted in `zonescope_plot_series_dropped`.
+ */
+export const MAX_PLOT_SERIES = 10_000;
+
 /** What /metrics shows beside the sessions: the viewer hub's and the guard's counters (absent: no lines). */
 export interface MetricSources {
   live?: LiveHubCounters;
   refusals?: RefusalCounters;
+  /** default MAX_PLOT_SERIES (tests pass a small one) */
+  maxPlotSeries?: number;
 }
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
@@ -38,14 +49,21 @@ export function renderMetrics(registry: SessionRegistry, sources: MetricSources 
   family('zonescope_sessions_ended_total', 'counter', 'Listed sessions that ended, by end reason.', [...registry.endedByReason].map(([r, n]) => [{ reason: r }, n]));
   const dropReasons = ['empty', 'evicted', 'fully-evicted'] as const;
   family('zonescope_sessions_dropped_total', 'counter', 'Ended sessions dropped from the list without a DELETE, by reason.', dropReasons.map((r) => [{ reason: r }, registry.dropped.get(r) ?? 0]));
+  const maxPlotSeries = sources.maxPlotSeries ?? MAX_PLOT_SERIES;
   const plots: [Record<string, string>, number][] = [];
-  for (const s of sessions) {
+  let plotsDropped = 0;
+  // newest session first: list() is oldest first
+  for (let i = sessions.length - 1; i >= 0; i--) {
+    const s = sessions[i]!;
     for (const p of plotsByName(s.store)) {
       if (p.count === 0) continue;
-      plots.push([{ session: s.id, app: s.welcome?.programName ?? '', plot: p.name }, p.last]);
+      if (plots.length >= maxPlotSeries) plotsDropped++;
+      else plots.push([{ session: s.id, app: s.welcome?.programName ?? '', plot: p.name }, p.last]);
     }
   }
-  family('zonescope_plot_value', 'gauge', 'Latest value of every plot.', plots);
+  family('zonescope_plot_value', 'gauge', `Latest value of each plot, newest sessions first, at most ${maxPlotSeries} series.`, plots);
+  family('zonescope_plot_series', 'gauge', 'Series in zonescope_plot_value now.', [[{}, plots.length]]);
+  family('zonescope_plot_series_dropped', 'gauge', `Plots with samples left out of zonescope_plot_value now, past its limit of ${maxPlotSeries} series (oldest sessions' first).`, [[{}, plotsDropped]]);
   if (live) {
     family('zonescope_live_viewers', 'gauge', 'Viewers connected to /api/live.', [[{}, live.viewers]]);
     family('zonescope_live_viewers_max', 'gauge', 'Viewers allowed at once (--max-viewers).', [[{}, live.maxViewers]]);
