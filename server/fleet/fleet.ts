@@ -2,12 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { log } from '../log.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import type { BatchWriterOptions } from './batch-writer.js';
+import type { BatchWriterCounters, BatchWriterOptions } from './batch-writer.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { ClickHouseCatalog } from './clickhouse-sessions.js';
 import { InfluxSink, parseInfluxUrl } from './influx-sink.js';
-import { StoreFeed } from './store-feed.js';
+import { StoreFeed, type StoreFeedCounters } from './store-feed.js';
+
+/** What /metrics shows of the fleet sinks. */
+export interface FleetCounters {
+  writers: { sink: string; table: string; counters: BatchWriterCounters }[];
+  feeds: { sink: string; counters: StoreFeedCounters }[];
+}
 
 export interface FleetOptions {
   /** --clickhouse URL: sessions written to (and listed from) this ClickHouse database */
@@ -29,6 +35,8 @@ export interface FleetHandle {
   serverId: string;
   clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
   influx: { sink: InfluxSink; feed: StoreFeed } | null;
+  /** Every sink table's writer counters and its feed's, for /metrics. */
+  counters(): FleetCounters;
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -75,6 +83,10 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
   return {
     serverId,
     clickhouse,
+    counters: () => ({
+      writers: [...(clickhouse?.sink.counters().map((c) => ({ sink: 'clickhouse', ...c })) ?? []), ...(influx ? [{ sink: 'influx', table: 'zonescope_plot', counters: influx.sink.counters }] : [])],
+      feeds: [...(clickhouse ? [{ sink: 'clickhouse', counters: clickhouse.feed.counters }] : []), ...(influx ? [{ sink: 'influx', counters: influx.feed.counters }] : [])],
+    }),
     influx,
     flush: async (timeoutMs = 30_000) => {
       await Promise.all(feeds.map((f) => f.pass()));

@@ -53,6 +53,10 @@ export interface DbServer {
   stop(): Promise<void>;
   /** kills the server and starts it again on the same ports with the same directory (data kept) */
   restart(): Promise<void>;
+  /** kills the server, keeping its directory: it is down until up() (an outage) */
+  down(): Promise<void>;
+  /** starts a server that down() killed, on the same ports and directory */
+  up(): Promise<void>;
 }
 
 export interface ClickHouseServer extends DbServer {
@@ -179,7 +183,7 @@ async function launch(l: Launch): Promise<Launched> {
  * keep-alive connections (8 s). restart() kills it and starts it again on the same ports and
  * directory, as when a database goes down mid-stream and comes back.
  */
-function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'restart'> {
+function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'restart' | 'down' | 'up'> {
   let current = first;
   let stopped: Promise<void> | null = null;
   const kill = async (): Promise<void> => {
@@ -198,6 +202,15 @@ function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' 
     restart: async () => {
       if (stopped !== null) throw new Error('restart() after stop()');
       await kill();
+      current = await launch(l);
+    },
+    down: async () => {
+      if (stopped !== null) throw new Error('down() after stop()');
+      await kill();
+    },
+    up: async () => {
+      if (stopped !== null) throw new Error('up() after stop()');
+      if (current.child.exitCode === null && current.child.signalCode === null) throw new Error('up() while the server runs');
       current = await launch(l);
     },
   };
