@@ -95,7 +95,7 @@ export class BatchWriter {
   private readonly maxSpoolBytes: number;
   private readonly backoffMinMs: number;
   private readonly backoffMaxMs: number;
-  private open: string[] = [];
+  private open: (string | Uint8Array)[] = [];
   private openBytes = 0;
   private openRows = 0;
   private openTimer: NodeJS.Timeout | null = null;
@@ -136,15 +136,18 @@ export class BatchWriter {
     return this.openRows === 0 && this.memory.length === 0 && this.spooled.length === 0 && !this.sending;
   }
 
-  /** Appends `rows` complete lines (`text` ends with a newline). */
-  add(text: string, rows: number): void {
+  /**
+   * Appends `rows` complete rows: text lines (ending with a newline) or bytes of a binary format
+   * (RowBinary). A Uint8Array is kept, not copied: the caller must not reuse it.
+   */
+  add(chunk: string | Uint8Array, rows: number): void {
     if (this.closed) {
       this.counters.droppedRows += rows;
       return;
     }
     this.counters.queuedRows += rows;
-    this.open.push(text);
-    this.openBytes += text.length;
+    this.open.push(chunk);
+    this.openBytes += chunk.length;
     this.openRows += rows;
     this.counters.bufferedBytes = this.memoryBytes + this.openBytes;
     if (this.openBytes >= this.maxBatchBytes) this.seal();
@@ -203,12 +206,13 @@ export class BatchWriter {
       this.openTimer = null;
     }
     if (this.openRows === 0) return;
-    const body = Buffer.from(this.open.join(''), 'utf8');
+    const body = Buffer.concat(this.open.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
     const batch: Batch = { body, rows: this.openRows, file: null };
     this.open = [];
     this.openBytes = 0;
     this.openRows = 0;
-    if (this.memoryBytes + body.length <= this.maxBufferedBytes || this.memory.length === 0) {
+    // hasRoom() keeps a batch of headroom, so a caller that checks it between adds never loses rows here
+    if (this.memoryBytes + body.length <= this.maxBufferedBytes + this.maxBatchBytes || this.memory.length === 0) {
       this.memory.push(batch);
       this.memoryBytes += body.length;
     } else if (!this.spill(batch)) {

@@ -4,7 +4,11 @@ import type { ZoneExtra } from '../store/zone-columns.js';
 import { BatchWriter, RejectedBatch, type BatchTarget, type BatchWriterCounters, type BatchWriterOptions } from './batch-writer.js';
 import { migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { FRAME_COLUMNS, MESSAGE_COLUMNS, PLOT_COLUMNS, SESSION_COLUMNS, THREAD_COLUMNS, ZONE_COLUMNS } from './clickhouse-schema.js';
+import { encodeConstant, halves, RowBinaryBuffer } from './row-binary.js';
 import type { FeedSession, FeedSink } from './store-feed.js';
+
+/** RowBinary bytes of a zone row besides its session prefix and source location: thread, depth, 3 x Int64, 2 empty strings, has_value, value. */
+const ZONE_FIXED_BYTES = 4 + 2 + 24 + 2 + 1 + 8;
 
 /**
  * ClickHouse errors that say the batch itself is wrong (parse, type, syntax): retrying the same
@@ -21,6 +25,7 @@ class TableTarget implements BatchTarget {
     private readonly table: string,
     private readonly columns: readonly string[],
     private readonly ready: () => Promise<void>,
+    private readonly format: 'TabSeparated' | 'RowBinary' = 'TabSeparated',
   ) {
     this.name = `clickhouse.${table}`;
   }
@@ -28,6 +33,17 @@ class TableTarget implements BatchTarget {
   async send(body: Buffer): Promise<void> {
     await this.ready();
     try {
+      if (this.format === 'RowBinary') {
+        // the client's insert() knows text formats only; exec() sends any body with its query
+        const r = await this.ch.client.exec({
+          query: `INSERT INTO ${this.ch.database}.${this.table} (${this.columns.join(', ')}) FORMAT RowBinary`,
+          values: Readable.from([body], { objectMode: false }),
+        });
+        for await (const _ of r.stream) {
+          // the answer is empty; read it so the connection is reused
+        }
+        return;
+      }
       await this.ch.client.insert({
         table: `${this.ch.database}.${this.table}`,
         values: Readable.from([body], { objectMode: false }),
@@ -69,9 +85,13 @@ interface SessionCache {
   prefix: string;
   plotPrefix: string;
   /** per srcloc: "name\tfunction\tfile\tline\tcolor\t", and the same without the name for named zones */
-  srcloc: string[];
-  srclocTail: string[];
-  version: number;
+  /** RowBinary: session, app, host, pid */
+  zonePrefix: Buffer;
+  /** RowBinary per srcloc: name, function, file, line, color */
+  zoneLoc: Buffer[];
+  /** the session's wall-clock start in ns, as u32 halves */
+  baseLo: number;
+  baseHi: number;
 }
 
 export interface ClickHouseSinkOptions {
@@ -93,6 +113,7 @@ export class ClickHouseSink implements FeedSink {
   readonly name = 'clickhouse';
   readonly writers: Record<'zones' | 'frames' | 'plots' | 'messages' | 'sessions' | 'threads', BatchWriter>;
   private readonly sessions = new Map<string, SessionCache>();
+  private readonly zoneRows = new RowBinaryBuffer();
   private migrated: Promise<void> | null = null;
   private versionSeq = 0;
 
@@ -101,9 +122,9 @@ export class ClickHouseSink implements FeedSink {
     private readonly options: ClickHouseSinkOptions,
   ) {
     const ready = () => this.ensureSchema();
-    const w = (table: string, columns: readonly string[]) => new BatchWriter(new TableTarget(target, table, columns, ready), { spoolDir: options.spoolDir, ...options.writer });
+    const w = (table: string, columns: readonly string[], format?: 'RowBinary') => new BatchWriter(new TableTarget(target, table, columns, ready, format), { spoolDir: options.spoolDir, ...options.writer });
     this.writers = {
-      zones: w('zones', ZONE_COLUMNS),
+      zones: w('zones', ZONE_COLUMNS, 'RowBinary'),
       frames: w('frames', FRAME_COLUMNS),
       plots: w('plots', PLOT_COLUMNS),
       messages: w('messages', MESSAGE_COLUMNS),
@@ -152,7 +173,14 @@ export class ClickHouseSink implements FeedSink {
     let c = this.sessions.get(s.key);
     if (!c) {
       const plotPrefix = `${tsv(s.key)}\t${tsv(s.app)}\t${tsv(s.host)}\t`;
-      c = { prefix: `${plotPrefix}${s.pid}\t`, plotPrefix, srcloc: [], srclocTail: [], version: 0 };
+      const base = halves(BigInt(s.startSec) * 1_000_000_000n);
+      const zonePrefix = encodeConstant((w) => {
+        w.string(s.key);
+        w.string(s.app);
+        w.string(s.host);
+        w.i64(s.pid);
+      });
+      c = { prefix: `${plotPrefix}${s.pid}\t`, plotPrefix, zonePrefix, zoneLoc: [], baseLo: base.lo, baseHi: base.hi };
       this.sessions.set(s.key, c);
     }
     return c;
@@ -173,24 +201,65 @@ export class ClickHouseSink implements FeedSink {
 
   zone(s: FeedSession, thread: number, depth: number, srcloc: number, startNs: number, durationNs: number, extra: ZoneExtra | null): void {
     const c = this.cache(s);
-    let loc = c.srcloc[srcloc];
-    if (loc === undefined) loc = this.srclocPart(s, c, srcloc);
-    if (extra !== null && extra.color >= 0) loc = `${loc.slice(0, loc.indexOf('\t') + 1)}${c.srclocTail[srcloc]!.replace(/\t\d+\t$/, `\t${extra.color}\t`)}`;
+    const loc = c.zoneLoc[srcloc] ?? this.srclocBytes(s, c, srcloc);
+    const w = this.zoneRows;
+    if (!w.room(c.zonePrefix.length + loc.length + ZONE_FIXED_BYTES)) this.pushZones();
+    w.reserve(c.zonePrefix.length + loc.length + ZONE_FIXED_BYTES);
+    w.bytes(c.zonePrefix);
+    w.u32(thread);
+    w.u16(depth);
+    if (extra !== null && extra.color >= 0) {
+      w.bytes(loc.subarray(0, loc.length - 4));
+      w.u32(extra.color);
+    } else w.bytes(loc);
     const start = Math.round(startNs);
-    const text = `${extra?.name ? tsv(extra.name) : ''}\t${extra?.text ? tsv(extra.text) : ''}`;
-    const value = extra !== null && extra.valueHi >= 0 ? `1\t${extra.valueHi === 0 ? extra.valueLo >>> 0 : (BigInt(extra.valueHi >>> 0) << 32n) | BigInt(extra.valueLo >>> 0)}` : '0\t0';
-    this.writers.zones.add(`${c.prefix}${thread}\t${depth}\t${loc}${start}\t${absNs(s.startSec, start)}\t${Math.round(durationNs)}\t${text}\t${value}\n`, 1);
+    w.i64(start);
+    w.i64Sum(c.baseLo, c.baseHi, start);
+    w.i64(Math.round(durationNs));
+    if (extra === null) {
+      w.u8(0); // zone_name
+      w.u8(0); // text
+      w.u8(0); // has_value
+      w.i64(0);
+    } else {
+      w.string(extra.name ?? '');
+      w.string(extra.text ?? '');
+      if (extra.valueHi >= 0) {
+        w.u8(1);
+        w.u32(extra.valueLo);
+        w.u32(extra.valueHi);
+      } else {
+        w.u8(0);
+        w.i64(0);
+      }
+    }
+    w.rows++;
   }
 
-  private srclocPart(s: FeedSession, c: SessionCache, srcloc: number): string {
+  /** Hands the zone rows encoded so far to the zones writer (end of a feed pass, full buffer). */
+  flushPending(): void {
+    this.pushZones();
+  }
+
+  private pushZones(): void {
+    if (this.zoneRows.rows === 0) return;
+    const { bytes, rows } = this.zoneRows.take();
+    this.writers.zones.add(bytes, rows);
+  }
+
+  private srclocBytes(s: FeedSession, c: SessionCache, srcloc: number): Buffer {
     const store = s.session.store;
     const strings = store.names.strings;
     const sl = store.srclocs;
-    const tail = `${tsv(sl.functionName(srcloc, strings))}\t${tsv(sl.fileName(srcloc, strings))}\t${sl.line[srcloc] ?? 0}\t${sl.color[srcloc] ?? 0}\t`;
-    const part = `${tsv(sl.displayName(srcloc, strings))}\t${tail}`;
-    c.srcloc[srcloc] = part;
-    c.srclocTail[srcloc] = tail;
-    return part;
+    const bytes = encodeConstant((w) => {
+      w.string(sl.displayName(srcloc, strings));
+      w.string(sl.functionName(srcloc, strings));
+      w.string(sl.fileName(srcloc, strings));
+      w.u32(sl.line[srcloc] ?? 0);
+      w.u32(sl.color[srcloc] ?? 0);
+    });
+    c.zoneLoc[srcloc] = bytes;
+    return bytes;
   }
 
   frame(s: FeedSession, name: string, frame: number, startNs: number, durationNs: number): void {
@@ -209,6 +278,7 @@ export class ClickHouseSink implements FeedSink {
   }
 
   sessionDone(s: FeedSession): void {
+    this.pushZones();
     this.sessions.delete(s.key);
   }
 }

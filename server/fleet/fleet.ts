@@ -50,6 +50,26 @@ export interface FleetHandle {
 export async function startFleet(registry: SessionRegistry, options: FleetOptions): Promise<FleetHandle> {
   const serverId = options.serverId ?? randomBytes(4).toString('hex');
   const spoolDir = options.dataDir !== undefined ? join(options.dataDir, 'fleet-spool') : null;
+  // ingest is busy while a live session received bytes in the last 250 ms (checked at most every 50 ms)
+  let checkedAt = 0;
+  let busy = false;
+  const lastBytes = new Map<string, number>();
+  let lastChange = 0;
+  const ingestBusy = (): boolean => {
+    const now = performance.now();
+    if (now - checkedAt < 50) return busy;
+    checkedAt = now;
+    for (const s of registry.list()) {
+      if (s.ended) continue;
+      if (lastBytes.get(s.id) !== s.bytesReceived) {
+        lastBytes.set(s.id, s.bytesReceived);
+        lastChange = now;
+      }
+    }
+    if (lastBytes.size > 1024) lastBytes.clear();
+    busy = now - lastChange < 250;
+    return busy;
+  };
   let clickhouse: FleetHandle['clickhouse'] = null;
   if (options.clickhouse !== undefined) {
     const target = connectClickHouse(options.clickhouse);
@@ -59,7 +79,7 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
       log('clickhouse %s: not reachable at start (%s); writes will retry', target.display, (err as Error).message);
     }
     const sink = new ClickHouseSink(target, { serverId, spoolDir, ...(options.writer && { writer: options.writer }) });
-    const feed = new StoreFeed(sink, { serverId, kinds: { zones: true, frames: true, plots: true, messages: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
+    const feed = new StoreFeed(sink, { serverId, ingestBusy, kinds: { zones: true, frames: true, plots: true, messages: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
     feed.attach(registry);
     const catalog = new ClickHouseCatalog(target, serverId);
     await catalog.attach(registry);
@@ -89,9 +109,16 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     }),
     influx,
     flush: async (timeoutMs = 30_000) => {
-      await Promise.all(feeds.map((f) => f.pass()));
-      const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true, influx?.sink.flush(timeoutMs) ?? true]);
-      return results.every(Boolean);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await Promise.all(feeds.map((f) => f.pass()));
+        const left = Math.max(1, deadline - Date.now());
+        const results = await Promise.all([clickhouse?.sink.flush(left) ?? true, influx?.sink.flush(left) ?? true]);
+        if (!results.every(Boolean)) return false;
+        // a pass that stopped for room left rows in the store: take them now there is room
+        if (!feeds.some((f) => f.stalled)) return true;
+        if (Date.now() > deadline) return false;
+      }
     },
     close: async () => {
       // a last pass: what ended just now still goes out (or to the spool)

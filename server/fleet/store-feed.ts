@@ -38,6 +38,8 @@ export interface FeedSink {
   frame?(s: FeedSession, name: string, frame: number, startNs: number, durationNs: number): void;
   plotSample?(s: FeedSession, plot: string, timeNs: number, value: number): void;
   message?(s: FeedSession, thread: number, timeNs: number, text: string, color: number): void;
+  /** the end of a pass: rows the sink holds back (a partly filled binary buffer) go to its writers */
+  flushPending?(): void;
   /** everything of this session was handed over; the sink may forget its caches */
   sessionDone?(s: FeedSession): void;
 }
@@ -51,6 +53,14 @@ export interface StoreFeedOptions {
   intervalMs?: number;
   /** ms of work per event-loop turn at most (default 8) */
   sliceMs?: number;
+  /**
+   * True while apps are streaming: the feed then works at most `busyShare` of the time (2 ms
+   * slices), so writing never slows ingest; the rows wait in the store and are caught up when
+   * the stream quiets down. Default: never busy.
+   */
+  ingestBusy?: () => boolean;
+  /** share of the main thread the feed takes while ingest is busy (default 0.1) */
+  busyShare?: number;
 }
 
 /** What the feed did, for /metrics and tests. */
@@ -104,6 +114,8 @@ export class StoreFeed {
   private unsubscribe: (() => void) | null = null;
   private passWaiters: (() => void)[] = [];
   private passAgain = false;
+  /** the last pass stopped because the sink had no room (rows are left in the store) */
+  stalled = false;
 
   constructor(
     private readonly sink: FeedSink,
@@ -183,12 +195,14 @@ export class StoreFeed {
     this.running = true;
     this.passAgain = false;
     const waiters = this.passWaiters.splice(0);
+    this.stalled = false;
     try {
       for (const t of [...this.tracked.values()]) {
         const ended = t.fs.session.ended;
         const complete = await this.feedSession(t, ended);
         if (!complete) {
           this.counters.stalls++;
+          this.stalled = true;
           break;
         }
         if (t.changed || (ended && !t.finalPassDone)) {
@@ -202,6 +216,7 @@ export class StoreFeed {
         }
       }
     } finally {
+      this.sink.flushPending?.();
       this.running = false;
       for (const w of waiters) w();
       if (this.passAgain) this.schedule(0);
@@ -214,9 +229,16 @@ export class StoreFeed {
     const store = t.fs.session.store;
     const kinds = this.options.kinds;
     let sliceStart = performance.now();
+    const busy = this.options.ingestBusy;
+    const share = this.options.busyShare ?? 0.1;
     const yieldIfDue = async (): Promise<boolean> => {
-      if (performance.now() - sliceStart < this.sliceMs) return this.sink.hasRoom();
-      await new Promise<void>((r) => setImmediate(r));
+      const worked = performance.now() - sliceStart;
+      const ingesting = busy?.() ?? false;
+      if (worked < (ingesting ? Math.min(2, this.sliceMs) : this.sliceMs)) return this.sink.hasRoom();
+      // rows encoded so far go out while we wait
+      this.sink.flushPending?.();
+      if (ingesting) await new Promise<void>((r) => setTimeout(r, (worked * (1 - share)) / share).unref());
+      else await new Promise<void>((r) => setImmediate(r));
       sliceStart = performance.now();
       return this.sink.hasRoom();
     };
@@ -258,7 +280,10 @@ export class StoreFeed {
             row = r;
             rows[depth] = row;
             if (r < end) break; // waiting for a name
-            if (!(await yieldIfDue())) return false;
+            if (!(await yieldIfDue())) {
+              rows[depth] = row;
+              return false;
+            }
           }
           rows[depth] = row;
         }
