@@ -51,7 +51,9 @@ export interface DbServer {
   logTail(): string;
   /** kills the server (SIGKILL), waits for its exit, removes dir; idempotent */
   stop(): Promise<void>;
-  /** kills the server and starts it again on the same ports with the same directory (data kept) */
+  /** kills the server (SIGKILL: a crash, or a machine gone) and waits for its exit; its directory stays for restart() */
+  kill(): Promise<void>;
+  /** kills the server if it runs, and starts it again on the same ports with the same directory (data kept) */
   restart(): Promise<void>;
 }
 
@@ -177,9 +179,9 @@ async function launch(l: Launch): Promise<Launched> {
  * stop() and restart() for a launched server. Stopping is SIGKILL: its directory is removed right
  * after, so there is nothing to shut down gracefully, and a graceful ClickHouse waits for idle
  * keep-alive connections (8 s). restart() kills it and starts it again on the same ports and
- * directory, as when a database goes down mid-stream and comes back.
+ * directory, as when a database goes down mid-stream and comes back; kill() alone leaves it down.
  */
-function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'restart'> {
+function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'kill' | 'restart'> {
   let current = first;
   let stopped: Promise<void> | null = null;
   const kill = async (): Promise<void> => {
@@ -188,6 +190,7 @@ function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' 
   };
   return {
     logTail: () => current.logTail(),
+    kill,
     stop: () => {
       stopped ??= (async () => {
         await kill();
