@@ -71,3 +71,19 @@ export async function migrate(target: ClickHouseTarget): Promise<number[]> {
   }
   return applied;
 }
+
+/**
+ * A String literal for SQL. ClickHouse 18.16 has no query parameters ({name:Type} arrived in
+ * 19.x: 18.16 answers "Unknown setting param_..."), so values are inlined, quoted here: every
+ * backslash and quote escaped, control characters as escapes.
+ */
+export function sqlString(value: string): string {
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\0/g, '\\0')}'`;
+}
+
+/** An integer literal for SQL, checked: decimal digits only (Int64/UInt64 values beyond 2^53 are passed as strings or bigints). */
+export function sqlInt(value: number | bigint | string): string {
+  const text = typeof value === 'string' ? value : typeof value === 'bigint' ? value.toString() : Number.isSafeInteger(value) ? String(value) : '';
+  if (!/^-?\d{1,20}$/.test(text)) throw new TypeError(`not an integer: ${String(value)}`);
+  return text;
+}

@@ -5,6 +5,7 @@ import type { SessionRegistry } from '../session/session-registry.js';
 import type { BatchWriterOptions } from './batch-writer.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
+import { ClickHouseCatalog } from './clickhouse-sessions.js';
 import { InfluxSink, parseInfluxUrl } from './influx-sink.js';
 import { StoreFeed } from './store-feed.js';
 
@@ -26,7 +27,7 @@ export interface FleetOptions {
 /** The fleet sinks a server runs (docs/fleet.md). */
 export interface FleetHandle {
   serverId: string;
-  clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed } | null;
+  clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
   influx: { sink: InfluxSink; feed: StoreFeed } | null;
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
@@ -52,7 +53,9 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     const sink = new ClickHouseSink(target, { serverId, spoolDir, ...(options.writer && { writer: options.writer }) });
     const feed = new StoreFeed(sink, { serverId, kinds: { zones: true, frames: true, plots: true, messages: true }, ...(options.feedIntervalMs !== undefined && { intervalMs: options.feedIntervalMs }) });
     feed.attach(registry);
-    clickhouse = { target, sink, feed };
+    const catalog = new ClickHouseCatalog(target, serverId);
+    await catalog.attach(registry);
+    clickhouse = { target, sink, feed, catalog };
     log('clickhouse %s: writing sessions as server %s', target.display, serverId);
   }
   let influx: FleetHandle['influx'] = null;
@@ -82,6 +85,7 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
       // a last pass: what ended just now still goes out (or to the spool)
       await Promise.all(feeds.map((f) => f.pass()));
       for (const f of feeds) f.stop();
+      clickhouse?.catalog.close();
       await Promise.all([clickhouse?.sink.close(), influx?.sink.close()]);
     },
   };

@@ -57,6 +57,10 @@ export interface StoredSession {
   startedAt: number;
   path: string;
   fileBytes: number;
+  /** 'capture' (a --data file, the default) or 'clickhouse' */
+  source?: string;
+  /** zones, when the catalog knows them before loading (ClickHouse) */
+  zones?: number;
 }
 
 /**
@@ -144,7 +148,7 @@ export class SessionRegistry {
 
   /** Lists and loads stored sessions through `catalog` (see SessionCatalog). */
   useCatalog(catalog: SessionCatalog): void {
-    this.catalog = catalog;
+    this.catalog = this.catalog ? new CatalogChain(this.catalog, catalog) : catalog;
   }
 
   /**
@@ -303,4 +307,31 @@ const DROP_TEXT: Record<DropReason, string> = {
 function nonNegative(name: string, value: number): number {
   if (!(value >= 0) || !Number.isFinite(value)) throw new TypeError(`${name} must be a non-negative number of ms, got ${value}`);
   return value;
+}
+
+/** Two catalogs as one (--data and --clickhouse): ids are the first's when both have them. */
+class CatalogChain implements SessionCatalog {
+  constructor(
+    private readonly a: SessionCatalog,
+    private readonly b: SessionCatalog,
+  ) {}
+  has(id: string): boolean {
+    return this.a.has(id) || this.b.has(id);
+  }
+  stored(): StoredSession[] {
+    const a = this.a.stored();
+    const b = this.b.stored();
+    return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b].sort((x, y) => x.startedAt - y.startedAt);
+  }
+  load(id: string, registry: SessionRegistry): Session | undefined {
+    return this.a.load(id, registry) ?? this.b.load(id, registry);
+  }
+  async ready(id: string): Promise<void> {
+    await Promise.all([this.a.ready(id), this.b.ready(id)]);
+  }
+  removed(id: string, forget: boolean): boolean {
+    const a = this.a.removed(id, forget);
+    const b = this.b.removed(id, forget);
+    return a || b;
+  }
 }

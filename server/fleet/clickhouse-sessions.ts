@@ -1,0 +1,278 @@
+import { CaptureStreamBuilder } from '../../protocol/capture/stream-builder.js';
+import { log } from '../log.js';
+import type { Session, SessionTransport } from '../session/session.js';
+import type { SessionCatalog, SessionRegistry, StoredSession } from '../session/session-registry.js';
+import { sqlString, type ClickHouseTarget } from './clickhouse-connection.js';
+
+/** Sessions listed from ClickHouse at most (the newest first; docs/fleet.md). */
+export const CLICKHOUSE_LIST_MAX = 1000;
+/** ms between refreshes of the list (also refreshed after every open). */
+export const CLICKHOUSE_LIST_REFRESH_MS = 5000;
+
+interface Entry extends StoredSession {
+  /** this server's run wrote it (its copy may still be in memory under its local id) */
+  own: boolean;
+  state: 'stored' | 'loaded' | 'forgotten';
+  loading: Promise<void> | null;
+}
+
+interface SessionRow {
+  session: string;
+  server: string;
+  app: string;
+  host: string;
+  pid: string;
+  start_abs_ns: string;
+  zones: string;
+}
+
+/**
+ * Sessions stored in ClickHouse, by any server writing to the same database: listed with
+ * source "clickhouse" (SessionCatalog), and opened like --data captures: the first request
+ * for one reads its rows from ClickHouse, in order, into a Tracy stream built by
+ * CaptureStreamBuilder, which a session decodes into the ring store like any capture. Its
+ * viewport, level of detail, statistics, flame graph, search and messages then answer with the
+ * same code and result types as a live session (the store's memory budget applies: a session
+ * larger than the budget keeps its newest part, as a live one does). Sessions this run of the
+ * server is writing are not listed twice (they are in memory under their local ids).
+ */
+export class ClickHouseCatalog implements SessionCatalog {
+  private entries = new Map<string, Entry>();
+  private timer: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  /** the last refresh failed with this, or null */
+  lastError: string | null = null;
+
+  constructor(
+    private readonly target: ClickHouseTarget,
+    private readonly ownServerId: string,
+  ) {}
+
+  /** Lists and loads through `registry`; refreshes the list now (waits for it) and then every few seconds. */
+  async attach(registry: SessionRegistry): Promise<void> {
+    registry.useCatalog(this);
+    await this.refresh();
+    const tick = () => {
+      this.timer = setTimeout(() => void this.refresh().finally(tick), CLICKHOUSE_LIST_REFRESH_MS);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Reads the list of sessions from ClickHouse (never rejects: a failure keeps the last list and is logged once). */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.read().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async read(): Promise<void> {
+    const { client, database } = this.target;
+    try {
+      const rs = await client.query({
+        query: `SELECT session, argMax(server, version) AS server, argMax(app, version) AS app, argMax(host, version) AS host,
+                  argMax(pid, version) AS pid, argMax(start_abs_ns, version) AS start_abs_ns, argMax(zones, version) AS zones
+                FROM ${database}.sessions GROUP BY session ORDER BY start_abs_ns DESC, session LIMIT ${CLICKHOUSE_LIST_MAX}`,
+        format: 'JSONEachRow',
+      });
+      const rows = (await rs.json()) as SessionRow[];
+      const next = new Map<string, Entry>();
+      for (const r of rows) {
+        const old = this.entries.get(r.session);
+        next.set(r.session, {
+          id: r.session,
+          app: r.app,
+          pid: Number(r.pid),
+          host: r.host,
+          startedAt: Math.floor(Number(BigInt(r.start_abs_ns) / 1_000_000n)),
+          path: `${this.target.display}#${r.session}`,
+          fileBytes: 0,
+          source: 'clickhouse',
+          zones: Number(r.zones),
+          own: r.server === this.ownServerId,
+          state: old?.state ?? 'stored',
+          loading: old?.loading ?? null,
+        });
+      }
+      // an entry being loaded or forgotten stays, though the newest 1000 moved past it
+      for (const [id, e] of this.entries) if (!next.has(id) && e.state !== 'stored') next.set(id, e);
+      this.entries = next;
+      if (this.lastError !== null) log('clickhouse %s: session list read again', this.target.display);
+      this.lastError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.lastError === null) log('clickhouse %s: cannot list sessions: %s', this.target.display, message);
+      this.lastError = message;
+    }
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  stored(): StoredSession[] {
+    const out: StoredSession[] = [];
+    for (const e of this.entries.values()) if (e.state === 'stored' && !e.own) out.push(e);
+    return out.sort((a, b) => a.startedAt - b.startedAt);
+  }
+
+  load(id: string, registry: SessionRegistry): Session | undefined {
+    const e = this.entries.get(id);
+    if (!e || e.state !== 'stored') return undefined;
+    e.state = 'loaded';
+    const { session, done } = openSession(registry, this.target, e);
+    e.loading = done.finally(() => (e.loading = null));
+    return session;
+  }
+
+  ready(id: string): Promise<void> {
+    return this.entries.get(id)?.loading ?? Promise.resolve();
+  }
+
+  removed(id: string, forget: boolean): boolean {
+    const e = this.entries.get(id);
+    if (!e) return false;
+    const wasStored = e.state === 'stored';
+    e.state = forget ? 'forgotten' : 'stored';
+    return wasStored;
+  }
+}
+
+/**
+ * Starts a session (source "clickhouse", id = the ClickHouse session key) fed by a Tracy
+ * stream built from the session's rows. The session's backpressure pauses the reading.
+ */
+function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Entry): { session: Session; done: Promise<void> } {
+  let paused = false;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const transport: SessionTransport = {
+    write: () => {},
+    close: () => {
+      closed = true;
+      wake?.();
+    },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      wake?.();
+    },
+  };
+  const session = registry.create(transport, 'clickhouse', e.path, { id: e.id, startedAt: e.startedAt });
+  session.start();
+  const started = performance.now();
+  const done = (async () => {
+    const pending: Uint8Array[] = [];
+    const builder = new CaptureStreamBuilder({ app: e.app, pid: e.pid, hostInfo: e.host, epochS: Math.floor(e.startedAt / 1000) }, (c) => pending.push(c.slice()));
+    const drain = async () => {
+      for (const c of pending.splice(0)) {
+        if (closed) return;
+        session.receive(c);
+        while (paused && !closed) await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+    };
+    try {
+      await streamSession(target, e.id, builder, drain);
+      builder.finish();
+      await drain();
+    } catch (err) {
+      log('clickhouse %s: session %s could not be read to its end: %s', target.display, e.id, (err as Error).message);
+      session.error ??= { code: 'ZS_CLICKHOUSE_READ', message: (err as Error).message, offset: -1, queueType: -1 };
+    }
+    const ended = new Promise<void>((resolve) => {
+      if (session.ended) return resolve();
+      const off = registry.subscribe((ev) => {
+        if (ev.type === 'ended' && ev.session === session) {
+          off();
+          resolve();
+        }
+      });
+    });
+    session.connectionClosed();
+    await ended;
+    log('clickhouse %s: session %s opened: %d zones in %d ms', target.display, e.id, session.store.zonesEnded, Math.round(performance.now() - started));
+  })();
+  return { session, done };
+}
+
+function unescapeTsv(s: string): string {
+  return s.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === '0' ? '\0' : c === 'b' ? '\b' : c === 'f' ? '\f' : c));
+}
+
+/**
+ * Reads a session's rows, each query's answer streamed (the session's backpressure pauses the
+ * stream, so memory stays bounded whatever the session's size), and writes them to `b`: thread
+ * names, then each thread's zones in nesting order (a zone at depth d first ends the open zones
+ * at depth >= d), frames, plots and messages. `drain` hands the built chunks to the session.
+ */
+async function streamSession(target: ClickHouseTarget, key: string, b: CaptureStreamBuilder, drain: () => Promise<void>): Promise<void> {
+  const { client, database } = target;
+  const each = async (query: string, row: (f: string[]) => void) => {
+    const rs = await client.query({ query: query.replaceAll('{key:String}', sqlString(key)), format: 'TabSeparated' });
+    for await (const rows of rs.stream()) {
+      for (const r of rows as { text: string }[]) {
+        const f = r.text.split('\t');
+        for (let i = 0; i < f.length; i++) if (f[i]!.includes('\\')) f[i] = unescapeTsv(f[i]!);
+        row(f);
+      }
+      await drain();
+    }
+    await drain();
+  };
+  await each(`SELECT thread, any(name) FROM ${database}.threads WHERE session = {key:String} GROUP BY thread ORDER BY thread`, (f) => b.threadName(Number(f[0]), f[1]!));
+  const srclocs = new Map<string, number>();
+  let openThread = -1;
+  let openDepth = 0;
+  const lastEnd: number[] = [];
+  const closeTo = (depth: number) => {
+    while (openDepth > depth) {
+      openDepth--;
+      b.zoneEnd(openThread, lastEnd[openDepth]!);
+    }
+  };
+  await each(
+    `SELECT thread, depth, name, function, file, line, color, start_ns, duration_ns, text, has_value, value
+     FROM ${database}.zones WHERE session = {key:String} ORDER BY thread, start_ns, depth`,
+    (f) => {
+      const thread = Number(f[0]);
+      const depth = Number(f[1]);
+      const start = Number(f[7]);
+      if (thread !== openThread) {
+        closeTo(0);
+        openThread = thread;
+      }
+      closeTo(depth);
+      const locKey = `${f[2]}\0${f[3]}\0${f[4]}\0${f[5]}\0${f[6]}`;
+      let loc = srclocs.get(locKey);
+      if (loc === undefined) srclocs.set(locKey, (loc = b.srcloc(f[2]!, f[3]!, f[4]!, Number(f[5]), Number(f[6]))));
+      b.zoneBegin(thread, start, loc);
+      if (f[9] !== '') b.zoneText(thread, f[9]!);
+      if (f[10] === '1') {
+        const v = BigInt(f[11]!);
+        b.zoneValueParts(thread, Number(v & 0xffffffffn), Number(v >> 32n));
+      }
+      lastEnd[depth] = start + Number(f[8]);
+      openDepth = depth + 1;
+    },
+  );
+  closeTo(0);
+  // frames: each frame's start is a mark; a set's last frame's end is its closing mark
+  let frameSet: string | null = null;
+  let frameEnd = 0;
+  await each(`SELECT name, start_ns, duration_ns FROM ${database}.frames WHERE session = {key:String} ORDER BY name, start_ns`, ([name, start, dur]) => {
+    if (name !== frameSet && frameSet !== null) b.frameMark(frameSet, frameEnd);
+    frameSet = name!;
+    b.frameMark(name!, Number(start));
+    frameEnd = Number(start) + Number(dur);
+  });
+  if (frameSet !== null) b.frameMark(frameSet, frameEnd);
+  await each(`SELECT plot, time_ns, value FROM ${database}.plots WHERE session = {key:String} ORDER BY plot, time_ns`, ([plot, time, value]) => b.plot(plot!, Number(time), Number(value)));
+  await each(`SELECT thread, time_ns, text, color FROM ${database}.messages WHERE session = {key:String} ORDER BY time_ns`, ([thread, time, msg, color]) => b.message(Number(thread), Number(time), msg!, Number(color)));
+}
