@@ -8,6 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlotKind } from '../protocol/tracy/index.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
+import { parseExposition, sampleOf } from './support/prometheus-text.js';
 import { INFLUX_MISSING, startInflux, type DbServer } from './support/db-servers.js';
 import { waitNewSession, waitSessionEnded } from './support/server-api.js';
 import { runSyntheticClient, SyntheticNames, syntheticWelcome } from './support/synthetic-client.js';
@@ -117,6 +118,10 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
     await influx.restart();
     expect(await server.fleet.flush(30_000)).toBe(true);
     expect(sink.counters).toMatchObject({ queuedRows: 4000, writtenRows: 4000, failedRows: 0, droppedRows: 0 });
+    // and /metrics says so
+    const families = parseExposition(await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text());
+    expect(sampleOf(families, 'zonescope_fleet_rows_total', { sink: 'influx', table: 'zonescope_plot', state: 'written' }).value).toBe(4000);
+    expect(sampleOf(families, 'zonescope_fleet_retried_sends_total', { sink: 'influx' }).value).toBe(sink.counters.retriedSends);
     const inSession = async (id: string) => (await select(influx, 'zs2', `SELECT count(value) FROM zonescope_plot WHERE plot='rss' AND session=${lit(`${SERVER_ID}-${id}`)}`))[0]?.[1];
     expect(await inSession(before)).toBe(1000);
     expect(await inSession(during)).toBe(3000);

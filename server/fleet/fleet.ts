@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { log } from '../log.js';
 import type { SessionRegistry } from '../session/session-registry.js';
-import type { BatchWriterOptions } from './batch-writer.js';
+import type { BatchWriterCounters, BatchWriterOptions } from './batch-writer.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { ClickHouseCatalog } from './clickhouse-sessions.js';
-import { InfluxSink, parseInfluxUrl } from './influx-sink.js';
+import { INFLUX_MEASUREMENT, InfluxSink, parseInfluxUrl } from './influx-sink.js';
 import { StoreFeed } from './store-feed.js';
 
 export interface FleetOptions {
@@ -24,11 +24,20 @@ export interface FleetOptions {
   writer?: BatchWriterOptions;
 }
 
+/** One fleet writer, for /metrics: the sink (clickhouse, influx), what it writes (a table, a measurement) and its counters. */
+export interface FleetWriterMetrics {
+  sink: string;
+  table: string;
+  counters: BatchWriterCounters;
+}
+
 /** The fleet sinks a server runs (docs/fleet.md). */
 export interface FleetHandle {
   serverId: string;
   clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
   influx: { sink: InfluxSink; feed: StoreFeed } | null;
+  /** every writer's counters, for /metrics */
+  metrics(): FleetWriterMetrics[];
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -76,6 +85,10 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     serverId,
     clickhouse,
     influx,
+    metrics: () => [
+      ...(clickhouse?.sink.counters().map(({ table, counters }) => ({ sink: 'clickhouse', table, counters })) ?? []),
+      ...(influx ? [{ sink: 'influx', table: INFLUX_MEASUREMENT, counters: influx.sink.counters }] : []),
+    ],
     flush: async (timeoutMs = 30_000) => {
       await Promise.all(feeds.map((f) => f.pass()));
       const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true, influx?.sink.flush(timeoutMs) ?? true]);
