@@ -5,6 +5,9 @@
  * absolute nanosecond time; and with influxd down mid-stream, nothing is lost once it is back
  * (the batch writer retried, and says so). Skipped only where influxd is not installed.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlotKind } from '../protocol/tracy/index.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
@@ -128,5 +131,36 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
     expect(await inSession(during)).toBe(3000);
     const total = await select(influx, 'zs2', `SELECT count(value) FROM zonescope_plot WHERE plot='rss'`);
     expect(total[0]?.[1]).toBe(4000);
+  });
+
+  it('spills to the --data spool when influxd is down longer than memory holds, and sends the spool once it is back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zonescope-influx-spool-'));
+    try {
+      server = await startServer({
+        http: { host: '127.0.0.1', port: 0 }, ingest: { host: '127.0.0.1', port: 0 }, influx: `${influx.url}/?db=zs3`, dataDir,
+        fleet: { serverId: SERVER_ID, feedIntervalMs: 50, writer: { flushMs: 20, backoffMinMs: 20, backoffMaxMs: 200, maxBatchBytes: 4096, maxBufferedBytes: 16384 } },
+      });
+      const sink = server.fleet.influx!.sink;
+      await influx.kill();
+      const id = await streamPlots(server, 0, 'svc c', { rss: Array.from({ length: 5000 }, (_, i) => i), heapUsed: Array.from({ length: 5000 }, (_, i) => 2 * i) });
+      await server.fleet.influx!.feed.pass();
+      expect(await sink.flush(300)).toBe(false);
+      // 10,000 lines of ~110 bytes: far past 16 KiB of memory
+      expect(sink.counters.spilledRows).toBeGreaterThan(5000);
+      expect(sink.counters.spooledBytes).toBeGreaterThan(0);
+      expect(sink.counters.droppedRows).toBe(0);
+
+      await influx.restart();
+      expect(await server.fleet.flush(30_000)).toBe(true);
+      expect(sink.counters).toMatchObject({ queuedRows: 10_000, writtenRows: 10_000, failedRows: 0, droppedRows: 0, spooledBytes: 0 });
+      for (const plot of ['rss', 'heapUsed']) {
+        const n = await select(influx, 'zs3', `SELECT count(value) FROM zonescope_plot WHERE plot=${lit(plot)} AND session=${lit(`${SERVER_ID}-${id}`)}`);
+        expect(n[0]?.[1], plot).toBe(5000);
+      }
+    } finally {
+      await server?.close();
+      server = null;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
