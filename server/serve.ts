@@ -109,7 +109,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   spool?.attach(registry);
   const fleet = await startFleet(registry, { ...options.fleet, ...(options.clickhouse !== undefined && { clickhouse: options.clickhouse }), ...(options.influx !== undefined && { influx: options.influx }), ...(options.dataDir !== undefined && { dataDir: options.dataDir }) }).catch(failed);
   const liveOptions = { ...(options.maxViewers !== undefined && { maxViewers: options.maxViewers }), ...(options.liveUpdateMaxBytes !== undefined && { maxUpdateBytes: options.liveUpdateMaxBytes }) };
-  const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions, { fleetMetrics: () => fleet.metrics() }).catch(failed);
+  const http = await startHttpServer(registry, httpAt.host, httpAt.port, security, liveOptions, fleet).catch(failed);
   let ingest: Server | null = null;
   try {
     const ingestAt = options.ingest === undefined ? DEFAULT_INGEST : options.ingest;

@@ -110,7 +110,7 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
     const sink = server.fleet.influx!.sink;
     expect(sink.counters.writtenRows).toBe(1000);
 
-    await influx.kill();
+    await influx.down();
     const during = await streamPlots(server, 1, 'svc b', { rss: Array.from({ length: 3000 }, (_, i) => i) });
     // the feed hands the samples over, the writer fails and retries
     await server.fleet.influx!.feed.pass();
@@ -119,7 +119,7 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
     expect(sink.counters.retriedSends).toBeGreaterThan(retried);
     expect(sink.counters.writtenRows).toBe(1000);
 
-    await influx.restart();
+    await influx.up();
     expect(await server.fleet.flush(30_000)).toBe(true);
     expect(sink.counters).toMatchObject({ queuedRows: 4000, writtenRows: 4000, failedRows: 0, droppedRows: 0 });
     // and /metrics says so
@@ -141,7 +141,7 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
         fleet: { serverId: SERVER_ID, feedIntervalMs: 50, writer: { flushMs: 20, backoffMinMs: 20, backoffMaxMs: 200, maxBatchBytes: 4096, maxBufferedBytes: 16384 } },
       });
       const sink = server.fleet.influx!.sink;
-      await influx.kill();
+      await influx.down();
       const id = await streamPlots(server, 0, 'svc c', { rss: Array.from({ length: 5000 }, (_, i) => i), heapUsed: Array.from({ length: 5000 }, (_, i) => 2 * i) });
       await server.fleet.influx!.feed.pass();
       expect(await sink.flush(300)).toBe(false);
@@ -150,7 +150,7 @@ describe.skipIf(INFLUX_MISSING !== null)('serve --influx into a real influxd', (
       expect(sink.counters.spooledBytes).toBeGreaterThan(0);
       expect(sink.counters.droppedRows).toBe(0);
 
-      await influx.restart();
+      await influx.up();
       expect(await server.fleet.flush(30_000)).toBe(true);
       expect(sink.counters).toMatchObject({ queuedRows: 10_000, writtenRows: 10_000, failedRows: 0, droppedRows: 0, spooledBytes: 0 });
       for (const plot of ['rss', 'heapUsed']) {

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { log } from '../log.js';
 import { forDatabase, MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION } from './clickhouse-schema.js';
 
@@ -43,6 +43,8 @@ export function connectClickHouse(text: string, options: { requestTimeoutMs?: nu
     request_timeout: options.requestTimeoutMs ?? 30_000,
     // 18.16 knows no newer settings the client would send by default
     clickhouse_settings: {},
+    // failures reach our own log once per outage (batch-writer.ts), not a stack per request
+    log: { level: ClickHouseLogLevel.OFF },
   });
   return { client, database: p.database, display: p.display };
 }

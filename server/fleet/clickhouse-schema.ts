@@ -8,6 +8,8 @@
  * - `zones` is ordered for the viewer (one session, one thread, a time range);
  *   `zones_by_name`, a materialized view filled by every insert into `zones`, is ordered for
  *   fleet questions (one zone name, every app and host, a time range).
+ * - `name` is the source location's name (what Tracy's statistics group by); `zone_name` is a
+ *   name the zone set for itself (ZoneName, e.g. "dyn-3"), '' when none.
  * - Session-relative times (`start_ns`, `time_ns`) are what the viewer asks for; absolute times
  *   (`abs_*_ns` = the session's wall-clock start in ns since the Unix epoch + the relative
  *   time) are what the fleet asks for.
@@ -48,7 +50,7 @@ export const MIGRATIONS: Migration[] = [
         session String, app String, host String, pid UInt64, thread UInt32, depth UInt16,
         name String, function String, file String, line UInt32, color UInt32,
         start_ns Int64, abs_start_ns Int64, duration_ns Int64,
-        text String, has_value UInt8, value UInt64
+        zone_name String, text String, has_value UInt8, value UInt64
       ) ENGINE = MergeTree PARTITION BY ${MONTH_OF('abs_start_ns')} ORDER BY (session, thread, depth, start_ns)`,
       `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.zones_by_name
         ENGINE = MergeTree PARTITION BY ${MONTH_OF('abs_start_ns')} ORDER BY (name, abs_start_ns)
@@ -70,7 +72,7 @@ export const MIGRATIONS: Migration[] = [
 export const SCHEMA_TABLE = `CREATE TABLE IF NOT EXISTS {db}.zs_schema (version UInt32, what String, applied DateTime) ENGINE = TinyLog`;
 
 /** Column order of the TabSeparated inserts (the writer's rows follow it). */
-export const ZONE_COLUMNS = ['session', 'app', 'host', 'pid', 'thread', 'depth', 'name', 'function', 'file', 'line', 'color', 'start_ns', 'abs_start_ns', 'duration_ns', 'text', 'has_value', 'value'] as const;
+export const ZONE_COLUMNS = ['session', 'app', 'host', 'pid', 'thread', 'depth', 'name', 'function', 'file', 'line', 'color', 'start_ns', 'abs_start_ns', 'duration_ns', 'zone_name', 'text', 'has_value', 'value'] as const;
 export const FRAME_COLUMNS = ['session', 'name', 'frame', 'start_ns', 'abs_start_ns', 'duration_ns'] as const;
 export const PLOT_COLUMNS = ['session', 'app', 'host', 'plot', 'time_ns', 'abs_time_ns', 'value'] as const;
 export const MESSAGE_COLUMNS = ['session', 'thread', 'time_ns', 'abs_time_ns', 'text', 'color'] as const;

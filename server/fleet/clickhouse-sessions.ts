@@ -238,7 +238,7 @@ async function streamSession(target: ClickHouseTarget, key: string, b: CaptureSt
     }
   };
   await each(
-    `SELECT thread, depth, name, function, file, line, color, start_ns, duration_ns, text, has_value, value
+    `SELECT thread, depth, name, function, file, line, color, start_ns, duration_ns, text, has_value, value, zone_name
      FROM ${database}.zones WHERE session = {key:String} ORDER BY thread, start_ns, depth`,
     (f) => {
       const thread = Number(f[0]);
@@ -253,6 +253,7 @@ async function streamSession(target: ClickHouseTarget, key: string, b: CaptureSt
       let loc = srclocs.get(locKey);
       if (loc === undefined) srclocs.set(locKey, (loc = b.srcloc(f[2]!, f[3]!, f[4]!, Number(f[5]), Number(f[6]))));
       b.zoneBegin(thread, start, loc);
+      if (f[12] !== '') b.zoneName(thread, f[12]!);
       if (f[9] !== '') b.zoneText(thread, f[9]!);
       if (f[10] === '1') {
         const v = BigInt(f[11]!);

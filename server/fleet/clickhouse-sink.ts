@@ -175,13 +175,9 @@ export class ClickHouseSink implements FeedSink {
     const c = this.cache(s);
     let loc = c.srcloc[srcloc];
     if (loc === undefined) loc = this.srclocPart(s, c, srcloc);
-    if (extra !== null && (extra.name !== null || extra.color >= 0)) {
-      const tail = c.srclocTail[srcloc]!;
-      const name = extra.name ?? loc.slice(0, loc.indexOf('\t'));
-      loc = `${tsv(name)}\t${extra.color >= 0 ? tail.replace(/\t\d+\t$/, `\t${extra.color}\t`) : tail}`;
-    }
+    if (extra !== null && extra.color >= 0) loc = `${loc.slice(0, loc.indexOf('\t') + 1)}${c.srclocTail[srcloc]!.replace(/\t\d+\t$/, `\t${extra.color}\t`)}`;
     const start = Math.round(startNs);
-    const text = extra?.text ? tsv(extra.text) : '';
+    const text = `${extra?.name ? tsv(extra.name) : ''}\t${extra?.text ? tsv(extra.text) : ''}`;
     const value = extra !== null && extra.valueHi >= 0 ? `1\t${extra.valueHi === 0 ? extra.valueLo >>> 0 : (BigInt(extra.valueHi >>> 0) << 32n) | BigInt(extra.valueLo >>> 0)}` : '0\t0';
     this.writers.zones.add(`${c.prefix}${thread}\t${depth}\t${loc}${start}\t${absNs(s.startSec, start)}\t${Math.round(durationNs)}\t${text}\t${value}\n`, 1);
   }

@@ -6,8 +6,14 @@ import type { BatchWriterCounters, BatchWriterOptions } from './batch-writer.js'
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { ClickHouseSink } from './clickhouse-sink.js';
 import { ClickHouseCatalog } from './clickhouse-sessions.js';
-import { INFLUX_MEASUREMENT, InfluxSink, parseInfluxUrl } from './influx-sink.js';
-import { StoreFeed } from './store-feed.js';
+import { InfluxSink, parseInfluxUrl } from './influx-sink.js';
+import { StoreFeed, type StoreFeedCounters } from './store-feed.js';
+
+/** What /metrics shows of the fleet sinks. */
+export interface FleetCounters {
+  writers: { sink: string; table: string; counters: BatchWriterCounters }[];
+  feeds: { sink: string; counters: StoreFeedCounters }[];
+}
 
 export interface FleetOptions {
   /** --clickhouse URL: sessions written to (and listed from) this ClickHouse database */
@@ -24,20 +30,13 @@ export interface FleetOptions {
   writer?: BatchWriterOptions;
 }
 
-/** One fleet writer, for /metrics: the sink (clickhouse, influx), what it writes (a table, a measurement) and its counters. */
-export interface FleetWriterMetrics {
-  sink: string;
-  table: string;
-  counters: BatchWriterCounters;
-}
-
 /** The fleet sinks a server runs (docs/fleet.md). */
 export interface FleetHandle {
   serverId: string;
   clickhouse: { target: ClickHouseTarget; sink: ClickHouseSink; feed: StoreFeed; catalog: ClickHouseCatalog } | null;
   influx: { sink: InfluxSink; feed: StoreFeed } | null;
-  /** every writer's counters, for /metrics */
-  metrics(): FleetWriterMetrics[];
+  /** Every sink table's writer counters and its feed's, for /metrics. */
+  counters(): FleetCounters;
   /** Runs a feed pass and waits until everything queued is written (false: not within timeoutMs). */
   flush(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
@@ -84,11 +83,11 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
   return {
     serverId,
     clickhouse,
+    counters: () => ({
+      writers: [...(clickhouse?.sink.counters().map((c) => ({ sink: 'clickhouse', ...c })) ?? []), ...(influx ? [{ sink: 'influx', table: 'zonescope_plot', counters: influx.sink.counters }] : [])],
+      feeds: [...(clickhouse ? [{ sink: 'clickhouse', counters: clickhouse.feed.counters }] : []), ...(influx ? [{ sink: 'influx', counters: influx.feed.counters }] : [])],
+    }),
     influx,
-    metrics: () => [
-      ...(clickhouse?.sink.counters().map(({ table, counters }) => ({ sink: 'clickhouse', table, counters })) ?? []),
-      ...(influx ? [{ sink: 'influx', table: INFLUX_MEASUREMENT, counters: influx.sink.counters }] : []),
-    ],
     flush: async (timeoutMs = 30_000) => {
       await Promise.all(feeds.map((f) => f.pass()));
       const results = await Promise.all([clickhouse?.sink.flush(timeoutMs) ?? true, influx?.sink.flush(timeoutMs) ?? true]);

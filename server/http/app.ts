@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
+import type { FleetHandle } from '../fleet/fleet.js';
 import type { RefusalCounters } from '../security/refusals.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import type { LiveHub } from './live-hub.js';
 import { compareRoutes } from './compare-routes.js';
 import { HttpError } from './encode.js';
 import { memoryRoutes } from './memory-routes.js';
-import type { FleetWriterMetrics } from '../fleet/fleet.js';
 import { renderMetrics } from './metrics.js';
 import { sessionRoutes } from './session-routes.js';
 import { mountViewer } from './viewer-assets.js';
@@ -16,8 +16,8 @@ export interface AppDeps {
   live?: LiveHub;
   /** Refused requests and connections by reason, for /metrics (server/security/refusals.ts). */
   refusals?: RefusalCounters;
-  /** The fleet writers' counters (--clickhouse, --influx), for /metrics (none: no fleet lines). */
-  fleetMetrics?: () => FleetWriterMetrics[];
+  /** The fleet sinks (--clickhouse, --influx): their counters in /metrics. */
+  fleet?: FleetHandle;
 }
 
 /** The HTTP app: REST API, /metrics and the viewer at / (viewer-assets.ts). WebSockets are routed by http-server.ts. */
@@ -29,7 +29,7 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}`, code: 'ZS_HTTP_NOT_FOUND' }, 404));
   mountViewer(app);
-  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, { ...(deps.live && { live: deps.live.stats() }), ...(deps.refusals && { refusals: deps.refusals }), ...(deps.fleetMetrics && { fleet: deps.fleetMetrics() }) }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) => c.text(renderMetrics(deps.registry, { ...(deps.live && { live: deps.live.stats() }), ...(deps.refusals && { refusals: deps.refusals }), ...(deps.fleet && { fleet: deps.fleet.counters() }) }), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   app.route('/api/sessions', sessionRoutes(deps.registry));
   app.route('/api/sessions', memoryRoutes(deps.registry));
   app.route('/api/compare', compareRoutes(deps.registry));

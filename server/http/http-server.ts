@@ -4,7 +4,8 @@ import { WebSocketServer } from 'ws';
 import { attachIngestSocket, refuseIngestUpgrade } from '../ingest/ws-ingest.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { resolveSecurity, type ResolvedSecurity } from '../security/security-options.js';
-import { createApp, type AppDeps } from './app.js';
+import type { FleetHandle } from '../fleet/fleet.js';
+import { createApp } from './app.js';
 import { createGuardedServer, RequestGuard } from './guard.js';
 import { LIVE_MAX_MESSAGE_BYTES, LiveHub, type LiveHubOptions } from './live-hub.js';
 
@@ -26,11 +27,10 @@ export function startHttpServer(
   port: number,
   security: ResolvedSecurity = resolveSecurity(host, null),
   liveOptions: LiveHubOptions = {},
-  /** the app's other dependencies (fleet counters...) */
-  deps: Omit<AppDeps, 'registry' | 'live' | 'refusals'> = {},
+  fleet?: FleetHandle,
 ): Promise<HttpServerHandle> {
   const live = new LiveHub(registry, liveOptions);
-  const app = createApp({ ...deps, registry, live, refusals: security.refusals });
+  const app = createApp({ registry, live, refusals: security.refusals, ...(fleet && { fleet }) });
   const guard = new RequestGuard(security);
   const server = createGuardedServer(guard, app.fetch, security);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });

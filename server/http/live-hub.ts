@@ -64,6 +64,8 @@ interface Viewer extends LiveViewport {
   coalesced: number;
   skipped: number;
   largestUpdateBytes: number;
+  /** the subscribed session is still being read from a catalog (--data, --clickhouse): no update until it is */
+  loading: boolean;
 }
 
 /**
@@ -173,6 +175,7 @@ export class LiveHub {
       coalesced: 0,
       skipped: 0,
       largestUpdateBytes: 0,
+      loading: false,
     };
     this.viewers.add(viewer);
     ws.on('message', (data, isBinary) => this.onMessage(viewer, data as Buffer, isBinary));
@@ -214,6 +217,16 @@ export class LiveHub {
         viewer.session = null;
         return;
       }
+      // a stored session (a capture, a ClickHouse session) is shown once read to its end, so
+      // the viewer fits its view to the whole of it rather than to what was read so far
+      const id = viewer.session;
+      viewer.loading = true;
+      void this.registry.ready(id).then(() => {
+        if (viewer.session !== id) return;
+        viewer.loading = false;
+        viewer.wanted = true;
+        this.pushUpdate(viewer);
+      });
     }
     switch (msg.type) {
       case 'subscribe': // a subscription carries a viewport
@@ -225,7 +238,7 @@ export class LiveHub {
         viewer.span = num('span', viewer.follow ? viewer.span : viewer.t1 - viewer.t0);
         viewer.sentVersion = -1;
         viewer.requests++;
-        if (viewer.inFlight || viewer.sentTick === this.counters.ticks) {
+        if (viewer.loading || viewer.inFlight || viewer.sentTick === this.counters.ticks) {
           // the newest viewport wins: the next tick with nothing in flight sends one update for it
           viewer.wanted = true;
           viewer.coalesced++;
@@ -280,7 +293,7 @@ export class LiveHub {
   }
 
   private pushUpdate(viewer: Viewer): void {
-    if (viewer.session === null || viewer.inFlight || viewer.ws.readyState !== 1) return;
+    if (viewer.session === null || viewer.loading || viewer.inFlight || viewer.ws.readyState !== 1) return;
     const session = this.registry.get(viewer.session);
     if (!session) {
       this.sendError(viewer, 'ZS_LIVE_NO_SESSION', `session ${viewer.session} is gone`);

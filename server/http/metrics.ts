@@ -1,7 +1,6 @@
-import type { BatchWriterCounters } from '../fleet/batch-writer.js';
-import type { FleetWriterMetrics } from '../fleet/fleet.js';
 import type { SessionRegistry } from '../session/session-registry.js';
 import { plotsByName } from '../query/series-query.js';
+import type { FleetCounters } from '../fleet/fleet.js';
 import type { LiveHubCounters } from './live-hub.js';
 import { REFUSAL_REASONS, type RefusalCounters } from '../security/refusals.js';
 
@@ -18,15 +17,15 @@ export const MAX_PLOT_SERIES = 10_000;
 export interface MetricSources {
   live?: LiveHubCounters;
   refusals?: RefusalCounters;
-  /** each fleet writer's counters (server/fleet/batch-writer.ts); absent or empty: no fleet lines */
-  fleet?: FleetWriterMetrics[];
   /** default MAX_PLOT_SERIES (tests pass a small one) */
   maxPlotSeries?: number;
+  /** the fleet sinks' counters (--clickhouse, --influx) */
+  fleet?: FleetCounters;
 }
 
 /** Prometheus text exposition (format 0.0.4) of every session's counters and plot values. */
 export function renderMetrics(registry: SessionRegistry, sources: MetricSources = {}): string {
-  const { live, refusals } = sources;
+  const { live, refusals, fleet } = sources;
   const sessions = registry.list();
   const lines: string[] = [];
   const family = (name: string, type: string, help: string, rows: [Record<string, string>, number][]) => {
@@ -77,15 +76,15 @@ export function renderMetrics(registry: SessionRegistry, sources: MetricSources 
     family('zonescope_live_updates_skipped_total', 'counter', 'Sends skipped because a viewer had not taken its previous update or had too much unsent.', [[{}, live.skipped]]);
     family('zonescope_live_updates_reduced_total', 'counter', 'Updates made coarser or cut to fit the update byte cap.', [[{}, live.reduced]]);
   }
-  const fleet = sources.fleet ?? [];
-  if (fleet.length > 0) {
-    const by = (fn: (c: BatchWriterCounters) => number) => fleet.map((w): [Record<string, string>, number] => [{ sink: w.sink, table: w.table }, fn(w.counters)]);
-    const states = [['queued', 'queuedRows'], ['written', 'writtenRows'], ['failed', 'failedRows'], ['dropped', 'droppedRows'], ['spilled', 'spilledRows']] as const;
-    family('zonescope_fleet_rows_total', 'counter', 'Rows handed to a fleet writer (queued), accepted by the database (written), refused by it (failed), lost to full memory and spool (dropped), written to the spool (spilled).',
-      fleet.flatMap((w) => states.map(([state, key]): [Record<string, string>, number] => [{ sink: w.sink, table: w.table, state }, w.counters[key]])));
-    family('zonescope_fleet_retried_sends_total', 'counter', 'Batch sends that failed and were retried with backoff (database down, slow or refusing for now).', by((c) => c.retriedSends));
-    family('zonescope_fleet_buffered_bytes', 'gauge', 'Bytes of batches waiting in memory.', by((c) => c.bufferedBytes));
-    family('zonescope_fleet_spooled_bytes', 'gauge', 'Bytes of batches waiting in the --data spool.', by((c) => c.spooledBytes));
+  if (fleet && fleet.writers.length > 0) {
+    const rows = (fn: (c: FleetCounters['writers'][number]['counters']) => number) => fleet.writers.map((w): [Record<string, string>, number] => [{ sink: w.sink, table: w.table }, fn(w.counters)]);
+    const states = ['queued', 'written', 'failed', 'dropped', 'spilled'] as const;
+    const field = { queued: 'queuedRows', written: 'writtenRows', failed: 'failedRows', dropped: 'droppedRows', spilled: 'spilledRows' } as const;
+    family('zonescope_fleet_rows_total', 'counter', 'Rows handed to a fleet sink (--clickhouse, --influx), by what became of them: queued, written, failed (refused by the database), dropped (memory and spool full), spilled (to the --data spool).', fleet.writers.flatMap((w) => states.map((st): [Record<string, string>, number] => [{ sink: w.sink, table: w.table, state: st }, w.counters[field[st]]])));
+    family('zonescope_fleet_retried_sends_total', 'counter', 'Batch sends that failed (database down or slow) and were retried with backoff.', rows((c) => c.retriedSends));
+    family('zonescope_fleet_buffered_bytes', 'gauge', 'Batch bytes waiting in memory.', rows((c) => c.bufferedBytes));
+    family('zonescope_fleet_spooled_bytes', 'gauge', 'Batch bytes waiting in the --data spool.', rows((c) => c.spooledBytes));
+    family('zonescope_fleet_evicted_unwritten_total', 'counter', 'Rows evicted from the memory budget before the sink took them (lost for the sink).', fleet.feeds.map((f): [Record<string, string>, number] => [{ sink: f.sink }, f.counters.evictedBeforeFed]));
   }
   if (refusals) family('zonescope_refused_total', 'counter', 'Requests, WebSocket handshakes and TCP ingest connections refused, by reason (docs/security.md).', REFUSAL_REASONS.map((r) => [{ reason: r }, refusals.count(r)]));
   return lines.join('\n') + '\n';

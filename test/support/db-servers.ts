@@ -51,10 +51,12 @@ export interface DbServer {
   logTail(): string;
   /** kills the server (SIGKILL), waits for its exit, removes dir; idempotent */
   stop(): Promise<void>;
-  /** kills the server (SIGKILL: a crash, or a machine gone) and waits for its exit; its directory stays for restart() */
-  kill(): Promise<void>;
-  /** kills the server if it runs, and starts it again on the same ports with the same directory (data kept) */
+  /** kills the server and starts it again on the same ports with the same directory (data kept) */
   restart(): Promise<void>;
+  /** kills the server, keeping its directory: it is down until up() (an outage) */
+  down(): Promise<void>;
+  /** starts a server that down() killed, on the same ports and directory */
+  up(): Promise<void>;
 }
 
 export interface ClickHouseServer extends DbServer {
@@ -179,9 +181,9 @@ async function launch(l: Launch): Promise<Launched> {
  * stop() and restart() for a launched server. Stopping is SIGKILL: its directory is removed right
  * after, so there is nothing to shut down gracefully, and a graceful ClickHouse waits for idle
  * keep-alive connections (8 s). restart() kills it and starts it again on the same ports and
- * directory, as when a database goes down mid-stream and comes back; kill() alone leaves it down.
+ * directory, as when a database goes down mid-stream and comes back.
  */
-function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'kill' | 'restart'> {
+function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' | 'restart' | 'down' | 'up'> {
   let current = first;
   let stopped: Promise<void> | null = null;
   const kill = async (): Promise<void> => {
@@ -190,7 +192,6 @@ function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' 
   };
   return {
     logTail: () => current.logTail(),
-    kill,
     stop: () => {
       stopped ??= (async () => {
         await kill();
@@ -201,6 +202,15 @@ function control(l: Launch, first: Launched): Pick<DbServer, 'logTail' | 'stop' 
     restart: async () => {
       if (stopped !== null) throw new Error('restart() after stop()');
       await kill();
+      current = await launch(l);
+    },
+    down: async () => {
+      if (stopped !== null) throw new Error('down() after stop()');
+      await kill();
+    },
+    up: async () => {
+      if (stopped !== null) throw new Error('up() after stop()');
+      if (current.child.exitCode === null && current.child.signalCode === null) throw new Error('up() while the server runs');
       current = await launch(l);
     },
   };

@@ -1,0 +1,174 @@
+/**
+ * `serve --clickhouse` against a real clickhouse-server (Debian's 18.16) started on random
+ * loopback ports: a real Tracy recording streamed through the server lands in ClickHouse zone for
+ * zone (to the ns), a new server without --data lists and opens it from ClickHouse, and an
+ * outage of ClickHouse mid-stream loses nothing.
+ */
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type ServerHandle } from '../server/serve.js';
+import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
+import { fixture } from './support/inspect-fixtures.js';
+import { listenRecordedClient } from './support/tracy-replay.js';
+import { getAllZones } from './support/zone-pages.js';
+
+if (CLICKHOUSE_MISSING) console.warn(`fleet-clickhouse: skipped: ${CLICKHOUSE_MISSING}`);
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let ch: ClickHouseServer;
+let client: ClickHouseClient;
+let dbSeq = 0;
+const newDatabase = () => `zs_test_${process.pid}_${dbSeq++}`;
+
+async function rows<T = Json>(query: string): Promise<T[]> {
+  const rs = await client.query({ query, format: 'JSONEachRow' });
+  return (await rs.json()) as T[];
+}
+
+async function api(server: ServerHandle, path: string): Promise<Json> {
+  const res = await fetch(`http://127.0.0.1:${server.httpPort}${path}`);
+  expect(res.status, path).toBe(200);
+  return res.json();
+}
+
+/** Plays a recording to a server that dials it; resolves with the ended session's id. */
+async function streamRecording(server: ServerHandle, recording: Uint8Array): Promise<string> {
+  const app = await listenRecordedClient(recording);
+  const ended = new Promise<string>((resolve) => {
+    const off = server.registry.subscribe((e) => {
+      if (e.type === 'ended' && e.session.welcome) {
+        off();
+        resolve(e.session.id);
+      }
+    });
+  });
+  const { TracyDialer } = await import('../server/ingest/tracy-dialer.js');
+  const dialer = new TracyDialer(server.registry, { host: '127.0.0.1', port: app.port });
+  dialer.start();
+  const id = await ended;
+  dialer.stop();
+  await app.close();
+  return id;
+}
+
+/** "thread|depth|start|duration|name" of every zone the server's store holds for session `id`. */
+async function storeZones(server: ServerHandle, id: string): Promise<string[]> {
+  const all = await getAllZones(server, id);
+  const srclocs: Json[] = await api(server, `/api/sessions/${id}/srclocs`);
+  const out: string[] = [];
+  for (const t of all.threads) {
+    for (const d of t.depths) {
+      for (let i = 0; i < d.startNs.length; i++) out.push(`${t.thread}|${d.depth}|${d.startNs[i]}|${d.endNs[i] - d.startNs[i]}|${srclocs[d.srcloc[i]].name}`);
+    }
+  }
+  return out.sort();
+}
+
+const medium = () => readFileSync(fixture('medium.client.bin'));
+
+describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real ClickHouse', () => {
+  beforeAll(async () => {
+    ch = (await startClickHouse())!;
+    client = createClient({ url: ch.url });
+  }, 60_000);
+  afterAll(async () => {
+    await client?.close();
+    await ch?.stop();
+  });
+
+  it('writes every zone of a real recording, to the ns, and a new server lists and opens it from ClickHouse', async () => {
+    const database = newDatabase();
+    const url = `${ch.url}/?database=${database}`;
+    const a = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: url, fleet: { feedIntervalMs: 20 } });
+    let zonesA: string[];
+    let detailsA: Json;
+    let statsA: Json[];
+    let key: string;
+    try {
+      const id = await streamRecording(a, medium());
+      expect(await a.fleet.flush()).toBe(true);
+      detailsA = await api(a, `/api/sessions/${id}`);
+      key = `${a.fleet.serverId}-${id}`;
+      const [count] = await rows<{ n: string }>(`SELECT count() AS n FROM ${database}.zones WHERE session = '${key}'`);
+      expect(Number(count!.n)).toBe(detailsA.zones);
+      expect(detailsA.zones).toBe(202_201);
+      // every zone, start and duration to the ns, against the ring store
+      zonesA = await storeZones(a, id);
+      const chZones = await rows<{ z: string }>(`SELECT concat(toString(thread), '|', toString(depth), '|', toString(start_ns), '|', toString(duration_ns), '|', name) AS z FROM ${database}.zones WHERE session = '${key}'`);
+      expect(chZones.map((r) => r.z).sort()).toEqual(zonesA);
+      // absolute times: the session's wall-clock start + the relative time, exactly
+      const [abs] = await rows<{ bad: string }>(`SELECT countIf(abs_start_ns != start_ns + s.start_abs_ns) AS bad FROM ${database}.zones ANY INNER JOIN (SELECT session, argMax(start_abs_ns, version) AS start_abs_ns FROM ${database}.sessions GROUP BY session) AS s USING session WHERE session = '${key}'`);
+      expect(abs!.bad).toBe('0');
+      const [counts] = await rows<Json>(`SELECT (SELECT count() FROM ${database}.frames) AS f, (SELECT count() FROM ${database}.plots) AS p, (SELECT count() FROM ${database}.messages) AS m`);
+      const plotSamples = detailsA.plots.reduce((n: number, p: Json) => n + p.count, 0);
+      expect(Number(counts.p)).toBe(plotSamples);
+      expect(Number(counts.m)).toBe(detailsA.messages);
+      // a continuous frame set of n marks has n - 1 frames; a start/end set has n
+      expect(Number(counts.f)).toBe(detailsA.frames.reduce((n: number, f: Json) => n + (f.continuous ? f.count - 1 : f.count), 0));
+      const [session] = await rows<Json>(`SELECT argMax(zones, version) AS zones, argMax(ended, version) AS ended, argMax(app, version) AS app FROM ${database}.sessions WHERE session = '${key}' GROUP BY session`);
+      expect(session).toEqual({ zones: String(detailsA.zones), ended: 1, app: 'fixture_app' });
+      statsA = await api(a, `/api/sessions/${id}/stats`);
+      const counters = a.fleet.clickhouse!.sink.counters().find((c) => c.table === 'zones')!.counters;
+      expect(counters).toMatchObject({ queuedRows: 202_201, writtenRows: 202_201, failedRows: 0, droppedRows: 0 });
+    } finally {
+      await a.close();
+    }
+
+    // a new server, no --data: the session is listed from ClickHouse and opens with the same zones
+    const b = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: url });
+    try {
+      const list: Json[] = await api(b, '/api/sessions');
+      expect(list.map((s) => [s.id, s.source, s.app, s.zones])).toEqual([[key, 'clickhouse', 'fixture_app', 202_201]]);
+      const details = await api(b, `/api/sessions/${key}`);
+      expect(details).toMatchObject({ source: 'clickhouse', zones: detailsA.zones, messages: detailsA.messages, error: null });
+      expect(await storeZones(b, key)).toEqual(zonesA);
+      const byName = (stats: Json[]) => {
+        const m: Record<string, [number, number]> = {};
+        for (const s of stats) {
+          const e = (m[s.name] ??= [0, 0]);
+          e[0] += s.count;
+          e[1] += s.totalNs;
+        }
+        return m;
+      };
+      expect(byName(await api(b, `/api/sessions/${key}/stats`))).toEqual(byName(statsA));
+      const plots = Object.fromEntries(details.plots.map((p: Json) => [p.name, p.count]));
+      expect(plots).toEqual(Object.fromEntries(detailsA.plots.map((p: Json) => [p.name, p.count])));
+    } finally {
+      await b.close();
+    }
+  }, 120_000);
+
+  it('ClickHouse down mid-stream and back: nothing lost, the retries counted', async () => {
+    const database = newDatabase();
+    const server = await startServer({
+      http: { host: '127.0.0.1', port: 0 },
+      ingest: null,
+      clickhouse: `${ch.url}/?database=${database}`,
+      fleet: { feedIntervalMs: 20, writer: { backoffMinMs: 20, backoffMaxMs: 200, maxBatchBytes: 256 * 1024 } },
+    });
+    try {
+      await ch.down();
+      const id = await streamRecording(server, medium());
+      await server.fleet.clickhouse!.feed.pass();
+      const zones = server.fleet.clickhouse!.sink.writers.zones.counters;
+      // the sends are failing now (events: the counter moving), nothing is written
+      await expect.poll(() => zones.retriedSends, { timeout: 30_000 }).toBeGreaterThan(0);
+      expect(zones.writtenRows).toBe(0);
+      expect(zones.queuedRows).toBe(202_201);
+      const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/zonescope_fleet_retried_sends_total\{sink="clickhouse",table="zones"\} [1-9]/);
+      await ch.up();
+      expect(await server.fleet.flush(60_000)).toBe(true);
+      expect(zones).toMatchObject({ writtenRows: 202_201, failedRows: 0, droppedRows: 0 });
+      const [count] = await rows<{ n: string }>(`SELECT count() AS n FROM ${database}.zones WHERE session = '${server.fleet.serverId}-${id}'`);
+      expect(Number(count!.n)).toBe(202_201);
+      const after = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+      expect(after).toContain('zonescope_fleet_rows_total{sink="clickhouse",table="zones",state="written"} 202201');
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
