@@ -164,6 +164,12 @@ export interface InfluxSinkOptions {
  * zonescope_plot: a FeedSink (plots only) turning samples into line protocol, through a
  * BatchWriter (batches, retry with backoff, spool, counters). The database is created before
  * the first write, and again after a 404.
+ *
+ * InfluxDB keys a point by measurement, tags and time: two samples of one plot in one session
+ * at the same nanosecond are one point there (the later value wins), so count(value) counts
+ * distinct sample times. Series: one per (app, host, plot, session), so InfluxDB's
+ * max-series-per-database (default 1,000,000) bounds sessions x plots; retention is the
+ * database's retention policy (`rp` in the URL, or CREATE RETENTION POLICY on the database).
  */
 export class InfluxSink implements FeedSink {
   readonly name = 'influx';

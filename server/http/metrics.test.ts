@@ -63,3 +63,29 @@ describe('zonescope_plot_value series bound', () => {
     expect(sampleOf(families, 'zonescope_plot_series_dropped').value).toBe(2);
   });
 });
+
+describe('fleet writer counters', () => {
+  const counters = (n: number) => ({ queuedRows: 10 * n, writtenRows: 7 * n, retriedSends: n, failedRows: 1, droppedRows: 2, spilledRows: 3, bufferedBytes: 100, spooledBytes: 200, lastError: null });
+
+  it('are rows by state, retried sends and buffered/spooled bytes per sink and table', () => {
+    const fleet = {
+      writers: [{ sink: 'clickhouse', table: 'zones', counters: counters(1) }, { sink: 'influx', table: 'zonescope_plot', counters: counters(2) }],
+      feeds: [{ sink: 'influx', counters: { zones: 0, frames: 0, plotSamples: 20, messages: 0, evictedBeforeFed: 5, stalls: 0 } }],
+    };
+    const families = parseExposition(renderMetrics(new SessionRegistry(), { fleet }));
+    const rows = families.get('zonescope_fleet_rows_total')!;
+    expect(rows.type).toBe('counter');
+    expect(rows.samples.filter((s) => s.labels.sink === 'influx').map((s) => [s.labels.table, s.labels.state, s.value])).toEqual([
+      ['zonescope_plot', 'queued', 20], ['zonescope_plot', 'written', 14], ['zonescope_plot', 'failed', 1], ['zonescope_plot', 'dropped', 2], ['zonescope_plot', 'spilled', 3],
+    ]);
+    expect(sampleOf(families, 'zonescope_fleet_retried_sends_total', { sink: 'clickhouse', table: 'zones' }).value).toBe(1);
+    expect(sampleOf(families, 'zonescope_fleet_buffered_bytes', { sink: 'influx' }).value).toBe(100);
+    expect(sampleOf(families, 'zonescope_fleet_spooled_bytes', { sink: 'influx' }).value).toBe(200);
+    expect(sampleOf(families, 'zonescope_fleet_evicted_unwritten_total', { sink: 'influx' }).value).toBe(5);
+  });
+
+  it('are left out when no fleet writer runs', () => {
+    const families = parseExposition(renderMetrics(new SessionRegistry(), { fleet: { writers: [], feeds: [] } }));
+    expect([...families.keys()].filter((k) => k.startsWith('zonescope_fleet_'))).toEqual([]);
+  });
+});
