@@ -5,6 +5,9 @@
  * into digits, constant parts (a session's labels, a source location's strings) are encoded once
  * and copied, and ClickHouse parses it with no escaping (measured in docs/PERFORMANCE.md).
  */
+/** Bytes of room string() keeps after a string: more than the fixed columns after a row's strings. */
+export const STRING_SLACK = 64;
+
 export class RowBinaryBuffer {
   buf: Buffer;
   pos = 0;
@@ -31,7 +34,8 @@ export class RowBinaryBuffer {
   /** Makes the buffer at least `n` bytes (after a take(), for a row larger than a chunk). */
   reserve(n: number): void {
     if (this.buf.length - this.pos >= n) return;
-    const bigger = Buffer.allocUnsafe(this.pos + n);
+    // room for the rest of the row too: a row's fixed columns follow its strings
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 1024));
     this.buf.copy(bigger, 0, 0, this.pos);
     this.buf = bigger;
   }
@@ -84,14 +88,14 @@ export class RowBinaryBuffer {
     this.pos += 8;
   }
 
-  /** A String column. */
+  /** A String column; leaves at least STRING_SLACK bytes of room after it (for the row's fixed columns that follow). */
   string(s: string): void {
     if (s.length === 0) {
       this.buf[this.pos++] = 0;
       return;
     }
     const n = Buffer.byteLength(s, 'utf8');
-    this.reserve(n + 5);
+    this.reserve(n + 5 + STRING_SLACK);
     this.varint(n);
     this.buf.write(s, this.pos, 'utf8');
     this.pos += n;
