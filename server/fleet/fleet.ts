@@ -111,12 +111,12 @@ export async function startFleet(registry: SessionRegistry, options: FleetOption
     flush: async (timeoutMs = 30_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        await Promise.all(feeds.map((f) => f.pass()));
+        const complete = await Promise.all(feeds.map((f) => f.pass()));
         const left = Math.max(1, deadline - Date.now());
         const results = await Promise.all([clickhouse?.sink.flush(left) ?? true, influx?.sink.flush(left) ?? true]);
         if (!results.every(Boolean)) return false;
         // a pass that stopped for room left rows in the store: take them now there is room
-        if (!feeds.some((f) => f.stalled)) return true;
+        if (complete.every(Boolean)) return true;
         if (Date.now() > deadline) return false;
       }
     },

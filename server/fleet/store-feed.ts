@@ -112,7 +112,7 @@ export class StoreFeed {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private unsubscribe: (() => void) | null = null;
-  private passWaiters: (() => void)[] = [];
+  private passWaiters: ((complete: boolean) => void)[] = [];
   private passAgain = false;
   /** the last pass stopped because the sink had no room (rows are left in the store) */
   stalled = false;
@@ -148,9 +148,12 @@ export class StoreFeed {
     return this.tracked.size;
   }
 
-  /** Resolves after the next complete pass over every session (tests, shutdown). */
-  pass(): Promise<void> {
-    return new Promise((resolve) => {
+  /**
+   * Resolves after the next pass over every session: true when it handed over every row there
+   * was (false: it stopped because the sink had no room).
+   */
+  pass(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
       this.passWaiters.push(resolve);
       this.passAgain = true;
       this.schedule(0);
@@ -218,7 +221,7 @@ export class StoreFeed {
     } finally {
       this.sink.flushPending?.();
       this.running = false;
-      for (const w of waiters) w();
+      for (const w of waiters) w(!this.stalled);
       if (this.passAgain) this.schedule(0);
       else if (this.unsubscribe) this.schedule(this.intervalMs);
     }
