@@ -1,7 +1,8 @@
 /**
- * A real clickhouse-server for the fleet tests and `npm run bench -- fleet`: its own temp
- * directory, free loopback ports, stopped by stop(). Temporary (issue 15, helper B): the lead
- * unifies it with test/support/db-servers.ts.
+ * A real clickhouse-server for `npm run bench -- fleet` and the fleet tests (through
+ * test/support/fleet-clickhouse.ts): its own temp directory, free loopback ports, stopped by
+ * stop(). Here rather than in test/ because the bench is built into dist/ and test/ is not.
+ * Temporary (issue 15, helper B): the lead unifies it with test/support/db-servers.ts.
  *
  * Ports: clickhouse-server cannot listen on port 0, so a port is picked by binding a net.Server
  * to 0 and closing it; when the server then fails on EADDRINUSE (another process took it in
