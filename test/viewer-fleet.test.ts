@@ -45,7 +45,7 @@ describe.skipIf(skipReason !== null)('the Fleet panel', () => {
       format: 'JSONEachRow',
       values: [0, 1, 2].map((i) => ({ session: `abcd0123-${i}`, server: 'abcd0123', app: ['api', 'api', 'worker'][i], host: ['h1', 'h2', 'h1'][i], pid: 100 + i, start_abs_ns: String(start), first_ns: '0', last_ns: '1800000000000', zones: 10_000, ended: 1, end_reason: 'closed', version: 1 })),
     });
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, fleet: target });
+    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: ch.url('fleetv') });
     bare = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null });
     browser = await launchChromium();
     ({ page, errors } = await newPage(browser, { width: 1600, height: 1000, dpr: 1 }));
