@@ -26,13 +26,18 @@ export interface FleetZonesResult {
   name: string;
   /** the app filter, null for every app */
   app: string | null;
-  /** the window [from, to) in ns since the epoch (decimal strings) */
+  /**
+   * the window computed, [from, to) in ns since the epoch (decimal strings): as asked, or
+   * widened to whole periods when read from a rollup (`source`)
+   */
   from: string;
   to: string;
-  /** number of buckets (the one asked for, fewer when the window is shorter in ns) */
+  /** number of buckets: as asked, fewer when the window is shorter in ns, one more at most over a rollup */
   buckets: number;
   /** width of a bucket in ns (decimal string); bucket i starts at from + i x bucketNs */
   bucketNs: string;
+  /** where the figures come from: zones_by_name (every zone) or a rollup (zones_by_name_1m, _5m, _1h) */
+  source: string;
   /** the series, the most zones first (then app, host) */
   series: FleetZoneSeries[];
   /** the (app, host) pairs that had zones of this name in the window */

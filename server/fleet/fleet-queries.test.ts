@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clickHouseSkipReason, startTestClickHouse, type TestClickHouse } from '../../test/support/fleet-clickhouse.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
-import { fleetApps, fleetRows, fleetZones, FleetQueryError, nsParam, sqlString } from './fleet-queries.js';
+import { fleetApps, fleetRows, fleetZones, FleetQueryError, nsParam, planBuckets, sqlString } from './fleet-queries.js';
 
 /**
  * fleetZones / fleetApps against a real clickhouse-server (its own, on free loopback ports),
@@ -165,6 +165,106 @@ describe.skipIf(skip !== undefined)('fleet queries on a real ClickHouse', () => 
     expect(cut.cut).toBe(true);
     // the latest started are kept
     expect(cut.apps.flatMap((a) => a.hosts.flatMap((h) => h.sessions.map((x) => x.session))).sort()).toEqual(['abcd0123-1', 'abcd0123-2']);
+  });
+});
+
+describe('planBuckets', () => {
+  const S = 1_000_000_000n;
+  const H = 3600n * S;
+  const T0 = 1_699_999_200n * S; // a whole hour
+  it('reads every zone for buckets under a minute, as asked', () => {
+    expect(planBuckets(T0, T0 + 100n * S, 10)).toEqual({ from: T0, to: T0 + 100n * S, buckets: 10, width: 10n * S, rollup: null });
+    expect(planBuckets(T0, T0 + 3n, 10)).toMatchObject({ buckets: 3, width: 1n, rollup: null });
+  });
+  it('takes the coarsest rollup that widens buckets by 25% at most, on whole periods', () => {
+    // 24 h / 100 = 864 s: 1 h too coarse, 5 min -> 900 s (4% wider)
+    expect(planBuckets(T0, T0 + 24n * H, 100)).toMatchObject({ from: T0, to: T0 + 24n * H, buckets: 96, width: 900n * S, rollup: { table: 'zones_by_name_5m' } });
+    // 6 h - 60 s / 100 = 215.4 s: 5 min would be 39% wider, 1 min -> 240 s; the window widens to whole minutes
+    expect(planBuckets(T0 + 30n * S, T0 + 6n * H - 30n * S, 100)).toEqual({ from: T0, to: T0 + 6n * H, buckets: 90, width: 240n * S, rollup: { table: 'zones_by_name_1m', periodNs: 60n * S } });
+    // the last hour, 60 buckets, not on a minute: one bucket more
+    expect(planBuckets(T0 + 10n * S, T0 + H + 10n * S, 60)).toMatchObject({ from: T0, to: T0 + H + 60n * S, buckets: 61, width: 60n * S });
+    expect(planBuckets(T0, T0 + 48n * H, 48)).toMatchObject({ buckets: 48, width: H, rollup: { table: 'zones_by_name_1h' } });
+    expect(planBuckets(T0, T0 + 48n * H, 48, false)).toMatchObject({ buckets: 48, width: H, rollup: null });
+  });
+});
+
+describe.skipIf(skip !== undefined)('fleet queries over the rollups, on a real ClickHouse', () => {
+  let ch: TestClickHouse;
+  let target: ClickHouseTarget;
+  const S = 1_000_000_000n;
+  const H = 3600n * S;
+  const T0 = 1_699_999_200n * S;
+
+  // 864,000 zones `long` over 6 h: pair i % 4, one every 100 ms per pair, durations (k % 997 + 1) us x (pair + 1)
+  beforeAll(async () => {
+    ch = await startTestClickHouse();
+    target = connectClickHouse(ch.url('fleetroll'));
+    await migrate(target);
+    await target.client.command({
+      query: `INSERT INTO fleetroll.zones (app, host, name, abs_start_ns, duration_ns)
+        SELECT ['api', 'worker'][number % 2 + 1], ['h1', 'h2'][intDiv(number, 2) % 2 + 1], 'long',
+          toInt64(${T0}) + intDiv(number, 4) * 100000000, (intDiv(number, 4) % 997 + 1) * 1000 * (number % 4 + 1)
+        FROM numbers(864000)`,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await target?.client.close();
+    await ch?.stop();
+  });
+
+  /** rollup vs every zone over the same buckets: count, mean, max equal; quantiles within 1% of the range */
+  async function sameAsRaw(from: bigint, to: bigint, buckets: number, source: string) {
+    const r = await fleetZones(target, { name: 'long', from, to, buckets });
+    expect(r.source).toBe(source);
+    const raw = await fleetZones(target, { name: 'long', from: BigInt(r.from), to: BigInt(r.to), buckets: r.buckets }, { rollups: false });
+    expect(raw.source).toBe('zones_by_name');
+    expect(raw.bucketNs).toBe(r.bucketNs);
+    expect(r.series.map((s) => [s.app, s.host, s.total])).toEqual(raw.series.map((s) => [s.app, s.host, s.total]));
+    for (let i = 0; i < r.series.length; i++) {
+      const a = r.series[i]!;
+      const b = raw.series[i]!;
+      expect(a.count).toEqual(b.count);
+      expect(a.maxNs).toEqual(b.maxNs);
+      for (let k = 0; k < a.count.length; k++) {
+        if (b.meanNs[k] === null) {
+          expect(a.meanNs[k]).toBeNull();
+          continue;
+        }
+        expect(a.meanNs[k]).toBeCloseTo(b.meanNs[k]!, 6);
+        const range = b.maxNs[k]!;
+        for (const q of ['p50Ns', 'p90Ns', 'p99Ns'] as const) expect(Math.abs(a[q][k]! - b[q][k]!)).toBeLessThanOrEqual(range * 0.01);
+      }
+    }
+    return r;
+  }
+
+  it('answers from the 5-minute rollup what every zone gives (aligned window)', async () => {
+    const r = await sameAsRaw(T0, T0 + 6n * H, 36, 'zones_by_name_5m');
+    expect(r.buckets).toBe(36);
+    expect(r.series.map((s) => s.total)).toEqual([216_000, 216_000, 216_000, 216_000]);
+    expect(r.series[0]!.count).toEqual(new Array(36).fill(6000));
+  });
+
+  it('widens an unaligned window to whole minutes and says so', async () => {
+    const r = await sameAsRaw(T0 + 30n * S, T0 + 6n * H - 30n * S, 100, 'zones_by_name_1m');
+    expect([r.from, r.to, r.buckets, r.bucketNs]).toEqual([String(T0), String(T0 + 6n * H), 90, String(240n * S)]);
+  });
+
+  it('uses the hourly rollup over two days', async () => {
+    const r = await sameAsRaw(T0, T0 + 48n * H, 48, 'zones_by_name_1h');
+    expect(r.series[0]!.count.slice(0, 7)).toEqual([36_000, 36_000, 36_000, 36_000, 36_000, 36_000, 0]);
+  });
+
+  it('backfills the rollups from the zones already there when migrating to version 2', async () => {
+    // a database at version 1 holding zones: no rollups, zs_schema (TinyLog, no DELETE) rebuilt with version 1 only
+    for (const t of ['zones_by_name_1h', 'zones_by_name_5m', 'zones_by_name_1m']) await target.client.command({ query: `DROP TABLE fleetroll.${t}` });
+    await target.client.command({ query: 'DROP TABLE fleetroll.zs_schema' });
+    await target.client.command({ query: "CREATE TABLE fleetroll.zs_schema (version UInt32, what String, applied DateTime) ENGINE = TinyLog" });
+    await target.client.insert({ table: 'fleetroll.zs_schema', values: [{ version: 1, what: 'v1', applied: 0 }], format: 'JSONEachRow' });
+    expect(await migrate(target)).toEqual([2]);
+    await sameAsRaw(T0, T0 + 48n * H, 48, 'zones_by_name_1h');
+    await sameAsRaw(T0, T0 + 6n * H, 36, 'zones_by_name_5m');
   });
 });
 

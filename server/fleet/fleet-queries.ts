@@ -1,5 +1,6 @@
 import type { FleetAppInfo, FleetAppsResult, FleetSessionInfo, FleetZoneSeries, FleetZonesResult } from '../../protocol/view/fleet-types.js';
 import type { ClickHouseTarget } from './clickhouse-connection.js';
+import { ZONE_ROLLUPS } from './clickhouse-schema.js';
 
 /**
  * Fleet questions answered by ClickHouse over every server writing to one database
@@ -10,6 +11,16 @@ import type { ClickHouseTarget } from './clickhouse-connection.js';
  * Values go into the SQL as literals, never as text pasted in: ClickHouse 18.16 (Debian's)
  * predates query parameters (`{name:String}` answers "Unknown setting param_name"), so strings are
  * quoted by sqlString() and times are validated decimal Int64 (nsParam()).
+ *
+ * Where the figures come from: zones_by_name (every zone, ordered by name and time) when buckets
+ * are shorter than a minute, else a rollup (clickhouse-schema.ts ZONE_ROLLUPS: per name, app,
+ * host and 1 min / 5 min / 1 h, the count, sum, max and t-digest of the durations), the
+ * coarsest whose period divides a bucket at most 25% wider than asked. Rollup buckets are
+ * whole periods: the window is widened to whole periods (from rounded down, to up) and the
+ * bucket width rounded up to a multiple of the period, so one bucket more than asked may come
+ * back; the answer's from/to/bucketNs/buckets say what was computed. Over a rollup the figures
+ * are those of the raw zones in the same buckets (count, mean and max equal, quantiles merged
+ * t-digests), read from tens of thousands of rows instead of tens of millions.
  *
  * Quantiles are quantilesTDigest: a t-digest per group, a few KB whatever the count, so 100 M
  * zones cost no more memory than 100; its error is about 1% of rank at p50 and less towards p99
@@ -60,6 +71,8 @@ export interface FleetLimits {
   maxSessions?: number;
   /** aborts the statements (the client went away) */
   signal?: AbortSignal;
+  /** false: always read every zone (zones_by_name), never a rollup (tests, the bench's comparison) */
+  rollups?: boolean;
 }
 
 export interface FleetZonesQuery {
@@ -156,11 +169,48 @@ export async function fleetRows<T>(target: ClickHouseTarget, sql: string, limits
 
 const num = (v: number | string | null | undefined): number => (v === null || v === undefined ? NaN : Number(v));
 
+/** A rollup may make buckets at most this much wider than asked (5/4: at least 80% of the buckets asked). */
+const ROLLUP_MAX_WIDENING = { num: 5n, den: 4n };
+
+export interface BucketPlan {
+  /** the window computed: [from, to) as asked over zones_by_name, widened to whole periods over a rollup */
+  from: bigint;
+  to: bigint;
+  buckets: number;
+  /** bucket width, ns */
+  width: bigint;
+  rollup: { table: string; periodNs: bigint } | null;
+}
+
+/**
+ * The buckets of [from, to) asked in `asked` buckets: raw (width ceil(span / asked), fewer buckets
+ * when the span has fewer ns), or over the coarsest rollup whose period, rounded up to, widens a
+ * bucket by at most 25%.
+ */
+export function planBuckets(from: bigint, to: bigint, asked: number, useRollups = true): BucketPlan {
+  const span = to - from;
+  const n = span < BigInt(asked) ? Number(span) : asked;
+  const rawWidth = (span + BigInt(n) - 1n) / BigInt(n);
+  if (useRollups) {
+    for (const r of ZONE_ROLLUPS) {
+      const periodNs = BigInt(r.periodS) * 1_000_000_000n;
+      if (periodNs > rawWidth) continue;
+      const width = ((rawWidth + periodNs - 1n) / periodNs) * periodNs;
+      if (width * ROLLUP_MAX_WIDENING.den > rawWidth * ROLLUP_MAX_WIDENING.num) continue;
+      const pFrom = (from / periodNs) * periodNs;
+      const pTo = ((to + periodNs - 1n) / periodNs) * periodNs;
+      return { from: pFrom, to: pTo, buckets: Number((pTo - pFrom + width - 1n) / width), width, rollup: { table: r.table, periodNs } };
+    }
+  }
+  return { from, to, buckets: n, width: rawWidth, rollup: null };
+}
+
 /**
  * Count, mean, p50, p90, p99 and max of zone `name` per (app, host) over `buckets` equal buckets
  * of [from, to): bucket i is [from + i x bucketNs, from + (i + 1) x bucketNs), bucketNs =
  * ceil((to - from) / buckets), so the last bucket may end past `to` (zones at or after `to` are
- * not counted). Reads zones_by_name (ordered by name, time: only the name's rows in the window).
+ * not counted). Reads zones_by_name (ordered by name, time: only the name's rows in the window),
+ * or a rollup for buckets of a minute or more (planBuckets; the answer says which, in `source`).
  * @throws FleetQueryError (ZS_FLEET_BAD_PARAM, ZS_FLEET_LIMIT, ZS_FLEET_BAD_RANGE, ZS_FLEET_TIMEOUT, ...)
  */
 export async function fleetZones(target: ClickHouseTarget, q: FleetZonesQuery, limits: FleetLimits = {}): Promise<FleetZonesResult> {
@@ -170,18 +220,22 @@ export async function fleetZones(target: ClickHouseTarget, q: FleetZonesQuery, l
   const { from, to } = windowOf(q);
   const maxSeries = limits.maxSeries ?? MAX_FLEET_SERIES;
   const maxExecutionMs = limits.maxExecutionMs ?? DEFAULT_FLEET_EXECUTION_MS;
-  const span = to - from;
-  const buckets = span < BigInt(q.buckets) ? Number(span) : q.buckets;
-  const width = (span + BigInt(buckets) - 1n) / BigInt(buckets);
+  const plan = planBuckets(from, to, q.buckets, limits.rollups !== false);
+  const { buckets, width } = plan;
   const db = target.database;
-  const where = `name = ${sqlString(q.name)} AND abs_start_ns >= ${from} AND abs_start_ns < ${to}${q.app !== undefined ? ` AND app = ${sqlString(q.app)}` : ''}`;
+  const nameApp = `name = ${sqlString(q.name)}${q.app !== undefined ? ` AND app = ${sqlString(q.app)}` : ''}`;
+  // over a rollup, times are period numbers: the window and the bucket width are whole periods
+  const where = plan.rollup
+    ? `${nameApp} AND period >= ${plan.from / plan.rollup.periodNs} AND period < ${plan.to / plan.rollup.periodNs}`
+    : `${nameApp} AND abs_start_ns >= ${from} AND abs_start_ns < ${to}`;
+  const table = `${db}.${plan.rollup ? plan.rollup.table : 'zones_by_name'}`;
   const started = performance.now();
   const left = () => Math.max(1, maxExecutionMs - (performance.now() - started));
 
   // 1. the (app, host) pairs, busiest first: which series are answered
   const pairs = await fleetRows<{ app: string; host: string; c: string }>(
     target,
-    `SELECT app, host, count() AS c FROM ${db}.zones_by_name WHERE ${where} GROUP BY app, host ORDER BY c DESC, app, host LIMIT ${MAX_FLEET_SERIES_COUNTED}`,
+    `SELECT app, host, ${plan.rollup ? 'countMerge(zones)' : 'count()'} AS c FROM ${table} WHERE ${where} GROUP BY app, host ORDER BY c DESC, app, host LIMIT ${MAX_FLEET_SERIES_COUNTED}`,
     { maxExecutionMs, maxResultRows: MAX_FLEET_SERIES_COUNTED, ...(limits.signal && { signal: limits.signal }) },
   );
   const kept = pairs.slice(0, maxSeries);
@@ -201,14 +255,17 @@ export async function fleetZones(target: ClickHouseTarget, q: FleetZonesQuery, l
   // 2. the figures per pair and bucket (only the kept pairs when some are cut)
   if (series.length > 0) {
     const only = cut ? ` AND (app, host) IN (${kept.map((p) => `(${sqlString(p.app)}, ${sqlString(p.host)})`).join(', ')})` : '';
-    const rows = await fleetRows<{ app: string; host: string; b: number | string; c: string; mean: number; q: (number | string)[]; mx: string }>(
+    const figures = plan.rollup
+      ? `toUInt32(intDiv(period - ${plan.from / plan.rollup.periodNs}, ${width / plan.rollup.periodNs})) AS b, countMerge(zones) AS c, sumMerge(total_ns) / c AS mean,
+        quantilesTDigestMerge(0.5, 0.9, 0.99)(q) AS qs, maxMerge(max_ns) AS mx`
+      : `toUInt32(intDiv(abs_start_ns - ${from}, ${width})) AS b, count() AS c, avg(duration_ns) AS mean,
+        ${FLEET_QUANTILES}(duration_ns) AS qs, max(duration_ns) AS mx`;
+    const rows = await fleetRows<{ app: string; host: string; b: number | string; c: string; mean: number; qs: (number | string)[]; mx: string }>(
       target,
-      `SELECT app, host, toUInt32(intDiv(abs_start_ns - ${from}, ${width})) AS b, count() AS c, avg(duration_ns) AS mean,
-        ${FLEET_QUANTILES}(duration_ns) AS q, max(duration_ns) AS mx
-       FROM ${db}.zones_by_name WHERE ${where}${only} GROUP BY app, host, b`,
+      `SELECT app, host, ${figures} FROM ${table} WHERE ${where}${only} GROUP BY app, host, b`,
       { maxExecutionMs: left(), maxResultRows: Math.max(1, series.length * buckets), ...(limits.signal && { signal: limits.signal }) },
     );
-    const index = new Map<string, FleetZoneSeries>();
+  const index = new Map<string, FleetZoneSeries>();
     for (const s of series) index.set(`${s.app}\u0000${s.host}`, s);
     for (const r of rows) {
       const s = index.get(`${r.app}\u0000${r.host}`);
@@ -217,19 +274,20 @@ export async function fleetZones(target: ClickHouseTarget, q: FleetZonesQuery, l
       if (!s || !(b >= 0 && b < buckets)) continue;
       s.count[b] = num(r.c);
       s.meanNs[b] = num(r.mean);
-      s.p50Ns[b] = num(r.q[0]);
-      s.p90Ns[b] = num(r.q[1]);
-      s.p99Ns[b] = num(r.q[2]);
+      s.p50Ns[b] = num(r.qs[0]);
+      s.p90Ns[b] = num(r.qs[1]);
+      s.p99Ns[b] = num(r.qs[2]);
       s.maxNs[b] = num(r.mx);
     }
   }
   return {
     name: q.name,
     app: q.app ?? null,
-    from: String(from),
-    to: String(to),
+    from: String(plan.from),
+    to: String(plan.to),
     buckets,
     bucketNs: String(width),
+    source: plan.rollup ? plan.rollup.table : 'zones_by_name',
     series,
     seriesFound: pairs.length,
     cut,

@@ -137,7 +137,7 @@ export function createFleetPanel(app: App): Panel {
     destroyCharts();
     const drawn = r.series.slice(0, FLEET_MAX_DRAWN);
     const more = r.seriesFound - drawn.length;
-    summary.textContent = `${r.name}${r.app ? ` in ${r.app}` : ''}: ${formatCount(r.series.reduce((n, s) => n + s.total, 0))} zones, ${r.seriesFound} app/host series${more > 0 ? ` (the ${drawn.length} busiest drawn)` : ''}, ${r.buckets} buckets of ${formatDuration(Number(r.bucketNs))}; ${r.elapsedMs} ms. Quantiles: ${r.quantiles}.`;
+    summary.textContent = `${r.name}${r.app ? ` in ${r.app}` : ''}: ${formatCount(r.series.reduce((n, s) => n + s.total, 0))} zones, ${r.seriesFound} app/host series${more > 0 ? ` (the ${drawn.length} busiest drawn)` : ''}, ${r.buckets} buckets of ${formatDuration(Number(r.bucketNs))}; ${r.elapsedMs} ms. From ${r.source}; quantiles: ${r.quantiles}.`;
     chartEl.dataset.series = String(drawn.length);
     if (drawn.length === 0) return;
     const width = Math.max(240, shell.body.clientWidth - 8);
