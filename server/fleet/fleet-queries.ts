@@ -265,7 +265,7 @@ export async function fleetZones(target: ClickHouseTarget, q: FleetZonesQuery, l
       `SELECT app, host, ${figures} FROM ${table} WHERE ${where}${only} GROUP BY app, host, b`,
       { maxExecutionMs: left(), maxResultRows: Math.max(1, series.length * buckets), ...(limits.signal && { signal: limits.signal }) },
     );
-  const index = new Map<string, FleetZoneSeries>();
+    const index = new Map<string, FleetZoneSeries>();
     for (const s of series) index.set(`${s.app}\u0000${s.host}`, s);
     for (const r of rows) {
       const s = index.get(`${r.app}\u0000${r.host}`);
