@@ -6,6 +6,7 @@ import { PanelLayout } from './panel-layout.js';
 import { PanelHost } from './panels/panel.js';
 import { createComparePanel } from './panels/compare.js';
 import { createDetailsPanel } from './panels/details.js';
+import { createFleetPanel } from './panels/fleet.js';
 import { createFindPanel } from './panels/find.js';
 import { createFlamePanel } from './panels/flame.js';
 import { createLocksPanel } from './panels/locks.js';
@@ -41,6 +42,7 @@ const panels = new PanelHost($('tabs'), $('panel-body'), [
   createLocksPanel(app),
   memory,
   createComparePanel(app),
+  createFleetPanel(app),
 ]);
 installMemoryPick(app, $('plots'), timeline, { pick: (p) => memory.pick(p), show: () => panels.show('memory') });
 panels.show('sessions');

@@ -20,7 +20,7 @@
  */
 
 /** Schema version this build writes; `zs_schema` records what a database has. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One step of the schema: applied once, in order, recorded in zs_schema. */
 export interface Migration {
@@ -32,6 +32,25 @@ export interface Migration {
 }
 
 const MONTH_OF = (absNsColumn: string) => `toYYYYMM(toDateTime(intDiv(${absNsColumn}, 1000000000)))`;
+
+/**
+ * Rollups of zones by name for fleet questions over long windows (server/fleet/fleet-queries.ts
+ * picks one by bucket width): per zone name, app, host and period (`period` = abs_start_ns /
+ * period length) the count, sum and max of durations and a t-digest of them, as aggregate
+ * states (AggregatingMergeTree merges them). A day of one name over 20 (app, host) pairs is
+ * 28,800 rows at 1 min, 5,760 at 5 min, 480 at 1 h, whatever the number of zones.
+ */
+export const ZONE_ROLLUPS = [
+  { table: 'zones_by_name_1h', periodS: 3600 },
+  { table: 'zones_by_name_5m', periodS: 300 },
+  { table: 'zones_by_name_1m', periodS: 60 },
+] as const;
+
+const rollupSelect = (periodS: number) =>
+  `SELECT name, app, host, intDiv(abs_start_ns, ${periodS * 1_000_000_000}) AS period,
+    countState() AS zones, sumState(duration_ns) AS total_ns, maxState(duration_ns) AS max_ns,
+    quantilesTDigestState(0.5, 0.9, 0.99)(duration_ns) AS q
+   FROM {db}.zones GROUP BY name, app, host, period`;
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -65,6 +84,18 @@ export const MIGRATIONS: Migration[] = [
         session String, thread UInt32, time_ns Int64, abs_time_ns Int64, text String, color UInt32
       ) ENGINE = MergeTree PARTITION BY ${MONTH_OF('abs_time_ns')} ORDER BY (session, time_ns)`,
     ],
+  },
+  {
+    version: 2,
+    what: 'zones_by_name_1m, _5m, _1h: rollups for fleet queries over long windows (backfilled from zones)',
+    // each view, then the zones already there (a server writing while another migrates may have
+    // a batch counted twice in a rollup: migrate before writing)
+    statements: ZONE_ROLLUPS.flatMap((r) => [
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.${r.table}
+        ENGINE = AggregatingMergeTree PARTITION BY toYYYYMM(toDateTime(period * ${r.periodS})) ORDER BY (name, period, app, host)
+        AS ${rollupSelect(r.periodS)}`,
+      `INSERT INTO {db}.${r.table} ${rollupSelect(r.periodS)}`,
+    ]),
   },
 ];
 

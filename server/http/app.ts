@@ -5,6 +5,7 @@ import type { SessionRegistry } from '../session/session-registry.js';
 import type { LiveHub } from './live-hub.js';
 import { compareRoutes } from './compare-routes.js';
 import { HttpError } from './encode.js';
+import { fleetRoutes } from './fleet-routes.js';
 import { memoryRoutes } from './memory-routes.js';
 import { renderMetrics } from './metrics.js';
 import { sessionRoutes } from './session-routes.js';
@@ -16,7 +17,7 @@ export interface AppDeps {
   live?: LiveHub;
   /** Refused requests and connections by reason, for /metrics (server/security/refusals.ts). */
   refusals?: RefusalCounters;
-  /** The fleet sinks (--clickhouse, --influx): their counters in /metrics. */
+  /** The fleet sinks (--clickhouse, --influx): their counters in /metrics; its ClickHouse answers /api/fleet (absent: 409 ZS_FLEET_NO_CLICKHOUSE). */
   fleet?: FleetHandle;
 }
 
@@ -33,5 +34,6 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/api/sessions', sessionRoutes(deps.registry));
   app.route('/api/sessions', memoryRoutes(deps.registry));
   app.route('/api/compare', compareRoutes(deps.registry));
+  app.route('/api/fleet', fleetRoutes(deps.fleet?.clickhouse?.target));
   return app;
 }
