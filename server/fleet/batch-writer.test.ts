@@ -102,4 +102,30 @@ describe('BatchWriter', () => {
     expect(t.attempts).toBe(1);
     expect(w.counters).toMatchObject({ failedRows: 3, writtenRows: 0, retriedSends: 0 });
   });
+
+  it('keeps `concurrency` sends in flight, and a failed one goes back to the front: every row once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let failNext = 2;
+    const accepted: string[] = [];
+    const target: BatchTarget = {
+      name: 'test.concurrent',
+      send: async (body) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        if (failNext-- > 0) throw new Error('ECONNRESET');
+        accepted.push(body.toString('utf8'));
+      },
+    };
+    const w = new BatchWriter(target, { maxBatchBytes: 30, concurrency: 2, backoffMinMs: 1 });
+    for (let i = 0; i < 60; i += 3) w.add(rows(i, 3), 3);
+    expect(await w.flush()).toBe(true);
+    expect(most).toBe(2);
+    expect(w.counters.retriedSends).toBe(2);
+    const lines = accepted.join('').split('\n').filter(Boolean);
+    expect(lines.sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))).toEqual(Array.from({ length: 60 }, (_, i) => `row ${i}`));
+    expect(w.counters).toMatchObject({ writtenRows: 60, droppedRows: 0, bufferedBytes: 0 });
+  });
 });

@@ -28,6 +28,11 @@ export interface BatchWriterOptions {
   spoolDir?: string | null;
   /** bytes of batch files in spoolDir at most (default 1 GiB); past it rows are dropped, counted */
   maxSpoolBytes?: number;
+  /**
+   * sends in flight at once (default 1): 2 lets a database that takes each insert on one core
+   * (ClickHouse) use two
+   */
+  concurrency?: number;
   /** first retry delay after a failed send (default 250 ms), doubled up to backoffMaxMs (default 30 s) */
   backoffMinMs?: number;
   backoffMaxMs?: number;
@@ -59,6 +64,8 @@ interface Batch {
   rows: number;
   /** the spool file it came from, deleted once sent */
   file: string | null;
+  /** its bytes as counted in spooledBytes (spool files) */
+  spooledBytes: number;
 }
 
 const FILE_PATTERN = /^(\d{16})-(\d+)\.batch$/;
@@ -104,7 +111,9 @@ export class BatchWriter {
   /** spool files, oldest first, with their byte and row counts */
   private readonly spooled: { file: string; bytes: number; rows: number }[] = [];
   private seq = 0;
-  private sending = false;
+  /** sends in flight (at most `concurrency`) */
+  private inFlight = 0;
+  private readonly concurrency: number;
   private retryTimer: NodeJS.Timeout | null = null;
   private backoffMs: number;
   private closed = false;
@@ -122,6 +131,7 @@ export class BatchWriter {
     this.backoffMinMs = options.backoffMinMs ?? 250;
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
     this.backoffMs = this.backoffMinMs;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
     if (this.spoolDir) this.scanSpool();
   }
 
@@ -133,7 +143,7 @@ export class BatchWriter {
 
   /** Nothing is waiting to be sent (no open rows, no queued or spooled batch, no send in flight). */
   get idle(): boolean {
-    return this.openRows === 0 && this.memory.length === 0 && this.spooled.length === 0 && !this.sending;
+    return this.openRows === 0 && this.memory.length === 0 && this.spooled.length === 0 && this.inFlight === 0;
   }
 
   /**
@@ -207,7 +217,7 @@ export class BatchWriter {
     }
     if (this.openRows === 0) return;
     const body = Buffer.concat(this.open.map((c) => (typeof c === 'string' ? Buffer.from(c, 'utf8') : c)));
-    const batch: Batch = { body, rows: this.openRows, file: null };
+    const batch: Batch = { body, rows: this.openRows, file: null, spooledBytes: 0 };
     this.open = [];
     this.openBytes = 0;
     this.openRows = 0;
@@ -270,75 +280,78 @@ export class BatchWriter {
     this.pump();
   }
 
-  private next(): Batch | null {
-    const s = this.spooled[0];
-    if (s) {
+  /** Takes the oldest batch waiting (spool first) out of its queue; null when none. */
+  private take(): Batch | null {
+    for (;;) {
+      const s = this.spooled.shift();
+      if (!s) break;
       const { rows, body } = readSpoolFile(s.file);
-      if (rows < 0) {
-        // unreadable (truncated by a crash while written): counted lost, not retried forever
-        this.spooled.shift();
-        this.counters.spooledBytes -= s.bytes;
-        this.counters.droppedRows += s.rows;
-        return this.next();
-      }
-      return { body, rows, file: s.file };
+      if (rows >= 0) return { body, rows, file: s.file, spooledBytes: s.bytes };
+      // unreadable (truncated by a crash while written): counted lost, not retried forever
+      this.counters.spooledBytes -= s.bytes;
+      this.counters.droppedRows += s.rows;
     }
-    return this.memory[0] ?? null;
+    return this.memory.shift() ?? null;
+  }
+
+  /** Puts a batch whose send failed back at the front of its queue (it is sent first after the backoff). */
+  private putBack(batch: Batch): void {
+    if (batch.file) this.spooled.unshift({ file: batch.file, bytes: batch.spooledBytes, rows: batch.rows });
+    else this.memory.unshift(batch);
   }
 
   private pump(): void {
-    if (this.sending || this.retryTimer || this.closed) return;
-    const batch = this.next();
-    if (!batch) {
-      for (const w of this.idleWaiters.splice(0)) w();
-      return;
-    }
-    this.sending = true;
-    this.target.send(batch.body, batch.rows).then(
-      () => {
-        this.counters.writtenRows += batch.rows;
-        this.counters.lastError = null;
-        this.backoffMs = this.backoffMinMs;
-        this.done(batch);
-      },
-      (err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err);
-        this.counters.lastError = message;
-        if (err instanceof RejectedBatch) {
-          this.counters.failedRows += batch.rows;
-          log('%s: a batch of %d rows was refused and dropped: %s', this.target.name, batch.rows, message);
+    while (this.inFlight < this.concurrency && !this.retryTimer && !this.closed) {
+      const batch = this.take();
+      if (!batch) break;
+      this.inFlight++;
+      this.target.send(batch.body, batch.rows).then(
+        () => {
+          this.counters.writtenRows += batch.rows;
+          this.counters.lastError = null;
+          this.backoffMs = this.backoffMinMs;
           this.done(batch);
-          return;
-        }
-        this.counters.retriedSends++;
-        if (this.counters.retriedSends === 1 || this.backoffMs >= this.backoffMaxMs) log('%s: send failed (%s); retrying in %d ms', this.target.name, message, this.backoffMs);
-        this.sending = false;
-        const delay = this.backoffMs;
-        this.backoffMs = Math.min(this.backoffMs * 2, this.backoffMaxMs);
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          this.pump();
-        }, delay);
-        this.retryTimer.unref();
-      },
-    );
+        },
+        (err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          this.counters.lastError = message;
+          if (err instanceof RejectedBatch) {
+            this.counters.failedRows += batch.rows;
+            log('%s: a batch of %d rows was refused and dropped: %s', this.target.name, batch.rows, message);
+            this.done(batch);
+            return;
+          }
+          this.counters.retriedSends++;
+          if (this.counters.retriedSends === 1 || this.backoffMs >= this.backoffMaxMs) log('%s: send failed (%s); retrying in %d ms', this.target.name, message, this.backoffMs);
+          this.inFlight--;
+          this.putBack(batch);
+          if (this.retryTimer) return; // another send failed first: one backoff for both
+          const delay = this.backoffMs;
+          this.backoffMs = Math.min(this.backoffMs * 2, this.backoffMaxMs);
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            this.pump();
+          }, delay);
+          this.retryTimer.unref();
+        },
+      );
+    }
+    if (this.idle) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private done(batch: Batch): void {
     if (batch.file) {
-      const i = this.spooled.findIndex((s) => s.file === batch.file);
-      if (i >= 0) this.counters.spooledBytes -= this.spooled.splice(i, 1)[0]!.bytes;
+      this.counters.spooledBytes -= batch.spooledBytes;
       try {
         unlinkSync(batch.file);
       } catch {
         /* already gone */
       }
     } else {
-      this.memory.shift();
       this.memoryBytes -= batch.body.length;
       this.counters.bufferedBytes = this.memoryBytes + this.openBytes;
     }
-    this.sending = false;
+    this.inFlight--;
     this.pump();
   }
 }

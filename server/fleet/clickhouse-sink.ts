@@ -122,7 +122,9 @@ export class ClickHouseSink implements FeedSink {
     private readonly options: ClickHouseSinkOptions,
   ) {
     const ready = () => this.ensureSchema();
-    const w = (table: string, columns: readonly string[], format?: 'RowBinary') => new BatchWriter(new TableTarget(target, table, columns, ready, format), { spoolDir: options.spoolDir, ...options.writer });
+    // zones: two inserts in flight, as ClickHouse takes each insert (and its views) on one core
+    const w = (table: string, columns: readonly string[], format?: 'RowBinary') =>
+      new BatchWriter(new TableTarget(target, table, columns, ready, format), { spoolDir: options.spoolDir, ...(format === 'RowBinary' && { concurrency: 2 }), ...options.writer });
     this.writers = {
       zones: w('zones', ZONE_COLUMNS, 'RowBinary'),
       frames: w('frames', FRAME_COLUMNS),
