@@ -28,6 +28,8 @@ export interface TestClickHouse {
   /** `--clickhouse` URL with database `database` */
   url(database?: string): string;
   dir: string;
+  /** the server's process id (CPU time from /proc) */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -143,6 +145,7 @@ export async function startTestClickHouse(options: { maxMemoryBytes?: number; ti
       httpUrl,
       url: (database = 'zonescope') => `${httpUrl}/?database=${database}`,
       dir,
+      pid: child.pid ?? 0,
       async stop() {
         if (child.exitCode === null) {
           child.kill('SIGTERM');

@@ -12,6 +12,8 @@
  *   captures  .zscap load/re-encode, Chrome JSON export/import: zones/s and bytes per zone
  *   viewer  the viewer in Chromium: first timeline and frame times panning/zooming a 10 M-zone
  *           session, live latency zone end -> drawn at ~1 M zones/s
+ *   fleet-write  the stress stream through serve --clickhouse into a local clickhouse-server:
+ *           zones/s written, intake with and without
  *   fleet   fleetZones/fleetApps latency over 100 M zones generated in a local clickhouse-server
  *           (ZONESCOPE_BENCH_FLEET_ZONES sets the count; skipped without clickhouse-server)
  *   queries GET /api/sessions latency and server RSS while heavy/hostile queries (search
@@ -23,6 +25,7 @@
 import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.js';
 import { runCaptureBench } from './capture-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runFleetWriteBench } from './fleet-write-bench.js';
 import { runDecodeBench } from './decoder-bench.js';
 import { runIngestBench } from './ingest-bench.js';
 import { runLodBench } from './lod-bench.js';
@@ -31,7 +34,7 @@ import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
 import { runViewerBench } from './viewer-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer', 'queries', 'fleet'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer', 'queries', 'fleet', 'fleet-write'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -84,6 +87,10 @@ if (want('queries')) {
 if (want('fleet')) {
   section('fleet');
   await runFleetBench();
+}
+if (want('fleet-write')) {
+  section('fleet-write');
+  await runFleetWriteBench(fixtures);
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

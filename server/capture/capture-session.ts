@@ -1,6 +1,6 @@
 import { CaptureReader } from '../../protocol/capture/index.js';
 import type { Session, SessionTransport } from '../session/session.js';
-import type { SessionRegistry } from '../session/session-registry.js';
+import { sessionEnded, type SessionRegistry } from '../session/session-registry.js';
 import { CAPTURE_CHUNK_SIZE, readCaptureFile, readFileChunks, type CaptureFileResult, type ReadFlow } from './capture-file.js';
 
 export interface LoadCaptureOptions {
@@ -141,15 +141,7 @@ function load(registry: SessionRegistry, remote: string, options: LoadCaptureOpt
     ...(options.id !== undefined ? { id: options.id } : {}),
     ...(options.startedAt !== undefined ? { startedAt: options.startedAt } : {}),
   });
-  const ended = new Promise<void>((resolve) => {
-    if (session.ended) return resolve();
-    const off = registry.subscribe((e) => {
-      if (e.type === 'ended' && e.session === session) {
-        off();
-        resolve();
-      }
-    });
-  });
+  const ended = sessionEnded(registry, session);
   session.start(); // the handshake goes nowhere: the conversation is already recorded
   const reading = read(
     (f) => {

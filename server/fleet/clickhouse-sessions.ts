@@ -1,7 +1,7 @@
 import { CaptureStreamBuilder } from '../../protocol/capture/stream-builder.js';
 import { log } from '../log.js';
-import type { Session, SessionTransport } from '../session/session.js';
-import type { SessionCatalog, SessionRegistry, StoredSession } from '../session/session-registry.js';
+import type { Session } from '../session/session.js';
+import { recordedTransport, sessionEnded, type SessionCatalog, type SessionRegistry, type StoredSession } from '../session/session-registry.js';
 import { sqlString, type ClickHouseTarget } from './clickhouse-connection.js';
 
 /** Sessions listed from ClickHouse at most (the newest first; docs/fleet.md). */
@@ -48,8 +48,11 @@ export class ClickHouseCatalog implements SessionCatalog {
     private readonly ownServerId: string,
   ) {}
 
+  private registry: SessionRegistry | null = null;
+
   /** Lists and loads through `registry`; refreshes the list now (waits for it) and then every few seconds. */
   async attach(registry: SessionRegistry): Promise<void> {
+    this.registry = registry;
     registry.useCatalog(this);
     await this.refresh();
     const tick = () => {
@@ -115,8 +118,12 @@ export class ClickHouseCatalog implements SessionCatalog {
   }
 
   stored(): StoredSession[] {
+    // this run's own sessions are listed under their local ids while in memory; once dropped
+    // from memory (trimmed, evicted) they are listed from ClickHouse like any other
+    const prefix = `${this.ownServerId}-`;
+    const inMemory = new Set(this.registry?.list().map((s) => prefix + s.id));
     const out: StoredSession[] = [];
-    for (const e of this.entries.values()) if (e.state === 'stored' && !e.own) out.push(e);
+    for (const e of this.entries.values()) if (e.state === 'stored' && !(e.own && inMemory.has(e.id))) out.push(e);
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }
 
@@ -147,23 +154,7 @@ export class ClickHouseCatalog implements SessionCatalog {
  * stream built from the session's rows. The session's backpressure pauses the reading.
  */
 function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Entry): { session: Session; done: Promise<void> } {
-  let paused = false;
-  let closed = false;
-  let wake: (() => void) | null = null;
-  const transport: SessionTransport = {
-    write: () => {},
-    close: () => {
-      closed = true;
-      wake?.();
-    },
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-      wake?.();
-    },
-  };
+  const { transport, flowing, ...feed } = recordedTransport();
   const session = registry.create(transport, 'clickhouse', e.path, { id: e.id, startedAt: e.startedAt });
   session.start();
   const started = performance.now();
@@ -172,10 +163,9 @@ function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Ent
     const builder = new CaptureStreamBuilder({ app: e.app, pid: e.pid, hostInfo: e.host, epochS: Math.floor(e.startedAt / 1000) }, (c) => pending.push(c.slice()));
     const drain = async () => {
       for (const c of pending.splice(0)) {
-        if (closed) return;
+        if (feed.closed) return;
         session.receive(c);
-        while (paused && !closed) await new Promise<void>((r) => (wake = r));
-        wake = null;
+        await flowing();
       }
     };
     try {
@@ -186,15 +176,7 @@ function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Ent
       log('clickhouse %s: session %s could not be read to its end: %s', target.display, e.id, (err as Error).message);
       session.error ??= { code: 'ZS_CLICKHOUSE_READ', message: (err as Error).message, offset: -1, queueType: -1 };
     }
-    const ended = new Promise<void>((resolve) => {
-      if (session.ended) return resolve();
-      const off = registry.subscribe((ev) => {
-        if (ev.type === 'ended' && ev.session === session) {
-          off();
-          resolve();
-        }
-      });
-    });
+    const ended = sessionEnded(registry, session);
     session.connectionClosed();
     await ended;
     log('clickhouse %s: session %s opened: %d zones in %d ms', target.display, e.id, session.store.zonesEnded, Math.round(performance.now() - started));

@@ -4,8 +4,8 @@ import { CaptureError, CaptureReader, isCaptureMagic, type CaptureHeader } from 
 import { ChromeJsonError } from '../export/chrome-json-scan.js';
 import { chromeTextOf, importChromeTraceText, type ChromeImportStats } from '../export/chrome-import.js';
 import { ChromeImportLimitError } from '../export/chrome-import-model.js';
-import type { Session, SessionTransport } from '../session/session.js';
-import type { SessionRegistry } from '../session/session-registry.js';
+import type { Session } from '../session/session.js';
+import { recordedTransport, sessionEnded, type SessionRegistry } from '../session/session-registry.js';
 import { sessionSummary } from './session-view.js';
 
 /**
@@ -195,23 +195,7 @@ function uploadKind(b: Uint8Array): UploadKind | null {
  */
 async function loadCapture(registry: SessionRegistry, name: string, chunks: AsyncIterable<Uint8Array>, zscap: boolean): Promise<Session | CaptureError> {
   let session: Session | null = null;
-  let paused = false;
-  let wake: (() => void) | null = null;
-  let closed = false;
-  const transport: SessionTransport = {
-    write: () => {},
-    close: () => {
-      closed = true;
-      wake?.();
-    },
-    pause: () => {
-      paused = true;
-    },
-    resume: () => {
-      paused = false;
-      wake?.();
-    },
-  };
+  const { transport, flowing, ...feed } = recordedTransport();
   const start = (header: CaptureHeader | null): Session => {
     const s = registry.create(transport, 'import', name, header ? { startedAt: header.wallClockStartMs } : {});
     s.start(); // the handshake goes nowhere: the conversation is already recorded
@@ -227,9 +211,8 @@ async function loadCapture(registry: SessionRegistry, name: string, chunks: Asyn
     for await (const chunk of chunks) {
       if (capture !== null) capture.push(chunk);
       else (session ??= start(null)).receive(chunk);
-      while (paused && !closed) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
-      if (closed) break;
+      await flowing();
+      if (feed.closed) break;
     }
   } catch (err) {
     if (!(err instanceof CaptureError)) {
@@ -247,15 +230,7 @@ async function loadCapture(registry: SessionRegistry, name: string, chunks: Asyn
   }
   if (session === null) return new CaptureError('ZS_CAPTURE_BAD_HEADER', 'the capture ends inside its head', 0);
   const s: Session = session;
-  const ended = new Promise<void>((resolve) => {
-    if (s.ended) return resolve();
-    const off = registry.subscribe((e) => {
-      if (e.type === 'ended' && e.session === s) {
-        off();
-        resolve();
-      }
-    });
-  });
+  const ended = sessionEnded(registry, s);
   s.connectionClosed();
   await ended;
   return s;

@@ -335,3 +335,51 @@ class CatalogChain implements SessionCatalog {
     return a || b;
   }
 }
+
+/** Resolves when `session` has ended (at once if it has). */
+export function sessionEnded(registry: SessionRegistry, session: Session): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (session.ended) return resolve();
+    const off = registry.subscribe((e) => {
+      if (e.type === 'ended' && e.session === session) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/**
+ * The transport of a session fed from something already recorded (a capture upload, rows read
+ * from ClickHouse): what the session sends goes nowhere, and its backpressure pauses the feeder,
+ * which awaits `flowing()` between chunks.
+ */
+export function recordedTransport(): { transport: SessionTransport; flowing(): Promise<void>; readonly closed: boolean } {
+  let paused = false;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const transport: SessionTransport = {
+    write: () => {},
+    close: () => {
+      closed = true;
+      wake?.();
+    },
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+      wake?.();
+    },
+  };
+  return {
+    transport,
+    flowing: async () => {
+      while (paused && !closed) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
