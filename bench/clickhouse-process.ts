@@ -1,8 +1,8 @@
 /**
- * A real clickhouse-server for `npm run bench -- fleet` and the fleet tests (through
- * test/support/fleet-clickhouse.ts): its own temp directory, free loopback ports, stopped by
- * stop(). Here rather than in test/ because the bench is built into dist/ and test/ is not.
- * Temporary (issue 15, helper B): the lead unifies it with test/support/db-servers.ts.
+ * A real clickhouse-server for `npm run bench -- fleet`: its own temp directory, free loopback
+ * ports, stopped by stop(). The tests use test/support/db-servers.ts (startClickHouse), which
+ * does the same with outages (down/up); this copy exists because the bench is built into dist/
+ * and test/ is not.
  *
  * Ports: clickhouse-server cannot listen on port 0, so a port is picked by binding a net.Server
  * to 0 and closing it; when the server then fails on EADDRINUSE (another process took it in
@@ -22,7 +22,7 @@ export function clickHouseSkipReason(): string | undefined {
   return existsSync(CLICKHOUSE_BINARY) ? undefined : `no ${CLICKHOUSE_BINARY} (apt-get install clickhouse-server)`;
 }
 
-export interface TestClickHouse {
+export interface LocalClickHouse {
   /** http://127.0.0.1:PORT */
   httpUrl: string;
   /** `--clickhouse` URL with database `database` */
@@ -117,7 +117,7 @@ async function waitReady(child: ChildProcess, httpUrl: string, dir: string, time
  * Starts clickhouse-server in a fresh temp dir on free loopback ports and waits until it answers.
  * @param options.maxMemoryBytes max_memory_usage of the default profile (default 4 GB)
  */
-export async function startTestClickHouse(options: { maxMemoryBytes?: number; timeoutMs?: number } = {}): Promise<TestClickHouse> {
+export async function startLocalClickHouse(options: { maxMemoryBytes?: number; timeoutMs?: number } = {}): Promise<LocalClickHouse> {
   const dir = await mkdtemp(join(tmpdir(), 'zs-ch-'));
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {

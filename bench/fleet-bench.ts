@@ -22,7 +22,7 @@
 import { connectClickHouse, migrate, type ClickHouseTarget } from '../server/fleet/clickhouse-connection.js';
 import { fleetApps, fleetZones, type FleetZonesQuery } from '../server/fleet/fleet-queries.js';
 import { checkTarget } from './bench-util.js';
-import { clickHouseSkipReason, startTestClickHouse } from './clickhouse-process.js';
+import { clickHouseSkipReason, startLocalClickHouse } from './clickhouse-process.js';
 
 // a whole hour (2026-05-28T20:00:00Z), so hourly buckets fall on the hour
 const T0 = 1_779_998_400_000_000_000n;
@@ -68,7 +68,7 @@ export async function runFleetBench(): Promise<void> {
     return;
   }
   const zones = Number(process.env.ZONESCOPE_BENCH_FLEET_ZONES ?? 100_000_000);
-  const ch = await startTestClickHouse({ maxMemoryBytes: 8_000_000_000 });
+  const ch = await startLocalClickHouse({ maxMemoryBytes: 8_000_000_000 });
   try {
     const target = connectClickHouse(ch.url('fleetbench'), { requestTimeoutMs: 1_800_000 });
     await migrate(target);

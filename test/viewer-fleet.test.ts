@@ -11,16 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClickHouse, migrate, type ClickHouseTarget } from '../server/fleet/clickhouse-connection.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { browserSkipReason, launchChromium, newPage, screenshot } from './support/browser.js';
-import { clickHouseSkipReason, startTestClickHouse, type TestClickHouse } from './support/fleet-clickhouse.js';
+import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
 
-const skipReason = browserSkipReason() ?? clickHouseSkipReason() ?? null;
+const skipReason = browserSkipReason() ?? CLICKHOUSE_MISSING ?? null;
 if (skipReason) console.warn(`viewer-fleet: skipped: ${skipReason}`);
 
 type FleetState = { zones: { series: { app: string; host: string; total: number }[] } | null; apps: unknown; charts: string[][] };
 const state = (page: Page) => page.evaluate(() => (document.querySelector('#panel-fleet') as unknown as { fleetState(): FleetState }).fleetState());
 
 describe.skipIf(skipReason !== null)('the Fleet panel', () => {
-  let ch: TestClickHouse;
+  let ch: ClickHouseServer;
   let target: ClickHouseTarget;
   let server: ServerHandle;
   let bare: ServerHandle;
@@ -29,8 +29,8 @@ describe.skipIf(skipReason !== null)('the Fleet panel', () => {
   let errors: string[];
 
   beforeAll(async () => {
-    ch = await startTestClickHouse();
-    target = connectClickHouse(ch.url('fleetv'));
+    ch = (await startClickHouse())!;
+    target = connectClickHouse(`${ch.url}/?database=fleetv`);
     await migrate(target);
     const start = (BigInt(Date.now()) - 40n * 60_000n) * 1_000_000n;
     // zone i: pair i % 3, one every 60 ms over 30 min, durations 1..1000 us (x2, x4 by pair)
@@ -45,7 +45,7 @@ describe.skipIf(skipReason !== null)('the Fleet panel', () => {
       format: 'JSONEachRow',
       values: [0, 1, 2].map((i) => ({ session: `abcd0123-${i}`, server: 'abcd0123', app: ['api', 'api', 'worker'][i], host: ['h1', 'h2', 'h1'][i], pid: 100 + i, start_abs_ns: String(start), first_ns: '0', last_ns: '1800000000000', zones: 10_000, ended: 1, end_reason: 'closed', version: 1 })),
     });
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: ch.url('fleetv') });
+    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: `${ch.url}/?database=fleetv` });
     bare = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null });
     browser = await launchChromium();
     ({ page, errors } = await newPage(browser, { width: 1600, height: 1000, dpr: 1 }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clickHouseSkipReason, startTestClickHouse, type TestClickHouse } from '../../test/support/fleet-clickhouse.js';
+import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from '../../test/support/db-servers.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from './clickhouse-connection.js';
 import { fleetApps, fleetRows, fleetZones, FleetQueryError, nsParam, planBuckets, sqlString } from './fleet-queries.js';
 
@@ -16,15 +16,15 @@ import { fleetApps, fleetRows, fleetZones, FleetQueryError, nsParam, planBuckets
 const T = 1_700_000_000_000_000_000n;
 const SPAN = 100_000_000_000n;
 const NAME = 'handle request';
-const skip = clickHouseSkipReason();
+const skip = CLICKHOUSE_MISSING ?? undefined;
 
 describe.skipIf(skip !== undefined)('fleet queries on a real ClickHouse', () => {
-  let ch: TestClickHouse;
+  let ch: ClickHouseServer;
   let target: ClickHouseTarget;
 
   beforeAll(async () => {
-    ch = await startTestClickHouse();
-    target = connectClickHouse(ch.url('fleetq'));
+    ch = (await startClickHouse())!;
+    target = connectClickHouse(`${ch.url}/?database=fleetq`);
     await migrate(target);
     const db = target.database;
     await target.client.command({
@@ -128,7 +128,7 @@ describe.skipIf(skip !== undefined)('fleet queries on a real ClickHouse', () => 
     // max_execution_time: a statement that needs minutes, given 1 s (18.16 counts whole seconds)
     expect(await code(fleetRows(target, 'SELECT sum(sipHash64(number)) AS s FROM numbers(20000000000)', { maxExecutionMs: 1000, maxResultRows: 10 }))).toBe('503 ZS_FLEET_TIMEOUT');
     expect(await code(fleetRows(target, 'SELECT number FROM numbers(100000)', { maxExecutionMs: 10_000, maxResultRows: 10 }))).toBe('503 ZS_FLEET_TOO_MANY_ROWS');
-    const fresh = connectClickHouse(ch.url('not_migrated'));
+    const fresh = connectClickHouse(`${ch.url}/?database=not_migrated`);
     expect(await code(fleetZones(fresh, { name: NAME, from: T, to: T + 1n, buckets: 1 }))).toBe('503 ZS_FLEET_NO_TABLES');
     await fresh.client.close();
     const closed = connectClickHouse('http://127.0.0.1:1/?database=x');
@@ -189,7 +189,7 @@ describe('planBuckets', () => {
 });
 
 describe.skipIf(skip !== undefined)('fleet queries over the rollups, on a real ClickHouse', () => {
-  let ch: TestClickHouse;
+  let ch: ClickHouseServer;
   let target: ClickHouseTarget;
   const S = 1_000_000_000n;
   const H = 3600n * S;
@@ -197,8 +197,8 @@ describe.skipIf(skip !== undefined)('fleet queries over the rollups, on a real C
 
   // 864,000 zones `long` over 6 h: pair i % 4, one every 100 ms per pair, durations (k % 997 + 1) us x (pair + 1)
   beforeAll(async () => {
-    ch = await startTestClickHouse();
-    target = connectClickHouse(ch.url('fleetroll'));
+    ch = (await startClickHouse())!;
+    target = connectClickHouse(`${ch.url}/?database=fleetroll`);
     await migrate(target);
     await target.client.command({
       query: `INSERT INTO fleetroll.zones (app, host, name, abs_start_ns, duration_ns)

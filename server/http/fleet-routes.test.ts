@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetAppsResult, FleetZonesResult } from '../../protocol/view/fleet-types.js';
-import { clickHouseSkipReason, startTestClickHouse, type TestClickHouse } from '../../test/support/fleet-clickhouse.js';
+import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from '../../test/support/db-servers.js';
 import { connectClickHouse, migrate, type ClickHouseTarget } from '../fleet/clickhouse-connection.js';
 import type { FleetHandle } from '../fleet/fleet.js';
 import { QueryGate } from '../query/query-gate.js';
@@ -12,7 +12,7 @@ import { fleetRoutes } from './fleet-routes.js';
 
 /** GET /api/fleet/zones and /apps through createApp (the routes as served), on a real clickhouse-server. */
 
-const skip = clickHouseSkipReason();
+const skip = CLICKHOUSE_MISSING ?? undefined;
 
 describe('fleet routes without ClickHouse', () => {
   it('answer 409 ZS_FLEET_NO_CLICKHOUSE, saying --clickhouse is needed', async () => {
@@ -28,7 +28,7 @@ describe('fleet routes without ClickHouse', () => {
 });
 
 describe.skipIf(skip !== undefined)('fleet routes on a real ClickHouse', () => {
-  let ch: TestClickHouse;
+  let ch: ClickHouseServer;
   let target: ClickHouseTarget;
   let app: Hono;
   // 10 zones `tick` 30 min ago (in the default window, the last hour), durations 1..10 ns
@@ -36,8 +36,8 @@ describe.skipIf(skip !== undefined)('fleet routes on a real ClickHouse', () => {
   const at = nowNs - 1_800_000_000_000n;
 
   beforeAll(async () => {
-    ch = await startTestClickHouse();
-    target = connectClickHouse(ch.url('fleetr'));
+    ch = (await startClickHouse())!;
+    target = connectClickHouse(`${ch.url}/?database=fleetr`);
     await migrate(target);
     await target.client.command({ query: `INSERT INTO fleetr.zones (app, host, name, abs_start_ns, duration_ns) SELECT 'api', 'h1', 'tick', toInt64(${at}) + number, number + 1 FROM numbers(10)` });
     await target.client.insert({
