@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../server/serve.js';
 import { checkTarget } from './bench-util.js';
-import { clickHouseSkipReason, startTestClickHouse } from './clickhouse-process.js';
+import { clickHouseSkipReason, startLocalClickHouse } from './clickhouse-process.js';
 import { listenAsTracyClient } from './tracy-peer.js';
 
 const ROUNDS = 3;
@@ -73,7 +73,7 @@ export async function runFleetWriteBench(fixturesDir: string | null): Promise<vo
     console.log(`fleet-write: skipped (${skip})`);
     return;
   }
-  const ch = await startTestClickHouse();
+  const ch = await startLocalClickHouse();
   try {
     const without: number[] = [];
     const withCh: number[] = [];
