@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
 import { fixture } from './support/inspect-fixtures.js';
-import { listenRecordedClient } from './support/tracy-replay.js';
+import { listenRecordedClient, type ReplayOptions } from './support/tracy-replay.js';
 import { getAllZones } from './support/zone-pages.js';
 
 if (CLICKHOUSE_MISSING) console.warn(`fleet-clickhouse: skipped: ${CLICKHOUSE_MISSING}`);
@@ -35,8 +35,8 @@ async function api(server: ServerHandle, path: string): Promise<Json> {
 }
 
 /** Plays a recording to a server that dials it; resolves with the ended session's id. */
-async function streamRecording(server: ServerHandle, recording: Uint8Array): Promise<string> {
-  const app = await listenRecordedClient(recording);
+async function streamRecording(server: ServerHandle, recording: Uint8Array, options: ReplayOptions = {}): Promise<string> {
+  const app = await listenRecordedClient(recording, options);
   const ended = new Promise<string>((resolve) => {
     const off = server.registry.subscribe((e) => {
       if (e.type === 'ended' && e.session.welcome) {
@@ -106,8 +106,12 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
       const plotSamples = detailsA.plots.reduce((n: number, p: Json) => n + p.count, 0);
       expect(Number(counts.p)).toBe(plotSamples);
       expect(Number(counts.m)).toBe(detailsA.messages);
-      // a continuous frame set of n marks has n - 1 frames; a start/end set has n
+      // per frame set, by its real name: a continuous set of n marks has n - 1 frames, a start/end set n
+      const frameSets = await rows<{ name: string; n: string }>(`SELECT name, count() AS n FROM ${database}.frames GROUP BY name`);
+      expect(Object.fromEntries(frameSets.map((f) => [f.name, Number(f.n)]))).toEqual(Object.fromEntries(detailsA.frames.map((f: Json) => [f.name, f.continuous ? f.count - 1 : f.count])));
       expect(Number(counts.f)).toBe(detailsA.frames.reduce((n: number, f: Json) => n + (f.continuous ? f.count - 1 : f.count), 0));
+      const plotRows = await rows<{ plot: string; n: string }>(`SELECT plot, count() AS n FROM ${database}.plots GROUP BY plot`);
+      expect(Object.fromEntries(plotRows.map((p) => [p.plot, Number(p.n)]))).toEqual(Object.fromEntries(detailsA.plots.map((p: Json) => [p.name, p.count])));
       const [session] = await rows<Json>(`SELECT argMax(zones, version) AS zones, argMax(ended, version) AS ended, argMax(app, version) AS app FROM ${database}.sessions WHERE session = '${key}' GROUP BY session`);
       expect(session).toEqual({ zones: String(detailsA.zones), ended: 1, app: 'fixture_app' });
       statsA = await api(a, `/api/sessions/${id}/stats`);
@@ -168,6 +172,35 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
       expect(Number(count!.n)).toBe(202_201);
       const after = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
       expect(after).toContain('zonescope_fleet_rows_total{sink="clickhouse",table="zones",state="written"} 202201');
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+
+  it('ClickHouse killed while a session streams and started again: every zone written (at least once), the retries counted', async () => {
+    const database = newDatabase();
+    const server = await startServer({
+      http: { host: '127.0.0.1', port: 0 },
+      ingest: null,
+      clickhouse: `${ch.url}/?database=${database}`,
+      fleet: { feedIntervalMs: 20, writer: { backoffMinMs: 20, backoffMaxMs: 200, maxBatchBytes: 64 * 1024, flushMs: 20 } },
+    });
+    try {
+      const zones = server.fleet.clickhouse!.sink.writers.zones.counters;
+      // the recording in 16 KiB chunks 10 ms apart (~1.2 s): ClickHouse is killed once it took some rows
+      const streamed = streamRecording(server, medium(), { chunkSize: 16 * 1024, pauseMs: 10 });
+      await expect.poll(() => zones.writtenRows, { timeout: 30_000, interval: 5 }).toBeGreaterThan(0);
+      await ch.down();
+      const id = await streamed;
+      await expect.poll(() => zones.retriedSends, { timeout: 30_000 }).toBeGreaterThan(0);
+      await ch.up();
+      expect(await server.fleet.flush(60_000)).toBe(true);
+      expect(zones).toMatchObject({ queuedRows: 202_201, writtenRows: 202_201, failedRows: 0, droppedRows: 0 });
+      // a batch ClickHouse stored just before it was killed, unanswered, is sent again: delivery is
+      // at least once (docs/fleet.md); every zone is there
+      const [r] = await rows<{ n: string; d: string }>(`SELECT count() AS n, uniqExact(thread, depth, start_ns) AS d FROM ${database}.zones WHERE session = '${server.fleet.serverId}-${id}'`);
+      expect(Number(r!.d)).toBe(202_201);
+      expect(Number(r!.n)).toBeGreaterThanOrEqual(202_201);
     } finally {
       await server.close();
     }

@@ -125,6 +125,18 @@ export class SourceLocationTable {
     return index;
   }
 
+  /**
+   * Every text of the location is known: a static location is resolved and the strings of its
+   * name (when it has one), function and file have arrived. Until then displayName() may give the
+   * function for a name still on its way.
+   */
+  complete(index: number, strings: ReadonlyMap<number, string>): boolean {
+    if (index >= this.count || !this.resolved[index]) return false;
+    if (this.kind[index] !== SrclocKind.Static) return true;
+    this.fillStrings(index, strings);
+    return (this.namePtr[index] === 0 || this.name[index] !== null) && this.function[index] !== null && this.file[index] !== null;
+  }
+
   /** The displayed name: the location's name, or its function when it has none. */
   displayName(index: number, strings: ReadonlyMap<number, string>): string {
     this.fillStrings(index, strings);

@@ -297,6 +297,7 @@ export class StoreFeed {
         let f = t.frames.get(key);
         if (!f) t.frames.set(key, (f = { cursor: { time: -Infinity, atTime: 0 }, frame: 0, prev: NaN }));
         const name = frameSetName(store, set);
+        if (!ended && name.startsWith('frame@')) continue; // its name is not known yet
         const state = f;
         if (set.continuous) {
           readAfter(set.marks, state.cursor, (time) => {
@@ -356,11 +357,9 @@ export class StoreFeed {
   }
 }
 
-/** A static source location's strings have arrived (a live zone waits for them). */
+/** A live zone's source location has all its texts (its name, function and file strings arrived). */
 function srclocReady(store: SessionStore, srcloc: number): boolean {
-  const s = store.srclocs;
-  if (srcloc >= s.count) return false;
-  return s.displayName(srcloc, store.names.strings) !== '';
+  return store.srclocs.complete(srcloc, store.names.strings);
 }
 
 /** The host name from Tracy's hostInfo text ("OS: ...\nCompiler: ...\nUser: u@host\n..."), else the first line. */
