@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
 import { fixture } from './support/inspect-fixtures.js';
-import { listenRecordedClient, type ReplayOptions } from './support/tracy-replay.js';
+import { streamToServer } from './support/tracy-replay.js';
 import { getAllZones } from './support/zone-pages.js';
 
 if (CLICKHOUSE_MISSING) console.warn(`fleet-clickhouse: skipped: ${CLICKHOUSE_MISSING}`);
@@ -34,25 +34,6 @@ async function api(server: ServerHandle, path: string): Promise<Json> {
   return res.json();
 }
 
-/** Plays a recording to a server that dials it; resolves with the ended session's id. */
-async function streamRecording(server: ServerHandle, recording: Uint8Array, options: ReplayOptions = {}): Promise<string> {
-  const app = await listenRecordedClient(recording, options);
-  const ended = new Promise<string>((resolve) => {
-    const off = server.registry.subscribe((e) => {
-      if (e.type === 'ended' && e.session.welcome) {
-        off();
-        resolve(e.session.id);
-      }
-    });
-  });
-  const { TracyDialer } = await import('../server/ingest/tracy-dialer.js');
-  const dialer = new TracyDialer(server.registry, { host: '127.0.0.1', port: app.port });
-  dialer.start();
-  const id = await ended;
-  dialer.stop();
-  await app.close();
-  return id;
-}
 
 /** "thread|depth|start|duration|name" of every zone the server's store holds for session `id`. */
 async function storeZones(server: ServerHandle, id: string): Promise<string[]> {
@@ -88,7 +69,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
     let statsA: Json[];
     let key: string;
     try {
-      const id = await streamRecording(a, medium());
+      const id = await streamToServer(a, medium());
       expect(await a.fleet.flush()).toBe(true);
       detailsA = await api(a, `/api/sessions/${id}`);
       key = `${a.fleet.serverId}-${id}`;
@@ -146,8 +127,10 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
     }
   }, 120_000);
 
-  it('ClickHouse down mid-stream and back: nothing lost, the retries counted', async () => {
+  it('ClickHouse down from before the server starts to after the stream: nothing lost, the retries counted', async () => {
     const database = newDatabase();
+    // down before the server starts: it starts anyway (schema and session list retried later)
+    await ch.down();
     const server = await startServer({
       http: { host: '127.0.0.1', port: 0 },
       ingest: null,
@@ -155,8 +138,8 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
       fleet: { feedIntervalMs: 20, writer: { backoffMinMs: 20, backoffMaxMs: 200, maxBatchBytes: 256 * 1024 } },
     });
     try {
-      await ch.down();
-      const id = await streamRecording(server, medium());
+      expect(server.fleet.clickhouse!.catalog.lastError).not.toBeNull();
+      const id = await streamToServer(server, medium());
       await server.fleet.clickhouse!.feed.pass();
       const zones = server.fleet.clickhouse!.sink.writers.zones.counters;
       // the sends are failing now (events: the counter moving), nothing is written
@@ -168,6 +151,9 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
       await ch.up();
       expect(await server.fleet.flush(60_000)).toBe(true);
       expect(zones).toMatchObject({ writtenRows: 202_201, failedRows: 0, droppedRows: 0 });
+      // the session list reads again once ClickHouse is back
+      await server.fleet.clickhouse!.catalog.refresh();
+      expect(server.fleet.clickhouse!.catalog.lastError).toBeNull();
       const [count] = await rows<{ n: string }>(`SELECT count() AS n FROM ${database}.zones WHERE session = '${server.fleet.serverId}-${id}'`);
       expect(Number(count!.n)).toBe(202_201);
       const after = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
@@ -188,7 +174,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
     try {
       const zones = server.fleet.clickhouse!.sink.writers.zones.counters;
       // the recording in 16 KiB chunks 10 ms apart (~1.2 s): ClickHouse is killed once it took some rows
-      const streamed = streamRecording(server, medium(), { chunkSize: 16 * 1024, pauseMs: 10 });
+      const streamed = streamToServer(server, medium(), { chunkSize: 16 * 1024, pauseMs: 10 });
       await expect.poll(() => zones.writtenRows, { timeout: 30_000, interval: 5 }).toBeGreaterThan(0);
       await ch.down();
       const id = await streamed;

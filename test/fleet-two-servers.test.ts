@@ -8,11 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetAppsResult, FleetZonesResult } from '../protocol/view/fleet-types.js';
-import { TracyDialer } from '../server/ingest/tracy-dialer.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
 import { FIXTURES_PRESENT, fixture } from './support/inspect-fixtures.js';
-import { listenRecordedClient } from './support/tracy-replay.js';
+import { streamToServer } from './support/tracy-replay.js';
 
 const skip = CLICKHOUSE_MISSING ?? (FIXTURES_PRESENT ? null : 'the Tracy fixtures are absent');
 if (skip) console.warn(`fleet-two-servers: skipped: ${skip}`);
@@ -25,24 +24,6 @@ async function api<T = Json>(server: ServerHandle, path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Plays a recording to a server that dials it; resolves with the ended session's id. */
-async function streamRecording(server: ServerHandle, recording: Uint8Array): Promise<string> {
-  const app = await listenRecordedClient(recording);
-  const ended = new Promise<string>((resolve) => {
-    const off = server.registry.subscribe((e) => {
-      if (e.type === 'ended' && e.session.welcome) {
-        off();
-        resolve(e.session.id);
-      }
-    });
-  });
-  const dialer = new TracyDialer(server.registry, { host: '127.0.0.1', port: app.port });
-  dialer.start();
-  const id = await ended;
-  dialer.stop();
-  await app.close();
-  return id;
-}
 
 describe.skipIf(skip !== null)('two servers writing to one ClickHouse', () => {
   let ch: ClickHouseServer;
@@ -56,7 +37,7 @@ describe.skipIf(skip !== null)('two servers writing to one ClickHouse', () => {
     for (let i = 0; i < 2; i++) {
       const s = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, clickhouse: url, fleet: { feedIntervalMs: 20 } });
       servers.push(s);
-      ids.push(await streamRecording(s, recording));
+      ids.push(await streamToServer(s, recording));
       expect(await s.fleet.flush()).toBe(true);
     }
   }, 120_000);

@@ -10,6 +10,8 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
+import { TracyDialer } from '../../server/ingest/tracy-dialer.js';
+import type { ServerHandle } from '../../server/serve.js';
 import { HANDSHAKE_SIZE, PROTOCOL_VERSION, SERVER_QUERY_PACKET_SIZE, SHIBBOLETH } from '../../protocol/tracy/index.js';
 
 export interface ReplayOptions {
@@ -204,4 +206,26 @@ export function wsRecordedClient(url: string, recording: Uint8Array, o: ReplayOp
     ws.on('close', () => resolve(summarize(Buffer.concat(chunks))));
     ws.on('error', reject);
   });
+}
+
+/**
+ * Plays a recording to a running server that dials it (a TracyDialer on the server's registry,
+ * as `--connect` does); resolves with the ended session's id once the app's side is closed.
+ */
+export async function streamToServer(server: ServerHandle, recording: Uint8Array, options: ReplayOptions = {}): Promise<string> {
+  const app = await listenRecordedClient(recording, options);
+  const ended = new Promise<string>((resolve) => {
+    const off = server.registry.subscribe((e) => {
+      if (e.type === 'ended' && e.session.welcome) {
+        off();
+        resolve(e.session.id);
+      }
+    });
+  });
+  const dialer = new TracyDialer(server.registry, { host: '127.0.0.1', port: app.port });
+  dialer.start();
+  const id = await ended;
+  dialer.stop();
+  await app.close();
+  return id;
 }
