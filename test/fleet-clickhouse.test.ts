@@ -95,6 +95,10 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('serve --clickhouse on a real Click
       expect(Object.fromEntries(plotRows.map((p) => [p.plot, Number(p.n)]))).toEqual(Object.fromEntries(detailsA.plots.map((p: Json) => [p.name, p.count])));
       const [session] = await rows<Json>(`SELECT argMax(zones, version) AS zones, argMax(ended, version) AS ended, argMax(app, version) AS app FROM ${database}.sessions WHERE session = '${key}' GROUP BY session`);
       expect(session).toEqual({ zones: String(detailsA.zones), ended: 1, app: 'fixture_app' });
+      const [span] = await rows<{ first: string; earliest: string }>(
+        `SELECT (SELECT argMax(first_ns, version) FROM ${database}.sessions WHERE session = '${key}') AS first, (SELECT min(start_ns) FROM ${database}.zones WHERE session = '${key}') AS earliest`,
+      );
+      expect(span!.first).toBe(span!.earliest);
       statsA = await api(a, `/api/sessions/${id}/stats`);
       const counters = a.fleet.clickhouse!.sink.counters().find((c) => c.table === 'zones')!.counters;
       expect(counters).toMatchObject({ queuedRows: 202_201, writtenRows: 202_201, failedRows: 0, droppedRows: 0 });

@@ -81,8 +81,7 @@ export function absNs(startSec: number, relNs: number): string {
 }
 
 interface SessionCache {
-  /** "session\tapp\thost\tpid\t" (zones) and "session\tapp\thost\t" (plots) */
-  prefix: string;
+  /** "session\tapp\thost\t" (plots, TabSeparated) */
   plotPrefix: string;
   /** per srcloc: "name\tfunction\tfile\tline\tcolor\t", and the same without the name for named zones */
   /** RowBinary: session, app, host, pid */
@@ -182,7 +181,7 @@ export class ClickHouseSink implements FeedSink {
         w.string(s.host);
         w.i64(s.pid);
       });
-      c = { prefix: `${plotPrefix}${s.pid}\t`, plotPrefix, zonePrefix, zoneLoc: [], baseLo: base.lo, baseHi: base.hi };
+      c = { plotPrefix, zonePrefix, zoneLoc: [], baseLo: base.lo, baseHi: base.hi };
       this.sessions.set(s.key, c);
     }
     return c;
@@ -192,7 +191,10 @@ export class ClickHouseSink implements FeedSink {
     const store = s.session.store;
     const version = Date.now() * 1000 + (this.versionSeq++ % 1000);
     const reason = s.session.endReason ?? '';
-    const first = 0;
+    // the earliest zone still stored (its store may have evicted older ones; 0 when none)
+    let first = Infinity;
+    for (const t of store.threads.values()) first = Math.min(first, t.firstNs);
+    first = Number.isFinite(first) ? Math.round(first) : 0;
     const last = Math.round(Math.max(store.lastNs, 0));
     this.writers.sessions.add(`${tsv(s.key)}\t${tsv(this.options.serverId)}\t${tsv(s.app)}\t${tsv(s.host)}\t${s.pid}\t${absNs(s.startSec, 0)}\t${first}\t${last}\t${store.zonesEnded}\t${ended ? 1 : 0}\t${tsv(reason)}\t${version}\n`, 1);
   }
