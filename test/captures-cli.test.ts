@@ -178,7 +178,12 @@ describe.skipIf(!FIXTURES_PRESENT)('zonescope view', () => {
     const run = cli(['view', path, '--http', '127.0.0.1:0']);
     const [, port, id] = await waitOutput(run, /viewing .*view\.zscap at http:\/\/127\.0\.0\.1:(\d+)\/\?session=(\S+)/);
     const truth = readTruth('medium');
-    const list: Json[] = await getJson(Number(port), '/api/sessions');
+    // listed at once as a capture; its app is known once the file's first frame (the welcome) is
+    // decoded, which under load may come after the URL is printed: wait for it, not for luck
+    const list: Json[] = await waitFor('the capture listed with its app', async () => {
+      const l: Json[] = await getJson(Number(port), '/api/sessions');
+      return l[0]?.app != null ? l : undefined;
+    });
     expect(list.map((s) => [s.id, s.source, s.app])).toEqual([[id, 'capture', 'fixture_app']]);
     const ended: Json = await waitFor('the capture to load', async () => {
       const d = await getJson(Number(port), `/api/sessions/${id}`);
