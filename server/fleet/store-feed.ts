@@ -86,11 +86,9 @@ interface Tracked {
   /** per thread id: rows handed over per depth */
   zoneRows: Map<number, number[]>;
   threadsNamed: Set<number>;
-  plots: Map<string, TimeCursor>;
+  plots: Map<number, TimeCursor>;
   frames: Map<number, { cursor: TimeCursor; frame: number; prev: number }>;
   messages: TimeCursor;
-  /** the session ended and one full pass ran after */
-  finalPassDone: boolean;
   changed: boolean;
 }
 
@@ -174,7 +172,7 @@ export class StoreFeed {
       startSec: epoch > 0 ? epoch : Math.floor(session.startedAt / 1000),
       session,
     };
-    this.tracked.set(session, { fs, zoneRows: new Map(), threadsNamed: new Set(), plots: new Map(), frames: new Map(), messages: { time: -Infinity, atTime: 0 }, finalPassDone: false, changed: true });
+    this.tracked.set(session, { fs, zoneRows: new Map(), threadsNamed: new Set(), plots: new Map(), frames: new Map(), messages: { time: -Infinity, atTime: 0 }, changed: true });
     this.schedule(0);
   }
 
@@ -208,12 +206,12 @@ export class StoreFeed {
           this.stalled = true;
           break;
         }
-        if (t.changed || (ended && !t.finalPassDone)) {
+        // an ended session gets its last row (ended = 1) and is forgotten
+        if (t.changed || ended) {
           this.sink.session?.(t.fs, ended);
           t.changed = false;
         }
         if (ended) {
-          t.finalPassDone = true;
           this.sink.sessionDone?.(t.fs);
           this.tracked.delete(t.fs.session);
         }
@@ -321,8 +319,8 @@ export class StoreFeed {
       for (const track of store.plots.values()) {
         const name = plotName(store, track.namePtr);
         if (!ended && name.startsWith('plot@')) continue; // its name is not known yet
-        let c = t.plots.get(`${track.namePtr}`);
-        if (!c) t.plots.set(`${track.namePtr}`, (c = { time: -Infinity, atTime: 0 }));
+        let c = t.plots.get(track.namePtr);
+        if (!c) t.plots.set(track.namePtr, (c = { time: -Infinity, atTime: 0 }));
         const n0 = this.counters.plotSamples;
         readAfter(track.series, c, (time, value) => {
           this.sink.plotSample!(t.fs, name, time, value);
