@@ -98,7 +98,44 @@ function sourceFiles(folder: string): SourceFile[] {
   return out;
 }
 
+/**
+ * The files a source file loads, transitively through relative imports (`.js` specifiers read
+ * as their `.ts` sources), by repository path.
+ */
+function reachable(start: string, byPath: ReadonlyMap<string, SourceFile>): Set<string> {
+  const seen = new Set<string>([start]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const file = byPath.get(queue.pop()!);
+    if (!file) continue;
+    for (const spec of importsOf(file.text)) {
+      if (!spec.startsWith('./') && !spec.startsWith('../')) continue;
+      const target = relative(ROOT, resolve(ROOT, dirname(file.path), spec)).split(sep).join('/').replace(/\.js$/, '.ts');
+      if (!seen.has(target)) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  return seen;
+}
+
+/** The WebAssembly LZ4 decoder: server-side only (the viewer and the SDK keep lz4js / lz4-block.ts). */
+const WASM_DECODER = ['protocol/tracy/lz4-wasm.ts', 'protocol/tracy/lz4-wasm-bytes.ts'];
+
 describe('layering: the import allow-list of protocol/, viewer/, client/, server/ and net/', () => {
+  it('keeps the WebAssembly LZ4 decoder out of viewer/ and client/ code, directly or through protocol/ files', () => {
+    const files = LAYERS.flatMap(sourceFiles);
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    const entries = files.filter((f) => (f.path.startsWith('viewer/') || f.path.startsWith('client/')) && !isTest(f.path));
+    expect(entries.length).toBeGreaterThan(5);
+    // not vacuous: the server's stream reader does load it
+    expect([...reachable('protocol/tracy/stream-reader.ts', byPath)]).toContain(WASM_DECODER[0]);
+    const loads = entries.flatMap((f) => [...reachable(f.path, byPath)].filter((t) => WASM_DECODER.includes(t)).map((t) => `${f.path} loads ${t}`));
+    expect(loads).toEqual([]);
+  });
+
+
   it('finds no import that breaks a layer rule in the repository', () => {
     const files = LAYERS.flatMap(sourceFiles);
     // not vacuous: the protocol core is there and its imports were read

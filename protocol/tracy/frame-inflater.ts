@@ -11,6 +11,7 @@ import {
 import { ProtocolError, ProtocolErrorCode } from './errors.js';
 import { decodeOnDemandPayload, decodeWelcome, validateWelcome, type OnDemandPayload, type WelcomeMessage } from './handshake.js';
 import { decompressBlock, LZ4_ERROR_TEXT } from './lz4-block.js';
+import { Lz4WasmDecoder } from './lz4-wasm.js';
 
 const STATUS = 0;
 const WELCOME = 1;
@@ -37,16 +38,41 @@ const EMPTY: Uint8Array = new Uint8Array(0);
  * server that sees many short connections then reuses a few buffers instead of leaving
  * hundreds of dead 576 KiB arrays for the garbage collector (which frees them only when its
  * external-memory trigger, tens of MiB, is reached). At most POOL_SIZE of each are kept: 8 x
- * (576 + 257) KiB. A reused buffer needs no clearing: the decoder reads only bytes this stream
+ * 896 KiB WebAssembly decoders (block + window + slack in one 14-page memory), or with the JS
+ * fallback 8 x (576 + 257) KiB. A reused buffer needs no clearing: the decoder reads only bytes this stream
  * wrote (matches reach back to the start of this stream's history at most, frames are read
- * after they are written).
+ * after they are written; the WebAssembly decoder's wild copies write garbage only past the
+ * output's end, into bytes that are written again before they are read).
  */
 const POOL_SIZE = 8;
+const decoderPool: Lz4WasmDecoder[] = [];
 const windowPool: Uint8Array[] = [];
 const blockPool: Uint8Array[] = [];
 
 function recycle(pool: Uint8Array[], buffer: Uint8Array, size: number): void {
   if (buffer.length === size && pool.length < POOL_SIZE) pool.push(buffer);
+}
+
+/**
+ * Why the WebAssembly LZ4 decoder is not used (null while it is, or before the first frame
+ * tried it): set once, by the first failure to compile or instantiate it (no WebAssembly, a
+ * policy that forbids it, memory refused). Every inflater that allocates its window after that
+ * uses decompressBlock (lz4-block.ts), which has the same checks and results. Read it as
+ * FrameInflater.lz4Fallback (protocol/ does no I/O: the server logs it).
+ */
+let lz4WasmUnavailable: string | null = null;
+
+/** A pooled or new WebAssembly decoder, or null (and the reason recorded once) if there is none. */
+function takeDecoder(): Lz4WasmDecoder | null {
+  if (lz4WasmUnavailable !== null) return null;
+  const pooled = decoderPool.pop();
+  if (pooled) return pooled;
+  try {
+    return new Lz4WasmDecoder(LZ4_SIZE, INFLATE_WINDOW_SIZE);
+  } catch (err) {
+    lz4WasmUnavailable = `WebAssembly LZ4 decoder unavailable, using the JS decoder: ${err instanceof Error ? err.message : String(err)}`;
+    return null;
+  }
 }
 
 /** Where an inflater delivers what it read. */
@@ -96,6 +122,11 @@ export class FrameInflater {
    */
   private block = EMPTY;
   private blockLength = 0;
+  /**
+   * The WebAssembly decoder owning `window` (and, as `block`, the split-frame buffer), or null
+   * with the JS decoder (see FrameInflater.lz4Fallback) and before the first frame.
+   */
+  private wasm: Lz4WasmDecoder | null = null;
   private window = EMPTY;
   private windowView = new DataView(EMPTY.buffer);
   private writePos = 0;
@@ -112,6 +143,14 @@ export class FrameInflater {
 
   constructor(sink: InflaterSink) {
     this.sink = sink;
+  }
+
+  /**
+   * Null while the WebAssembly LZ4 decoder is used (or not yet tried); else why not, in one
+   * sentence, once for the thread: the JS decoder is then used, with identical results.
+   */
+  static get lz4Fallback(): string | null {
+    return lz4WasmUnavailable;
   }
 
   /** True once the WelcomeMessage was read and frames are expected. */
@@ -148,8 +187,13 @@ export class FrameInflater {
    * Counters, the welcome and the error stay. Afterwards push() throws ZS_PROTOCOL_BAD_STATE.
    */
   release(): void {
-    recycle(windowPool, this.window, INFLATE_WINDOW_SIZE);
-    recycle(blockPool, this.block, LZ4_SIZE);
+    if (this.wasm !== null) {
+      if (decoderPool.length < POOL_SIZE) decoderPool.push(this.wasm);
+      this.wasm = null;
+    } else {
+      recycle(windowPool, this.window, INFLATE_WINDOW_SIZE);
+      recycle(blockPool, this.block, LZ4_SIZE);
+    }
     this.window = EMPTY;
     this.windowView = new DataView(EMPTY.buffer);
     this.block = EMPTY;
@@ -161,9 +205,17 @@ export class FrameInflater {
     this.state = FAILED;
   }
 
-  /** Bytes of decode buffers held now (window, split-frame buffer); 0 after release(). */
+  /**
+   * Bytes of decode buffers held now (the WebAssembly decoder's whole memory, or the JS
+   * decoder's window and split-frame buffer); 0 after release().
+   */
   get retainedBytes(): number {
-    return this.window.byteLength + this.block.byteLength;
+    return this.wasm !== null ? this.wasm.memoryBytes : this.window.byteLength + this.block.byteLength;
+  }
+
+  /** 'wasm' or 'js': the LZ4 decoder this stream uses ('none' before its first frame). */
+  get lz4Decoder(): 'wasm' | 'js' | 'none' {
+    return this.wasm !== null ? 'wasm' : this.window.length > 0 ? 'js' : 'none';
   }
 
   /**
@@ -265,6 +317,7 @@ export class FrameInflater {
           break;
         }
         case FRAME_BODY: {
+          if (this.window.length === 0) this.allocateWindow();
           if (this.block.length < this.frameSize) this.growBlock();
           const n = Math.min(this.frameSize - this.blockLength, end - p);
           this.block.set(chunk.subarray(p, p + n), this.blockLength);
@@ -292,20 +345,38 @@ export class FrameInflater {
     this.block = grown;
   }
 
+  /**
+   * First frame: the window (and with WebAssembly the block region) is allocated here, off the
+   * per-frame path.
+   */
+  private allocateWindow(): void {
+    const wasm = (this.wasm = takeDecoder());
+    if (wasm !== null) {
+      this.window = wasm.window;
+      this.block = wasm.block; // LZ4_SIZE bytes: growBlock is never needed
+    } else {
+      this.window = windowPool.pop() ?? new Uint8Array(INFLATE_WINDOW_SIZE);
+      this.windowView = new DataView(this.window.buffer);
+    }
+  }
+
   private decodeFrame(src: Uint8Array, start: number, size: number): void {
-    let window = this.window;
+    if (this.window.length === 0) this.allocateWindow();
+    const window = this.window;
     if (this.writePos + TARGET_FRAME_SIZE > window.length) {
-      if (window.length === 0) {
-        // first frame: allocate the window here, off the per-frame path
-        window = this.window = windowPool.pop() ?? new Uint8Array(INFLATE_WINDOW_SIZE);
-        this.windowView = new DataView(window.buffer);
-      } else {
-        window.copyWithin(0, this.writePos - this.history, this.writePos);
-        this.writePos = this.history;
-      }
+      window.copyWithin(0, this.writePos - this.history, this.writePos);
+      this.writePos = this.history;
     }
     const out = this.writePos;
-    const end = decompressBlock(src, start, size, window, out, out + TARGET_FRAME_SIZE, out - this.history, this.windowView);
+    const wasm = this.wasm;
+    let end: number;
+    if (wasm !== null) {
+      // a split frame was collected in the block region already; a whole one is copied there
+      if (src !== wasm.block) wasm.block.set(start === 0 && size === src.length ? src : src.subarray(start, start + size));
+      end = wasm.decode(size, out, out + TARGET_FRAME_SIZE, out - this.history);
+    } else {
+      end = decompressBlock(src, start, size, window, out, out + TARGET_FRAME_SIZE, out - this.history, this.windowView);
+    }
     if (end < 0) {
       throw new ProtocolError(
         ProtocolErrorCode.BadLz4Block,

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_TRACY_FIXTURES } from '../../test/support/fixture-paths.js';
 import { hex, mulberry32, randInt } from '../../test/support/tracy-streams.js';
-import { LZ4_SIZE, TARGET_FRAME_SIZE } from './constants.js';
-import { INFLATE_WINDOW_SIZE } from './frame-inflater.js';
+import { LZ4_HISTORY_SIZE, LZ4_SIZE, ON_DEMAND_PAYLOAD_SIZE, TARGET_FRAME_SIZE, WELCOME_SIZE, WelcomeFlag } from './constants.js';
+import { FrameInflater, INFLATE_WINDOW_SIZE } from './frame-inflater.js';
 import {
   compressBound,
   decompressBlock,
@@ -322,3 +323,64 @@ function mutate(rand: () => number, valid: Uint8Array): Uint8Array {
   }
   return b;
 }
+
+// ---- the real recordings, frame by frame through FrameInflater ----
+
+/** Every frame of a recording decoded with decompressBlock and the inflater's window scheme. */
+function framesWithJs(stream: Uint8Array): Uint8Array[] {
+  const window = new Uint8Array(INFLATE_WINDOW_SIZE);
+  const flags = stream[1 + 64]!;
+  let p = 1 + WELCOME_SIZE + (flags & WelcomeFlag.OnDemand ? ON_DEMAND_PAYLOAD_SIZE : 0);
+  let write = 0;
+  let history = 0;
+  const out: Uint8Array[] = [];
+  while (p + 4 <= stream.length) {
+    const size = (stream[p]! | (stream[p + 1]! << 8) | (stream[p + 2]! << 16) | (stream[p + 3]! << 24)) >>> 0;
+    p += 4;
+    if (p + size > stream.length) break;
+    if (write + TARGET_FRAME_SIZE > window.length) {
+      window.copyWithin(0, write - history, write);
+      write = history;
+    }
+    const end = decompressBlock(stream, p, size, window, write, write + TARGET_FRAME_SIZE, write - history);
+    if (end < 0) throw new Error(`JS decoder: bad block at ${p}`);
+    out.push(window.slice(write, end));
+    history = Math.min(LZ4_HISTORY_SIZE, history + end - write);
+    write = end;
+    p += size;
+  }
+  return out;
+}
+
+const RECORDINGS = readdirSync(LOCAL_TRACY_FIXTURES).filter((f) => f.endsWith('.client.bin'));
+
+describe('FrameInflater with the WASM decoder on the real recordings', () => {
+  it('finds the recordings', () => {
+    expect(RECORDINGS.length).toBeGreaterThanOrEqual(4);
+  });
+
+  for (const name of RECORDINGS) {
+    it(`${name}: every frame equals decompressBlock's, pushed whole and in 1000-byte pieces`, () => {
+      const stream = new Uint8Array(readFileSync(join(LOCAL_TRACY_FIXTURES, name)));
+      const expected = framesWithJs(stream);
+      expect(expected.length).toBeGreaterThan(0);
+      for (const step of [stream.length, 1000]) {
+        let i = 0;
+        const inflater = new FrameInflater({
+          welcomeRead() {},
+          frameRead(items, start, end) {
+            const want = expected[i++];
+            if (!want || !sameBytes(items.subarray(start, end), want)) throw new Error(`${name}: frame ${i - 1} differs (step ${step})`);
+          },
+        });
+        for (let p = 0; p < stream.length; p += step) inflater.push(stream, p, Math.min(stream.length, p + step));
+        expect(inflater.lz4Decoder).toBe('wasm');
+        expect(FrameInflater.lz4Fallback).toBeNull();
+        expect(i).toBe(expected.length);
+        expect(inflater.retainedBytes).toBe(large.memoryBytes);
+        inflater.release();
+        expect(inflater.retainedBytes).toBe(0);
+      }
+    });
+  }
+});
