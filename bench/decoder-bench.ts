@@ -1,12 +1,14 @@
 /**
  * `decode`: the decoder alone (TracyStreamReader with a visitor that only counts), on the real
  * stress and medium recordings and on the synthetic 10 M-zone stream; beside it LZ4 alone
- * (frames split and decompressed with the reader's window scheme, no item walk).
+ * (FrameInflater with a sink that does nothing: the reader's path, the WebAssembly decoder)
+ * and, for comparison, the JS decompressBlock with the same window scheme.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   decompressBlock,
+  FrameInflater,
   LZ4_HISTORY_SIZE,
   NullVisitor,
   ON_DEMAND_PAYLOAD_SIZE,
@@ -46,11 +48,13 @@ export interface DecodeFigures {
   items: number;
   zones: number;
   decompressedBytes: number;
-  /** medians of the runs */
+  /** medians of the runs; lz4 = FrameInflater (WebAssembly decoder), lz4Js = decompressBlock */
   lz4Ms: number;
+  lz4JsMs: number;
   fullMs: number;
   /** fastest runs */
   lz4MinMs: number;
+  lz4JsMinMs: number;
   fullMinMs: number;
   /** the first warm-up pass: the JIT not yet settled */
   fullColdMs: number;
@@ -58,8 +62,17 @@ export interface DecodeFigures {
   zone16Share: number;
 }
 
-/** LZ4 only: split frames and decompress with the same window scheme, no item walk. */
+/** LZ4 only, the reader's path: FrameInflater (WebAssembly decoder) with a sink that does nothing. */
 function lz4Only(stream: Uint8Array): number {
+  const inflater = new FrameInflater({ welcomeRead() {}, frameRead() {} });
+  inflater.push(stream);
+  if (inflater.lz4Decoder !== 'wasm') throw new Error(`LZ4 alone: FrameInflater uses the ${inflater.lz4Decoder} decoder (${FrameInflater.lz4Fallback})`);
+  inflater.release();
+  return inflater.decompressedBytes;
+}
+
+/** LZ4 only with the JS decoder: split frames and decompress with the same window scheme, no item walk. */
+function lz4OnlyJs(stream: Uint8Array): number {
   const window = new Uint8Array(LZ4_HISTORY_SIZE + 4 * TARGET_FRAME_SIZE);
   const flags = stream[1 + 64]!;
   let p = 1 + WELCOME_SIZE + (flags & WelcomeFlag.OnDemand ? ON_DEMAND_PAYLOAD_SIZE : 0);
@@ -127,6 +140,9 @@ export function benchDecodeStream(
   const lz4Times = timeRunsStats(runs, warmup, () => {
     for (let k = 0; k < repeat; k++) lz4Only(stream);
   });
+  const lz4JsTimes = timeRunsStats(runs, warmup, () => {
+    for (let k = 0; k < repeat; k++) lz4OnlyJs(stream);
+  });
   const figures: DecodeFigures = {
     name,
     runs,
@@ -135,8 +151,10 @@ export function benchDecodeStream(
     zones: zones * repeat,
     decompressedBytes: decompressed * repeat,
     lz4Ms: lz4Times.median,
+    lz4JsMs: lz4JsTimes.median,
     fullMs: fullTimes.median,
     lz4MinMs: lz4Times.min,
+    lz4JsMinMs: lz4JsTimes.min,
     fullMinMs: fullTimes.min,
     fullColdMs: fullTimes.cold,
     zone16Share,
@@ -151,7 +169,8 @@ export function printDecodeFigures(f: DecodeFigures): void {
       `${(f.decompressedBytes / 1e6).toFixed(1)} MB decompressed\n` +
       `  compressed ${(f.compressedBytes / 1e6).toFixed(1)} MB (ratio ${(f.decompressedBytes / f.compressedBytes).toFixed(2)}), ` +
       `${(f.zone16Share * 100).toFixed(1)}% of zone items in the 16-bit form; medians of ${f.runs} runs (fastest run in brackets)\n` +
-      `  LZ4 alone:   ${f.lz4Ms.toFixed(0).padStart(5)} ms  ${fmtMBs(f.decompressedBytes, f.lz4Ms)} decompressed  [${f.lz4MinMs.toFixed(0)} ms]\n` +
+      `  LZ4 alone:   ${f.lz4Ms.toFixed(0).padStart(5)} ms  ${fmtMBs(f.decompressedBytes, f.lz4Ms)} decompressed  [${f.lz4MinMs.toFixed(0)} ms]  (FrameInflater, WebAssembly decoder)\n` +
+      `  LZ4 JS:      ${f.lz4JsMs.toFixed(0).padStart(5)} ms  ${fmtMBs(f.decompressedBytes, f.lz4JsMs)} decompressed  [${f.lz4JsMinMs.toFixed(0)} ms]  (decompressBlock, the fallback)\n` +
       `  LZ4 + items: ${f.fullMs.toFixed(0).padStart(5)} ms  ${fmtRate(f.items, f.fullMs)} items, ${fmtRate(f.zones, f.fullMs)} zones, ` +
       `${fmtMBs(f.decompressedBytes, f.fullMs)} decompressed  [${f.fullMinMs.toFixed(0)} ms: ${fmtRate(f.zones, f.fullMinMs)} zones]\n` +
       `  cold first pass (before the JIT settles): ${f.fullColdMs.toFixed(0)} ms  ${fmtRate(f.items, f.fullColdMs)} items, ${fmtRate(f.zones, f.fullColdMs)} zones`,
