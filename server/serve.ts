@@ -8,6 +8,7 @@ import { listenTcpIngest } from './ingest/tcp-ingest.js';
 import { TracyDialer } from './ingest/tracy-dialer.js';
 import { warmUpDecoder } from './ingest/warm-up.js';
 import { log } from './log.js';
+import { FrameInflater } from '../protocol/tracy/index.js';
 import { ingestAcceptor, resolveSecurity, type ResolvedSecurity, type SecurityOptions } from './security/security-options.js';
 import { SessionRegistry } from './session/session-registry.js';
 
@@ -87,6 +88,9 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   const security = resolveSecurity(httpAt.host, (options.ingest === undefined ? DEFAULT_INGEST : options.ingest)?.host ?? null, options.security);
   // started before any connection: a session does not wait for a thread to start
   const inflatePool = options.ingestWorkers === 0 ? null : InflatePool.start(options.ingestWorkers);
+  // sessions inflate on this thread without workers: its LZ4 decoder, ready (or why not) now
+  const lz4Fallback = inflatePool === null ? FrameInflater.prepareLz4() : null;
+  if (lz4Fallback !== null) log('%s', lz4Fallback);
   if (options.warmUp) {
     const w = warmUpDecoder();
     log('decoder warmed up: %d synthetic zones in %d ms', w.zones, Math.round(w.ms));

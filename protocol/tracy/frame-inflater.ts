@@ -153,6 +153,19 @@ export class FrameInflater {
     return lz4WasmUnavailable;
   }
 
+  /**
+   * Compiles and instantiates the WebAssembly decoder now (the instance waits in the pool), so
+   * the first stream does not pay for it; servers call it at start to log a fallback at once.
+   * @returns lz4Fallback
+   */
+  static prepareLz4(): string | null {
+    if (decoderPool.length === 0) {
+      const decoder = takeDecoder();
+      if (decoder !== null) decoderPool.push(decoder);
+    }
+    return lz4WasmUnavailable;
+  }
+
   /** True once the WelcomeMessage was read and frames are expected. */
   get streaming(): boolean {
     return this.state === FRAME_HEADER || this.state === FRAME_BODY;

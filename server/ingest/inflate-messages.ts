@@ -32,6 +32,8 @@ export interface InflateCounters {
 
 /** Worker -> main. */
 export type FromInflater =
+  /** Once, at the worker's start, when its WebAssembly LZ4 decoder is unavailable (id 0: no stream). */
+  | { t: 'notice'; id: 0; message: string }
   | ({ t: 'welcome'; id: number; welcome: WelcomeMessage; onDemand: OnDemandPayload | null } & InflateCounters)
   /**
    * Decompressed frames, back to back in `buf` (transferred). `index` holds 2 numbers per

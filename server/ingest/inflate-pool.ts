@@ -38,7 +38,10 @@ class InflateWorker {
   constructor(url: URL, onDeath: (w: InflateWorker) => void) {
     this.worker = new Worker(url);
     this.worker.unref();
-    this.worker.on('message', (m: FromInflater) => this.handlers.get(m.id)?.(m));
+    this.worker.on('message', (m: FromInflater) => {
+      if (m.t === 'notice') log('ingest worker: %s', m.message);
+      else this.handlers.get(m.id)?.(m);
+    });
     const die = (why: string) => {
       if (this.dead) return;
       this.dead = true;

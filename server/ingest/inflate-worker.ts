@@ -138,6 +138,10 @@ function post(message: FromInflater, transfer: ArrayBuffer[] = []): void {
 
 const streams = new Map<number, Stream>();
 
+// the LZ4 decoder instantiated before the first stream; if it cannot be, say so once
+const lz4Fallback = FrameInflater.prepareLz4();
+if (lz4Fallback !== null) post({ t: 'notice', id: 0, message: lz4Fallback });
+
 port.on('message', (m: ToInflater) => {
   switch (m.t) {
     case 'open':
