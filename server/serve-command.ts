@@ -41,8 +41,8 @@ Options:
   --max-connections-per-address N
                         the same, from one remote address (default 64)
   --ingest-workers N    threads that decompress the apps' streams beside the one that walks
-                        them and serves HTTP (default: one per core beyond the first, 1-4;
-                        0 = everything on the main thread)
+                        them and serves HTTP (default: one per core beyond the first, 1-4,
+                        and 0 on one or two cores; 0 = everything on the main thread)
   --quiet               no log lines (errors only)
   -h, --help            this text
 

@@ -100,10 +100,12 @@ async function findZone(server: ServerHandle, id: string, zones: Json, srclocs: 
 
 const NAMES = ['small', 'small-default', 'small-ondemand', 'medium'] as const;
 
-describe.skipIf(!FIXTURES_PRESENT)('real Tracy recordings through every transport', () => {
+// both pipelines, whatever the machine's default (defaultIngestWorkers): decoding on the main
+// thread, and LZ4 on an ingest worker
+describe.skipIf(!FIXTURES_PRESENT).each([0, 1])('real Tracy recordings through every transport (%i ingest workers)', (ingestWorkers) => {
   let server: ServerHandle;
   beforeAll(async () => {
-    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: { host: '127.0.0.1', port: 0 } });
+    server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: { host: '127.0.0.1', port: 0 }, ingestWorkers });
   });
   afterAll(async () => {
     await server?.close();
@@ -133,11 +135,11 @@ describe.skipIf(!FIXTURES_PRESENT)('real Tracy recordings through every transpor
   });
 });
 
-describe.skipIf(!FIXTURES_PRESENT)('real Tracy recordings through --connect', () => {
+describe.skipIf(!FIXTURES_PRESENT).each([0, 1])('real Tracy recordings through --connect (%i ingest workers)', (ingestWorkers) => {
   for (const name of [...NAMES, 'stress'] as const) {
     it(`stores ${name} exactly when the server dials a Tracy client`, async () => {
       const client = await listenRecordedClient(readFileSync(fixture(`${name}.client.bin`)), { chunkSize: 64 * 1024 });
-      const server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: client.port }] });
+      const server = await startServer({ http: { host: '127.0.0.1', port: 0 }, ingest: null, connect: [{ host: '127.0.0.1', port: client.port }], ingestWorkers });
       try {
         const replay = await client.done;
         const list = await waitEnded(server, 1, 120_000);

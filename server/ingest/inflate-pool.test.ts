@@ -12,7 +12,7 @@ import { storeSnapshot, expectSameSnapshot } from '../../test/support/store-snap
 import { SessionRegistry } from '../session/session-registry.js';
 import type { Session, SessionTransport } from '../session/session.js';
 import { BATCH_BYTES, FEW_STREAMS } from './inflate-messages.js';
-import { InflatePool } from './inflate-pool.js';
+import { defaultIngestWorkers, InflatePool, MAX_INFLATE_WORKERS } from './inflate-pool.js';
 
 interface Probe extends SessionTransport {
   pauses: number;
@@ -86,6 +86,14 @@ async function run(bytes: Uint8Array, withPool: boolean, chunk = 65536): Promise
 }
 
 const medium = () => new Uint8Array(readFileSync(tracyFixturePath('medium.client.bin')));
+
+describe('how many ingest workers by default', () => {
+  it('none on one or two cores, one per core beyond the first above that, at most MAX_INFLATE_WORKERS', () => {
+    expect([1, 2, 3, 4, 5, 8, 64].map((cores) => defaultIngestWorkers(cores))).toEqual([0, 0, 2, 3, 4, 4, 4]);
+    expect(defaultIngestWorkers(64)).toBe(MAX_INFLATE_WORKERS);
+    expect(InflatePool.start(0)).toBeNull();
+  });
+});
 
 describe('ingest worker pipeline', () => {
   it('stores a real Tracy recording exactly as decoding on the main thread does, with the same counters', async () => {

@@ -11,6 +11,21 @@ const INPUT_BATCH = 256 * 1024;
 /** Most ingest workers a pool starts (each serves any number of streams). */
 export const MAX_INFLATE_WORKERS = 4;
 
+/**
+ * Ingest workers when none are asked for: one per core beyond the first (at most
+ * MAX_INFLATE_WORKERS), and none on a machine of one or two cores. Why none there: a worker only
+ * decompresses (the walk and the store stay with the session on the main thread), and since LZ4
+ * runs in WebAssembly that is ~37 ms of a stress session's ~220 ms of decoding, less than what
+ * handing its output over costs (one copy of every decompressed frame into a batch, the
+ * messages, the other core's caches) when the second core is also the app's or the system's.
+ * Measured on 2 cores with the app on the same machine (docs/PERFORMANCE.md, issue 12): a
+ * fresh server's first stress session 317-360 ms without a worker against 389-430 with one,
+ * later sessions 247-302 against 281-350, 20% less CPU, ~25 MiB less memory.
+ */
+export function defaultIngestWorkers(cores = availableParallelism()): number {
+  return cores <= 2 ? 0 : Math.min(MAX_INFLATE_WORKERS, cores - 1);
+}
+
 /** Receives one stream's messages from its worker, in order. */
 export type InflateHandler = (message: FromInflater) => void;
 
@@ -160,10 +175,12 @@ export class InflatePool {
   }
 
   /**
-   * Starts `size` workers (default: one per core beyond the first, 1 to MAX_INFLATE_WORKERS).
-   * @returns null when the compiled worker cannot be found (then sessions inflate on the main thread)
+   * Starts `size` workers (default: defaultIngestWorkers()).
+   * @returns null for 0 workers, or when the compiled worker cannot be found (then sessions
+   *   inflate on the main thread)
    */
-  static start(size = Math.max(1, Math.min(MAX_INFLATE_WORKERS, availableParallelism() - 1))): InflatePool | null {
+  static start(size = defaultIngestWorkers()): InflatePool | null {
+    if (size === 0) return null;
     const url = inflateWorkerUrl();
     if (url === null) {
       log('ingest workers: %s not built; decoding on the main thread', 'dist/server/ingest/inflate-worker.js');
