@@ -240,6 +240,16 @@ describe.skipIf(skipReason !== null)('pinned tracks and the hidden-track list on
     await page.keyboard.press('Escape');
     expect(await menu.count()).toBe(0);
     expect(await page.evaluate(() => document.activeElement?.classList.contains('tl-hidden-tracks'))).toBe(true);
+    // a click elsewhere closes it, and so does a resize (the list is fixed under the button)
+    await button.click();
+    await menu.waitFor();
+    await page.locator('#timeline-canvas').click({ position: { x: 300, y: 5 } });
+    expect(await menu.count()).toBe(0);
+    await button.click();
+    await menu.waitFor();
+    await page.setViewportSize({ width: 1400, height: 540 });
+    await expect.poll(() => menu.count()).toBe(0);
+    await page.setViewportSize({ width: 1400, height: 560 });
 
     await page.reload();
     await waitReady(page);

@@ -180,9 +180,17 @@ export class TrackHeaders {
     this.hiddenBtn.setAttribute('aria-expanded', 'true');
     buttons[0]!.focus();
     setTimeout(() => {
-      if (this.menu === menu) document.addEventListener('pointerdown', this.outside, true);
+      if (this.menu !== menu) return;
+      document.addEventListener('pointerdown', this.outside, true);
+      // the list is fixed under the button: it closes when the button moves away (scroll, resize)
+      document.addEventListener('scroll', this.moved, true);
+      window.addEventListener('resize', this.moved);
     }, 0);
   }
+
+  private readonly moved = (e: Event): void => {
+    if (this.menu && !(e.target instanceof Node && this.menu.contains(e.target))) this.closeMenu(false);
+  };
 
   private readonly outside = (e: PointerEvent): void => {
     const t = e.target as Node | null;
@@ -191,6 +199,8 @@ export class TrackHeaders {
 
   private closeMenu(refocus: boolean): void {
     document.removeEventListener('pointerdown', this.outside, true);
+    document.removeEventListener('scroll', this.moved, true);
+    window.removeEventListener('resize', this.moved);
     this.menu?.remove();
     this.menu = null;
     this.hiddenBtn.setAttribute('aria-expanded', 'false');
