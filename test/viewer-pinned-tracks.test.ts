@@ -3,7 +3,9 @@
  * (4 threads, through --connect), in a window short enough for the tracks to scroll vertically:
  * - a pinned track stays under the ruler while the others scroll beneath it: its header's box and
  *   its zone's pixels are at the top after scrolling, and hover, click and double click on it act
- *   on its zone (the details panel shows it); screenshot test-artifacts/viewer/pinned-scrolled.png
+ *   on its zone (the details panel shows it); a second pin that would make the pinned band taller
+ *   than half the view sticks while the older pin scrolls; screenshot
+ *   test-artifacts/viewer/pinned-scrolled.png
  * - three hidden tracks are listed by the frames header's button (opened with the keyboard); one
  *   is shown again on its own, the other two stay hidden, also after a reload through the URL;
  *   screenshot test-artifacts/viewer/hidden-menu.png
@@ -194,6 +196,22 @@ describe.skipIf(skipReason !== null)('pinned tracks and the hidden-track list on
     await page.mouse.up();
     await page.keyboard.up('Shift');
     await expect.poll(() => page.evaluate(() => (window as unknown as { __zs: Json }).__zs.app.selection)).not.toBeNull();
+
+    // a second pin that would make the band taller than half the view: the newest pin stays, the oldest scrolls
+    const budget = Math.floor(((await timelineH()) - RULER_H) / 2);
+    const second = after.tracks.find((t) => t.thread !== zn.thread && t.height <= budget && t.height + pinned.height > budget)!;
+    expect(second).toBeDefined();
+    await page.locator(`.track-header[data-thread="${second.thread}"] .th-pin`).click();
+    await expect.poll(async () => (await layoutOf(page)).tracks.slice(0, 2).map((t) => [t.thread, t.sticky])).toEqual([
+      [second.thread, true],
+      [zn.thread, false],
+    ]);
+    expect(await page.locator(`.track-header[data-thread="${zn.thread}"] .th-pin`).getAttribute('class')).toContain('unstuck');
+    expect(await page.locator(`.track-header[data-thread="${second.thread}"] .th-pin`).getAttribute('class')).not.toContain('unstuck');
+    const band = (await layoutOf(page)).band;
+    expect(band.bottom - band.top).toBe(second.height);
+    expect(band.bottom - band.top).toBeLessThanOrEqual(budget);
+    await expect.poll(() => page.evaluate(() => new URLSearchParams(location.search).get('pin'))).toBe(`${zn.thread},${second.thread}`);
     expect(errors).toEqual([]);
   });
 
