@@ -4,7 +4,9 @@
  * gone and one is new: the table sorted by a change (header clicks) lists the names in the API's
  * order for that sort, changes are red (slower) and green (faster), a row click overlays both
  * duration histograms with every zone counted, and the flame graph is coloured by change. The
- * screenshot is test-artifacts/viewer/compare.png.
+ * panel keeps the side dock at the width the user dragged it to (its table scrolls inside its own
+ * box) and uses the whole page when maximized. Screenshots: test-artifacts/viewer/compare.png,
+ * compare-dock.png.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +118,49 @@ describe.skipIf(skipReason !== null)('the Compare panel', () => {
     expect((cooling >> 8) & 0xff).toBeGreaterThan(cooling >> 16); // green
     expect(await rgb('Steady')).toBe(0x6b707a); // unchanged: grey
     await screenshot(page, 'compare');
+    expect(errors).toEqual([]);
+  });
+
+  it("keeps the side dock at the user's width to the pixel: nothing overflows the panel outside the table's own scroll", async () => {
+    await page.click('#tab-details');
+    // drag the resizer so the dock is about 520 px wide
+    const r = (await page.locator('#panel-resizer').boundingBox())!;
+    await page.mouse.move(r.x + 2, r.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(1600 - 520, r.y + 200, { steps: 4 });
+    await page.mouse.up();
+    const side = () => page.locator('#side').evaluate((e) => e.getBoundingClientRect().width);
+    const chosen = await side();
+    expect(Math.abs(chosen - 520)).toBeLessThan(12);
+    await page.click('#tab-compare');
+    await page.waitForSelector('#panel-compare[data-state="ready"] tbody tr[data-name]');
+    await page.waitForSelector('#compare-flame .cmp-flame-node');
+    expect(await side()).toBe(chosen);
+    const boxes = () =>
+      page.evaluate(() => {
+        const body = document.getElementById('panel-body')!;
+        const wrap = document.getElementById('compare-table-wrap')!;
+        const panel = document.getElementById('panel-compare')!;
+        const pr = panel.getBoundingClientRect();
+        // every element of the panel outside the table's scroll box lies within the panel horizontally
+        const outside = [...panel.querySelectorAll<HTMLElement>('*')].filter((e) => !wrap.contains(e) && e.getClientRects().length > 0).map((e) => e.getBoundingClientRect()).filter((b) => b.width > 0 && (b.left < pr.left - 0.5 || b.right > pr.right + 0.5)).length;
+        return { bodyScroll: body.scrollWidth, bodyClient: body.clientWidth, wrapScroll: wrap.scrollWidth, wrapClient: wrap.clientWidth, outside, overflowX: getComputedStyle(wrap).overflowX };
+      });
+    const docked = await boxes();
+    expect(docked.bodyScroll).toBeLessThanOrEqual(docked.bodyClient);
+    expect(docked.outside).toBe(0);
+    expect(docked.overflowX).toBe('auto');
+    // the table is wider than 520 px: it scrolls in its own box
+    expect(docked.wrapScroll).toBeGreaterThan(docked.wrapClient);
+    await screenshot(page, 'compare-dock');
+    // maximized: the same panel uses the whole width
+    await page.click('#panel-maximize');
+    await expect.poll(async () => (await boxes()).wrapClient).toBeGreaterThan(docked.wrapClient + 500);
+    const max = await boxes();
+    expect(max.bodyScroll).toBeLessThanOrEqual(max.bodyClient);
+    expect(max.outside).toBe(0);
+    await page.keyboard.press('Escape');
+    await expect.poll(side).toBe(chosen);
     expect(errors).toEqual([]);
   });
 });

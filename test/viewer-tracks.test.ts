@@ -77,7 +77,7 @@ describe.skipIf(skipReason !== null)('the track list on the medium recording', (
 
     await page.locator(`.track-header[data-thread="${hidden}"] .th-hide`).click();
     await expect.poll(async () => (await trackList(page)).ids).not.toContain(hidden);
-    expect((await trackList(page)).hiddenButton).toBe('show 1 hidden');
+    expect((await trackList(page)).hiddenButton).toBe('show 1 hidden \u25be');
 
     // drag the last header onto the top half of the first one
     const src = (await page.locator(`.track-header[data-thread="${last}"]`).boundingBox())!;
@@ -120,7 +120,7 @@ describe.skipIf(skipReason !== null)('the track list on the medium recording', (
     expect(reloaded.ids).toEqual(after.ids);
     expect(reloaded.ids).not.toContain(hidden);
     expect(reloaded.rows[deep.id]).toEqual(after.rows[deep.id]);
-    expect(reloaded.hiddenButton).toBe('show 1 hidden');
+    expect(reloaded.hiddenButton).toBe('show 1 hidden \u25be');
     expect(await page.locator(`.track-header[data-thread="${deep.id}"] .th-max`).textContent()).toBe('2');
     // the capped track's rows: drawn from its first row, depth 0 scrolled out of it
     const ys = await page.evaluate(({ t, d }) => {
@@ -133,6 +133,7 @@ describe.skipIf(skipReason !== null)('the track list on the medium recording', (
 
     // show the hidden track again; pin the capped one to the top
     await page.locator('.tl-hidden-tracks').click();
+    await page.locator('.tl-hidden-menu button.all').click();
     await expect.poll(async () => (await trackList(page)).ids).toContain(hidden);
     await page.locator(`.track-header[data-thread="${deep.id}"] .th-pin`).click();
     await expect.poll(async () => (await trackList(page)).ids[0]).toBe(deep.id);

@@ -14,7 +14,10 @@ export const COMPARE_MAX_ROWS = 500;
 const FETCH_LIMIT = 10_000;
 
 const STYLE = `
-#layout.dock-side:not(.maximized) #side.compare-wide { width: max(var(--panel-size), min(1100px, 72vw)); flex-basis: max(var(--panel-size), min(1100px, 72vw)); }
+.compare-table-wrap { overflow: auto; max-width: 100%; max-height: max(220px, 55vh); }
+/* the name column stays in sight while the numbers scroll sideways */
+.compare-table td.name-cell { position: sticky; left: 0; background: var(--bg2); z-index: 1; }
+.compare-table th:first-child { left: 0; z-index: 2; }
 .compare-table td.worse { color: #ff7b72; }
 .compare-table td.better { color: #56d364; }
 .compare-table td.only { color: var(--muted); font-style: italic; }
@@ -70,7 +73,9 @@ export function createComparePanel(app: App): Panel {
   const histogram = h('div', { id: 'compare-histogram' });
   const flame = h('div', { class: 'flame', id: 'compare-flame', attrs: { role: 'img', 'aria-label': 'Flame graph coloured by change' } });
   const flameInfo = h('div', { class: 'muted flame-info' });
-  shell.body.append(h('table', { class: 'stats-table compare-table' }, thead, tbody), note, histogram, h('div', { class: 'compare-section', text: 'Flame graph: width = B, colour = change from A (red slower, green faster)' }), flameInfo, flame);
+  // the table scrolls inside its own box (both ways, its header sticky): the panel keeps the dock's width
+  const tableWrap = h('div', { class: 'compare-table-wrap', id: 'compare-table-wrap' }, h('table', { class: 'stats-table compare-table' }, thead, tbody));
+  shell.body.append(tableWrap, note, histogram, h('div', { class: 'compare-section', text: 'Flame graph: width = B, colour = change from A (red slower, green faster)' }), flameInfo, flame);
 
   let baselineId: string | null = null;
   let result: CompareResult | null = null;
@@ -235,13 +240,7 @@ export function createComparePanel(app: App): Panel {
     id: 'compare',
     title: 'Compare',
     element: shell.element,
-    activate: () => {
-      document.getElementById('side')?.classList.add('compare-wide');
-      life.activate();
-    },
-    deactivate: () => {
-      document.getElementById('side')?.classList.remove('compare-wide');
-      life.deactivate();
-    },
+    activate: () => life.activate(),
+    deactivate: () => life.deactivate(),
   };
 }

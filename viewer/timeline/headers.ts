@@ -1,5 +1,6 @@
 import { RULER_H, type Layout } from './layout.js';
 import { frameSetTitle } from './frames-painter.js';
+import { hiddenButtonText, hiddenMenuItems, menuMove, type HiddenTrack } from './hidden-menu.js';
 
 /** What the header column asks of the timeline (its track list). */
 export interface HeaderActions {
@@ -13,9 +14,13 @@ export interface HeaderActions {
   move(thread: number, before: number | null): void;
   /** the wheel over a header: scroll that track's rows when it has a maximum height; true = used */
   scrollRows(thread: number, dRows: number): boolean;
-  showHidden(): void;
-  /** the thread whose track holds content y (from the first track's top), or null */
-  threadAt(contentY: number): { thread: number; top: number; height: number } | null;
+  /** shows a hidden track again (null: all of them) */
+  showHidden(thread: number | null): void;
+  /**
+   * Where a header dragged to `clientY` drops: before `before`'s track (null: after the last),
+   * the marking line at `markTop` (px from the header column's top); null: nowhere
+   */
+  dropAt(clientY: number): { before: number | null; markTop: number } | null;
 }
 
 /** A pointer that moved this far (CSS px) from where it went down is dragging the header. */
@@ -37,7 +42,7 @@ interface ThreadHeader {
   shownTop: number;
   shownHeight: number;
   shownExpanded: boolean | null;
-  shownPinned: boolean | null;
+  shownPinned: string;
   shownMax: string;
 }
 
@@ -50,8 +55,9 @@ interface ThreadHeader {
  *     height, hide), the zone count line (and "rows A-B of N" when a maximum height cuts it)
  * Click, Enter or Space toggles the thread; dragging a header moves its track (dropped before
  * the track under the pointer, after it in that track's lower half); the wheel over a header
- * whose track has a maximum height scrolls its rows. The frames header lists how many tracks
- * are hidden, with a button to show them again.
+ * whose track has a maximum height scrolls its rows. The frames header says how many tracks
+ * are hidden: its button opens a list of them (hidden-menu.ts), each shown again on its own, or
+ * all at once.
  */
 export class TrackHeaders {
   readonly root = document.createElement('div');
@@ -61,7 +67,15 @@ export class TrackHeaders {
   private readonly threads = new Map<number, ThreadHeader>();
   private frameNames: string | null = null;
   private readonly hiddenBtn = document.createElement('button');
+  private hidden: HiddenTrack[] = [];
+  /** the open list of hidden tracks (on document.body, fixed under the button), or null */
+  private menu: HTMLElement | null = null;
   private readonly dropMark = document.createElement('div');
+  /** in flow under the corner: the frames track's height, so the pinned box's natural place is under it */
+  private readonly framesSpacer = document.createElement('div');
+  /** the sticky tracks' headers: in flow, `position: sticky` under the ruler, as the canvas draws them */
+  private readonly pinBox = document.createElement('div');
+  private shownPinTop = NaN;
   /** a click right after a drag is not a toggle */
   private suppressClick = false;
 
@@ -81,28 +95,130 @@ export class TrackHeaders {
     this.hiddenBtn.type = 'button';
     this.hiddenBtn.className = 'tl-hidden-tracks';
     this.hiddenBtn.hidden = true;
-    this.hiddenBtn.addEventListener('click', () => this.actions.showHidden());
+    this.hiddenBtn.setAttribute('aria-haspopup', 'menu');
+    this.hiddenBtn.setAttribute('aria-expanded', 'false');
+    this.hiddenBtn.addEventListener('click', () => (this.menu ? this.closeMenu(false) : this.openMenu()));
+    this.hiddenBtn.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowDown' && !this.menu) {
+        e.preventDefault();
+        this.openMenu();
+      }
+    });
     this.frames.append(label, this.frameSelect, this.hiddenBtn);
     this.dropMark.className = 'tl-drop-mark';
     this.dropMark.hidden = true;
-    this.root.append(this.corner, this.frames, this.dropMark);
+    this.framesSpacer.className = 'tl-frames-spacer';
+    this.pinBox.className = 'tl-pinned';
+    this.root.append(this.corner, this.framesSpacer, this.pinBox, this.frames, this.dropMark);
   }
 
-  /** The hidden tracks' names: the frames header's "show N hidden" button. */
-  setHidden(hidden: readonly { thread: number; name: string }[]): void {
-    const text = hidden.length ? `show ${hidden.length} hidden` : '';
+  /** The hidden tracks' names: the frames header's "show N hidden" button and its list. */
+  setHidden(hidden: readonly HiddenTrack[]): void {
+    const key = (l: readonly HiddenTrack[]) => l.map((h) => `${h.thread}:${h.name}`).join('\u0000');
+    const changed = key(hidden) !== key(this.hidden);
+    this.hidden = [...hidden];
+    const text = hiddenButtonText(hidden.length);
     if (this.hiddenBtn.textContent !== text) {
       this.hiddenBtn.textContent = text;
-      this.hiddenBtn.title = hidden.length ? `Hidden: ${hidden.map((h) => h.name).join(', ')}` : '';
+      this.hiddenBtn.title = hidden.length ? `Hidden: ${hidden.map((h) => h.name).join(', ')} (click for the list)` : '';
     }
     this.hiddenBtn.hidden = hidden.length === 0;
+    if (this.menu && changed) {
+      if (hidden.length === 0) this.closeMenu(false);
+      else this.openMenu();
+    }
+  }
+
+  /** Opens (or re-renders) the list of hidden tracks under the button, focus on its first entry. */
+  private openMenu(): void {
+    const items = hiddenMenuItems(this.hidden);
+    if (items.length === 0) return;
+    this.menu?.remove();
+    const menu = document.createElement('div');
+    menu.className = 'tl-hidden-menu';
+    menu.setAttribute('role', 'menu');
+    menu.setAttribute('aria-label', 'Hidden tracks');
+    const buttons = items.map((it, i) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.setAttribute('role', 'menuitem');
+      b.tabIndex = i === 0 ? 0 : -1;
+      b.textContent = it.label;
+      if (it.thread === null) b.classList.add('all');
+      else {
+        b.dataset.thread = String(it.thread);
+        b.title = `Show ${it.label} (thread ${it.thread}) again`;
+      }
+      b.addEventListener('click', () => {
+        this.closeMenu(true);
+        this.actions.showHidden(it.thread);
+      });
+      return b;
+    });
+    menu.append(...buttons);
+    menu.addEventListener('keydown', (e) => {
+      const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+      const next = menuMove(Math.max(0, at), buttons.length, e.key);
+      if (next !== null) {
+        e.preventDefault();
+        buttons[next]!.focus();
+      } else if (e.key === 'Escape') {
+        e.preventDefault();
+        e.stopPropagation();
+        this.closeMenu(true);
+      } else if (e.key === 'Tab') {
+        this.closeMenu(false);
+      }
+      // the timeline's keys (W/A/S/D, Escape) stay out of the menu
+      e.stopPropagation();
+    });
+    const r = this.hiddenBtn.getBoundingClientRect();
+    menu.style.left = `${Math.round(r.left)}px`;
+    menu.style.top = `${Math.round(r.bottom + 2)}px`;
+    document.body.append(menu);
+    this.menu = menu;
+    this.hiddenBtn.setAttribute('aria-expanded', 'true');
+    buttons[0]!.focus();
+    setTimeout(() => {
+      if (this.menu !== menu) return;
+      document.addEventListener('pointerdown', this.outside, true);
+      // the list is fixed under the button: it closes when the button moves away (scroll, resize)
+      document.addEventListener('scroll', this.moved, true);
+      window.addEventListener('resize', this.moved);
+    }, 0);
+  }
+
+  private readonly moved = (e: Event): void => {
+    if (this.menu && !(e.target instanceof Node && this.menu.contains(e.target))) this.closeMenu(false);
+  };
+
+  private readonly outside = (e: PointerEvent): void => {
+    const t = e.target as Node | null;
+    if (this.menu && t && !this.menu.contains(t) && !this.hiddenBtn.contains(t)) this.closeMenu(false);
+  };
+
+  private closeMenu(refocus: boolean): void {
+    document.removeEventListener('pointerdown', this.outside, true);
+    document.removeEventListener('scroll', this.moved, true);
+    window.removeEventListener('resize', this.moved);
+    this.menu?.remove();
+    this.menu = null;
+    this.hiddenBtn.setAttribute('aria-expanded', 'false');
+    if (refocus && !this.hiddenBtn.hidden) this.hiddenBtn.focus();
   }
 
   /** Positions every header on its track; adds and removes thread headers to match. */
   setLayout(layout: Layout, nameOf: (thread: number) => string, isPinned: (thread: number) => boolean = () => false, maxRowsOf: (thread: number) => number | undefined = () => undefined): void {
     this.root.style.height = `${RULER_H + layout.height}px`;
     const seen = new Set<number>();
-    for (const track of layout.tracks) {
+    const framesH = layout.tracks[0]?.kind === 'frames' ? layout.tracks[0].height : 0;
+    if (this.shownPinTop !== framesH) {
+      this.shownPinTop = framesH;
+      this.framesSpacer.style.height = `${framesH}px`;
+    }
+    this.pinBox.style.height = `${layout.stickyHeight}px`;
+    this.pinBox.hidden = layout.stickyHeight === 0;
+    for (const [i, track] of layout.tracks.entries()) {
       if (track.kind === 'frames') {
         this.frames.style.top = `${RULER_H + track.top}px`;
         this.frames.style.height = `${track.height}px`;
@@ -113,9 +229,17 @@ export class TrackHeaders {
       if (!h) {
         h = this.create(track.thread);
         this.threads.set(track.thread, h);
-        this.root.append(h.el);
       }
-      const top = RULER_H + track.top;
+      // sticky headers live in the pinned box (tops from its top), the others in the column
+      const parent = track.sticky ? this.pinBox : this.root;
+      if (h.el.parentElement !== parent) {
+        const focused = h.el.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+        parent.append(h.el);
+        focused?.focus();
+        h.shownTop = NaN;
+      }
+      const top = track.sticky ? track.top - framesH : RULER_H + track.top;
+      h.el.classList.toggle('sticky-last', track.sticky && !layout.tracks[i + 1]?.sticky);
       if (h.shownTop !== top) h.el.style.top = `${(h.shownTop = top)}px`;
       if (h.shownHeight !== track.height) h.el.style.height = `${(h.shownHeight = track.height)}px`;
       const expanded = !track.collapsed;
@@ -131,10 +255,18 @@ export class TrackHeaders {
         h.el.title = `${name} (thread ${track.thread}): click to ${expanded ? 'collapse' : 'expand'}, drag to move`;
       }
       const pinned = isPinned(track.thread);
-      if (h.shownPinned !== pinned) {
-        h.shownPinned = pinned;
+      const pinKey = pinned ? (track.sticky ? 'sticky' : 'unstuck') : 'no';
+      if (h.shownPinned !== pinKey) {
+        h.shownPinned = pinKey;
         h.pin.classList.toggle('on', pinned);
-        h.pin.title = pinned ? 'Unpin' : 'Pin to the top';
+        h.pin.classList.toggle('unstuck', pinned && !track.sticky);
+        h.el.classList.toggle('pinned', pinned);
+        h.el.classList.toggle('sticky', track.sticky);
+        h.pin.title = !pinned
+          ? 'Pin: keep this track at the top while the others scroll'
+          : track.sticky
+            ? 'Pinned: stays at the top (click to unpin)'
+            : 'Pinned, but scrolls: the pinned tracks would take more than half the timeline, so the oldest pins scroll (give it a maximum height, or unpin others; click to unpin)';
         h.pin.setAttribute('aria-pressed', String(pinned));
       }
       const cut = track.totalRows > track.rows && !track.collapsed;
@@ -254,7 +386,7 @@ export class TrackHeaders {
       { passive: false },
     );
     el.addEventListener('pointerdown', (e) => this.startDrag(e, thread, el));
-    return { el, caret, name, count, pin, max, rows, rowsText: '', shownName: '', shownCount: '', shownTop: NaN, shownHeight: NaN, shownExpanded: null, shownPinned: null, shownMax: '-' };
+    return { el, caret, name, count, pin, max, rows, rowsText: '', shownName: '', shownCount: '', shownTop: NaN, shownHeight: NaN, shownExpanded: null, shownPinned: '', shownMax: '-' };
   }
 
   /** Dragging a header: a line marks where the track goes; dropping moves it there. */
@@ -264,25 +396,10 @@ export class TrackHeaders {
     let dragging = false;
     let target: number | null | undefined;
     const place = (clientY: number): void => {
-      const rootTop = this.root.getBoundingClientRect().top;
-      const contentY = clientY - rootTop - RULER_H;
-      const at = this.actions.threadAt(contentY);
-      if (!at) {
-        target = contentY < 0 ? undefined : null;
-        this.dropMark.hidden = target === undefined;
-        if (target === null) this.dropMark.style.top = `${RULER_H + this.lastBottom()}px`;
-        return;
-      }
-      const lower = contentY > at.top + at.height / 2;
-      if (!lower) {
-        target = at.thread;
-        this.dropMark.style.top = `${RULER_H + at.top}px`;
-      } else {
-        const below = this.actions.threadAt(at.top + at.height + 1);
-        target = below ? below.thread : null;
-        this.dropMark.style.top = `${RULER_H + at.top + at.height}px`;
-      }
-      this.dropMark.hidden = false;
+      const at = this.actions.dropAt(clientY);
+      target = at ? at.before : undefined;
+      this.dropMark.hidden = !at;
+      if (at) this.dropMark.style.top = `${at.markTop}px`;
     };
     const move = (ev: PointerEvent) => {
       if (!dragging && Math.abs(ev.clientY - y0) < DRAG_PX) return;
@@ -308,11 +425,5 @@ export class TrackHeaders {
     window.addEventListener('pointermove', move);
     window.addEventListener('pointerup', up);
     window.addEventListener('pointercancel', up);
-  }
-
-  private lastBottom(): number {
-    let bottom = 0;
-    for (const h of this.threads.values()) bottom = Math.max(bottom, h.shownTop - RULER_H + h.shownHeight);
-    return bottom;
   }
 }

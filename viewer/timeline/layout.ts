@@ -18,6 +18,14 @@ import type { DepthItems, MessageItem, ThreadItems } from '../../protocol/view/t
  *   |   one lane per lock the thread used (LOCK_ROW_H)  |
  *   |   bottom padding (TRACK_PAD_B)                   |
  *   +--------------------------------------------------+
+ *
+ * Sticky pinned tracks: the pinned threads that fit (chooseSticky) are laid out first, right
+ * under the frames track, and flagged `sticky`. They scroll like CSS `position: sticky`: with
+ * the rest until the frames track has scrolled away, then they stay under the ruler (the
+ * "pinned band") while the other tracks scroll beneath it. Each track has its own scroll
+ * offset (trackScroll): sticky ones `min(scrollTop, frames height)`, the others scrollTop; a
+ * view y (CSS px below the ruler) maps back to content y through contentYAt, so drawing,
+ * headers and hit testing agree on where every track is (ScrollView).
  */
 
 export const RULER_H = 24;
@@ -45,12 +53,16 @@ export interface TrackLayout {
   collapsed: boolean;
   /** lock ids of the lock lanes under the zone rows, in order (none when collapsed) */
   locks: readonly number[];
+  /** a pinned track kept in the pinned band under the ruler while the others scroll */
+  sticky: boolean;
 }
 
 export interface Layout {
   tracks: TrackLayout[];
   /** content height of all tracks, CSS px */
   height: number;
+  /** height of the sticky tracks together (the pinned band), CSS px; 0 when none */
+  stickyHeight: number;
 }
 
 /** A thread's own cut: at most `maxRows` zone rows drawn, from depth `firstRow` (its own scroll). */
@@ -68,9 +80,11 @@ export function clampFirstRow(want: number, total: number, shown: number): numbe
  * Lays the frames track (bars and `frameLanes` lanes) on top, then one track per thread in the
  * given order: `rows` zone rows (at least one) or a thin collapsed strip. A thread with a row
  * window (`windows`) draws at most its maxRows rows, from its firstRow (clamped to the rows).
+ * Threads flagged sticky are sticky only while they come first (a sticky one after another
+ * thread is laid out as an ordinary track).
  */
 export function layoutTracks(
-  threads: readonly { thread: number; rows: number; locks?: readonly number[] }[],
+  threads: readonly { thread: number; rows: number; locks?: readonly number[]; sticky?: boolean }[],
   collapsed: ReadonlySet<number>,
   frameLanes: number,
   windows: ReadonlyMap<number, RowWindow> = new Map(),
@@ -78,9 +92,13 @@ export function layoutTracks(
   const tracks: TrackLayout[] = [];
   let y = 0;
   const framesH = FRAME_BARS_H + frameLanes * FRAME_LANE_H;
-  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, firstRow: 0, totalRows: 0, collapsed: false, locks: [] });
+  tracks.push({ kind: 'frames', thread: -1, top: y, height: framesH, rows: 0, firstRow: 0, totalRows: 0, collapsed: false, locks: [], sticky: false });
   y += framesH;
+  let stickyHeight = 0;
+  let leading = true;
   for (const t of threads) {
+    const sticky: boolean = leading && t.sticky === true;
+    leading = sticky;
     const isCollapsed = collapsed.has(t.thread);
     const total = Math.max(1, t.rows);
     const w = windows.get(t.thread);
@@ -88,10 +106,92 @@ export function layoutTracks(
     const firstRow = isCollapsed || !w ? 0 : clampFirstRow(w.firstRow, total, rows);
     const locks = isCollapsed ? [] : (t.locks ?? []);
     const height = isCollapsed ? COLLAPSED_H : MSG_LANE_H + rows * ROW_H + locks.length * LOCK_ROW_H + TRACK_PAD_B;
-    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, firstRow, totalRows: isCollapsed ? t.rows : total, collapsed: isCollapsed, locks });
+    tracks.push({ kind: 'thread', thread: t.thread, top: y, height, rows, firstRow, totalRows: isCollapsed ? t.rows : total, collapsed: isCollapsed, locks, sticky });
+    if (sticky) stickyHeight += height;
     y += height;
   }
-  return { tracks, height: y };
+  return { tracks, height: y, stickyHeight };
+}
+
+/** The pinned band may take this share of the tracks' view height at most. */
+export const STICKY_SHARE = 0.5;
+
+/**
+ * Which pinned threads stay in the pinned band: the newest pins first (the end of `pinned`),
+ * taken while their heights (`heightOf`; undefined: not drawn, skipped) add up to at most
+ * `budget` CSS px; from the first that does not fit on, the older pins scroll with the others
+ * (still first in the order, under the band).
+ */
+export function chooseSticky(pinned: readonly number[], heightOf: (thread: number) => number | undefined, budget: number): Set<number> {
+  const out = new Set<number>();
+  let used = 0;
+  for (let i = pinned.length - 1; i >= 0; i--) {
+    const h = heightOf(pinned[i]!);
+    if (h === undefined) continue;
+    if (used + h > budget) break;
+    used += h;
+    out.add(pinned[i]!);
+  }
+  return out;
+}
+
+/**
+ * Where the tracks are for one scroll position. View y: CSS px below the ruler (canvas y minus
+ * RULER_H). The pinned band covers view y [bandTop, bandBottom).
+ */
+export interface ScrollView {
+  scrollTop: number;
+  /** the sticky tracks' scroll offset: min(scrollTop, frames track height) */
+  pinScroll: number;
+  bandTop: number;
+  bandBottom: number;
+}
+
+export function scrollView(layout: Layout, scrollTop: number): ScrollView {
+  const framesH = layout.tracks[0]?.kind === 'frames' ? layout.tracks[0].height : 0;
+  const pinScroll = Math.max(0, Math.min(scrollTop, framesH));
+  const bandTop = framesH - pinScroll;
+  return { scrollTop, pinScroll, bandTop, bandBottom: bandTop + layout.stickyHeight };
+}
+
+/** The scroll offset a track is drawn with: view y = content y - trackScroll. */
+export function trackScroll(sv: ScrollView, track: TrackLayout): number {
+  return track.sticky ? sv.pinScroll : sv.scrollTop;
+}
+
+/** Content y under view y: the pinned band's tracks inside it, the scrolled tracks elsewhere. */
+export function contentYAt(sv: ScrollView, viewY: number): number {
+  return viewY >= sv.bandTop && viewY < sv.bandBottom ? viewY + sv.pinScroll : viewY + sv.scrollTop;
+}
+
+/** Whether view y of `track` can be seen: sticky tracks always, the others outside the band. */
+export function shownAt(sv: ScrollView, track: TrackLayout, viewY: number): boolean {
+  return track.sticky || viewY < sv.bandTop || viewY >= sv.bandBottom;
+}
+
+/**
+ * Where a track header dragged to view y drops: before the thread whose upper half it is over,
+ * after it in its lower half (`before` null: after the last), with the view y of the line that
+ * marks it; null over the ruler or the frames track.
+ */
+export function dropTarget(layout: Layout, sv: ScrollView, viewY: number): { before: number | null; markY: number } | null {
+  const y = contentYAt(sv, viewY);
+  const i = trackAt(layout.tracks, y);
+  // a line at the edge of a scrolled track is never drawn under the band (it would read as the band's)
+  const mark = (t: TrackLayout, contentY: number) => {
+    const at = contentY - trackScroll(sv, t);
+    return t.sticky ? at : Math.max(at, sv.bandBottom);
+  };
+  if (i < 0) {
+    const last = layout.tracks[layout.tracks.length - 1];
+    if (y < 0 || !last || last.kind === 'frames') return null;
+    return { before: null, markY: mark(last, last.top + last.height) };
+  }
+  const t = layout.tracks[i]!;
+  if (t.kind === 'frames') return null;
+  if (y <= t.top + t.height / 2) return { before: t.thread, markY: mark(t, t.top) };
+  const next = layout.tracks[i + 1];
+  return { before: next ? next.thread : null, markY: mark(t, t.top + t.height) };
 }
 
 /** Whether zone row `depth` of a thread track is drawn (not collapsed, inside its row window). */

@@ -8,7 +8,7 @@ import { TrackHeaders } from './headers.js';
 import { hitTest, type Hit } from './hit-test.js';
 import { HoverTooltip } from './hover.js';
 import { Interaction } from './interaction.js';
-import { LOCK_ROW_H, ROW_H, RULER_H, lockLaneTop, lowerBound, rowShown, rowTop, zonesInView } from './layout.js';
+import { LOCK_ROW_H, ROW_H, RULER_H, contentYAt, dropTarget, lockLaneTop, lowerBound, rowShown, rowTop, scrollView, shownAt, trackScroll, zonesInView, type ScrollView, type TrackLayout } from './layout.js';
 import { LockPainter } from './lock-painter.js';
 import { Palette } from './palette.js';
 import { makeHatches, type Hatches } from './patterns.js';
@@ -41,6 +41,8 @@ const MESSAGES_CUT_COLOR = '#d9822b';
 const TRACK_BG = [pixelOfCss('#1e1f22'), pixelOfCss('#222327')];
 const SEPARATOR = pixelOfCss('#34373d');
 const GRID = pixelOfCss('#2a2c31');
+/** The pinned band's lower edge (the sticky headers' too, timeline.css). */
+const PIN_EDGE = pixelOfCss('#3b5b86');
 /** Pointer tolerance for hit-testing, CSS px. */
 const HIT_TOL_PX = 3;
 
@@ -57,6 +59,10 @@ const HIT_TOL_PX = 3;
  * writes backgrounds, grid, zone rows and message ticks into a framebuffer (pixel-canvas.ts: its
  * cost follows pixels, not items), puts it on the canvas, then draws frames, overlays, labels,
  * the selection and the ruler with the canvas API.
+ *
+ * Pinned tracks that fit in half the view are sticky (layout.ts, ScrollView): drawn in the
+ * pinned band under the ruler with their own scroll offset, by their own zone and lock painters
+ * into the same framebuffer, clipped to the band; the other tracks are clipped below it.
  */
 export class Timeline {
   /** width of the header column, CSS px (the canvas starts there) */
@@ -79,8 +85,11 @@ export class Timeline {
   private readonly palette = new Palette();
   private readonly px = new PixelCanvas();
   private readonly zones: ZonePainter;
+  /** the sticky tracks' painters (their overlays are clipped to the pinned band) */
+  private readonly pinZones: ZonePainter;
   private readonly frames: FramesPainter;
   private readonly lockPainter = new LockPainter();
+  private readonly pinLocks = new LockPainter();
   private hatches: Hatches | null = null;
   private hatchDpr = 0;
   private readonly tracks: TrackModel;
@@ -140,13 +149,15 @@ export class Timeline {
           if (used) relayout();
           return used;
         },
-        showHidden: () => {
-          this.tracks.showAll();
+        showHidden: (thread) => {
+          this.tracks.show(thread);
           relayout();
         },
-        threadAt: (y) => {
-          const t = this.tracks.layout.tracks.find((x) => x.kind === 'thread' && y >= x.top && y < x.top + x.height);
-          return t ? { thread: t.thread, top: t.top, height: t.height } : null;
+        dropAt: (clientY) => {
+          const sv = this.scrollView();
+          const at = dropTarget(this.tracks.layout, sv, clientY - this.canvas.getBoundingClientRect().top - RULER_H);
+          // the mark is placed in the header column, which scrolls: view y + scrollTop
+          return at ? { before: at.before, markTop: RULER_H + at.markY + sv.scrollTop } : null;
         },
       },
       (name) => {
@@ -161,6 +172,7 @@ export class Timeline {
     this.ctx = this.canvas.getContext('2d', { alpha: false })!;
     this.measure = new TextMeasure(this.ctx);
     this.zones = new ZonePainter(this.palette, this.measure);
+    this.pinZones = new ZonePainter(this.palette, this.measure);
     this.frames = new FramesPainter(this.measure);
     this.interaction = new Interaction({
       app,
@@ -217,8 +229,7 @@ export class Timeline {
   zoneY(thread: number, depth: number): number | null {
     const track = this.tracks.trackByThread.get(thread);
     if (!track || !rowShown(track, depth)) return null;
-    const y = RULER_H + rowTop(track, depth) + (ROW_H - 1) / 2 - this.scroller.scrollTop;
-    return y < RULER_H || y > this.cssH ? null : y;
+    return this.onScreen(track, rowTop(track, depth) + (ROW_H - 1) / 2);
   }
 
   /** CSS px from the canvas's top of the middle of a thread's lane of lock `lock`; null if none, collapsed or scrolled out. */
@@ -226,8 +237,26 @@ export class Timeline {
     const track = this.tracks.trackByThread.get(thread);
     const lane = track ? track.locks.indexOf(lock) : -1;
     if (!track || track.collapsed || lane < 0) return null;
-    const y = RULER_H + lockLaneTop(track, lane) + LOCK_ROW_H / 2 - this.scroller.scrollTop;
-    return y < RULER_H || y > this.cssH ? null : y;
+    return this.onScreen(track, lockLaneTop(track, lane) + LOCK_ROW_H / 2);
+  }
+
+  /** Canvas y (CSS px) of content y of a track, or null when scrolled out or under the pinned band. */
+  private onScreen(track: TrackLayout, contentY: number): number | null {
+    const sv = this.scrollView();
+    const viewY = contentY - trackScroll(sv, track);
+    const y = RULER_H + viewY;
+    return y < RULER_H || y > this.cssH || !shownAt(sv, track, viewY) ? null : y;
+  }
+
+  /** Where the tracks are at the current vertical scroll. */
+  private scrollView(): ScrollView {
+    return scrollView(this.tracks.layout, this.scroller.scrollTop);
+  }
+
+  /** The pinned band at the current scroll: canvas y (CSS px) of its top and bottom, equal when none. */
+  pinnedBand(): { top: number; bottom: number } {
+    const sv = this.scrollView();
+    return { top: RULER_H + sv.bandTop, bottom: RULER_H + sv.bandBottom };
   }
 
   /** The labels of the ruler's major ticks, as last drawn. */
@@ -241,14 +270,18 @@ export class Timeline {
     const data = this.app.data;
     if (!data) return out;
     const { t0, t1 } = this.app.viewport;
-    const scroll = this.scroller.scrollTop;
+    const sv = this.scrollView();
     for (const track of this.tracks.layout.tracks) {
       if (track.kind !== 'thread' || track.collapsed) continue;
       const th = this.tracks.threadById.get(track.thread);
       if (!th) continue;
+      const scroll = trackScroll(sv, track);
       for (const d of th.depths) {
-        const y = RULER_H + rowTop(track, d.depth) - scroll;
-        if (!rowShown(track, d.depth) || y + ROW_H < RULER_H || y > this.cssH) continue;
+        const viewY = rowTop(track, d.depth) - scroll;
+        const y = RULER_H + viewY;
+        // a row counts when a part of it shows (for rows of scrolled tracks: outside the band)
+        const hidden = !track.sticky && viewY >= sv.bandTop && viewY + ROW_H <= sv.bandBottom;
+        if (!rowShown(track, d.depth) || y + ROW_H < RULER_H || y > this.cssH || hidden) continue;
         for (let i = lowerBound(d.endNs, t0); i < d.startNs.length && d.startNs[i]! <= t1; i++) {
           out.push({ thread: th.thread, depth: d.depth, row: d.row[i]!, srcloc: d.srcloc[i]!, count: d.count[i]!, startNs: d.startNs[i]!, endNs: d.endNs[i]! });
         }
@@ -289,8 +322,14 @@ export class Timeline {
     const w = Math.max(0, Math.floor(this.scroller.clientWidth - this.headerWidth));
     const h = Math.max(0, Math.floor(this.scroller.clientHeight));
     if (w === this.cssW && h === this.cssH && dpr === this.dpr) return;
+    const heightChanged = h !== this.cssH;
     this.cssW = w;
     this.cssH = h;
+    if (heightChanged) {
+      // how many pinned tracks fit in the pinned band follows the view's height
+      this.tracks.viewHeight = Math.max(0, h - RULER_H);
+      this.updateLayout();
+    }
     this.dpr = dpr;
     this.canvas.style.width = `${w}px`;
     this.canvas.style.height = `${h}px`;
@@ -359,35 +398,72 @@ export class Timeline {
       selected: app.selectedZone,
     };
 
+    // the pinned band (device px): sticky tracks drawn there with their own scroll, the others below it
+    const sv = this.scrollView();
+    const band = this.tracks.layout.stickyHeight > 0;
+    const bandTop = Math.round((RULER_H + sv.bandTop) * dpr);
+    const bandBottom = Math.round((RULER_H + sv.bandBottom) * dpr);
+    const vPin: DrawView = { ...v, yOrigin: (RULER_H - sv.pinScroll) * dpr, clipTop: bandTop, clipBottom: bandBottom };
+    const vRest: DrawView = band ? { ...v, clipTop: bandBottom } : v;
+
     // 1. the framebuffer: backgrounds, grid, zone rows, message ticks
     const px = this.px;
     px.begin(ctx, wDev, hDev);
-    this.paintTrackBackgrounds(v);
+    this.paintTrackBackgrounds(v, vPin);
     const gridW = Math.max(1, Math.round(dpr));
     for (const t of ticks.major) px.fillRect(Math.round(t.x * dpr), v.clipTop, Math.round(t.x * dpr) + gridW, hDev, GRID);
     this.zones.begin(px);
+    this.pinZones.begin(px);
     this.lockPainter.begin();
+    this.pinLocks.begin();
     if (data) {
       const lockSets = new Map<number, LockTrackSet>((data.locks ?? []).map((l) => [l.id, l]));
       for (const track of this.tracks.layout.tracks) {
-        const th = track.kind === 'thread' ? this.tracks.threadById.get(track.thread) : undefined;
-        if (th) this.zones.addThread(v, px, th, track, src);
-        if (track.kind === 'thread') this.lockPainter.addTrack(v, px, track, lockSets);
+        if (track.kind !== 'thread') continue;
+        const th = this.tracks.threadById.get(track.thread);
+        const [zones, locks, tv] = track.sticky ? [this.pinZones, this.pinLocks, vPin] : [this.zones, this.lockPainter, vRest];
+        if (th) zones.addThread(tv, px, th, track, src);
+        locks.addTrack(tv, px, track, lockSets);
       }
-      this.zones.drawMessages(v, px, data.messages, (id) => this.tracks.trackByThread.get(id));
+      const byThread = this.tracks.trackByThread;
+      this.zones.drawMessages(vRest, px, data.messages, (id) => {
+        const t = byThread.get(id);
+        return t && !t.sticky ? t : undefined;
+      });
+      if (band) this.pinZones.drawMessages(vPin, px, data.messages, (id) => {
+        const t = byThread.get(id);
+        return t?.sticky ? t : undefined;
+      });
     }
+    // the band's lower edge, over its last track's separator
+    if (band) px.fillRect(0, bandBottom - Math.max(1, Math.round(dpr)), wDev, bandBottom, PIN_EDGE);
     px.blit(ctx);
 
     // 2. canvas on top: frames, overlays, labels, selection (clipped under the ruler), the ruler
+    const clip = (top: number, bottom: number) => {
+      ctx.restore();
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(0, top, wDev, Math.max(0, bottom - top));
+      ctx.clip();
+    };
     ctx.save();
-    ctx.beginPath();
-    ctx.rect(0, v.clipTop, wDev, hDev - v.clipTop);
-    ctx.clip();
     if (data) {
+      // the frames track above the band, the scrolled tracks' overlays below it, the sticky ones' in it
+      clip(v.clipTop, band ? bandTop : hDev);
       const frames = this.tracks.layout.tracks.find((t) => t.kind === 'frames');
       if (frames) this.frames.paint(v, frames, data.frames, this.pickedFrames, hatches);
-      this.zones.finish(v, src, hatches);
-      this.lockPainter.finish(v);
+      clip(vRest.clipTop, hDev);
+      this.zones.finish(vRest, src, hatches);
+      this.lockPainter.finish(vRest);
+      if (band) {
+        clip(bandTop, bandBottom);
+        this.pinZones.finish(vPin, src, hatches);
+        this.pinLocks.finish(vPin);
+      }
+    }
+    clip(v.clipTop, hDev);
+    if (data) {
       const cutAt = data.messagesCut && data.messages.length > 0 ? data.messages[data.messages.length - 1]!.timeNs : null;
       if (cutAt !== null) paintMessagesCut(v, cutAt, data.messages.length);
       // for readers of the page (tests, tools): where the drawn messages stop, if they were cut
@@ -410,27 +486,39 @@ export class Timeline {
     this.frameTimes.push(now - started);
     if (this.frameTimes.length > 1000) this.frameTimes.splice(0, this.frameTimes.length - 1000);
     this.draws++;
-    const maxEnd = this.zones.maxEndNs;
-    this.lastDraw = { at: now, maxEndNs: Number.isFinite(maxEnd) ? maxEnd : 0, items: this.zones.items };
+    const maxEnd = Math.max(this.zones.maxEndNs, this.pinZones.maxEndNs);
+    this.lastDraw = { at: now, maxEndNs: Number.isFinite(maxEnd) ? maxEnd : 0, items: this.zones.items + this.pinZones.items };
   }
 
-  /** Every framebuffer pixel: the ruler band (drawn over later), track backgrounds, the rest. */
-  private paintTrackBackgrounds(v: DrawView): void {
+  /**
+   * Every framebuffer pixel: the ruler band (drawn over later), track backgrounds, the rest;
+   * the sticky tracks' backgrounds last, in the pinned band (`vPin`), over what scrolled under it.
+   */
+  private paintTrackBackgrounds(v: DrawView, vPin: DrawView): void {
     const px = this.px;
     const sep = Math.max(1, Math.round(v.dpr));
     px.fillRect(0, 0, v.wDev, v.clipTop, BG_PIXEL);
     let covered = v.clipTop;
+    const paint = (tv: DrawView, track: TrackLayout, bg: number): number => {
+      const y = Math.round(tv.yOrigin + track.top * tv.dpr);
+      const h = Math.round(track.height * tv.dpr);
+      if (y + h <= tv.clipTop || y >= tv.clipBottom) return -1;
+      px.fillRect(0, Math.max(y, tv.clipTop), tv.wDev, Math.min(y + h - sep, tv.clipBottom), bg);
+      px.fillRect(0, Math.max(y + h - sep, tv.clipTop), tv.wDev, Math.min(y + h, tv.clipBottom), SEPARATOR);
+      return y + h;
+    };
     let i = 0;
     for (const track of this.tracks.layout.tracks) {
-      const y = Math.round(v.yOrigin + track.top * v.dpr);
-      const h = Math.round(track.height * v.dpr);
       const bg = track.kind === 'frames' ? FRAMES_BG : TRACK_BG[i++ % 2]!;
-      if (y + h <= v.clipTop || y >= v.clipBottom) continue;
-      px.fillRect(0, Math.max(y, v.clipTop), v.wDev, y + h - sep, bg);
-      px.fillRect(0, Math.max(y + h - sep, v.clipTop), v.wDev, y + h, SEPARATOR);
-      covered = Math.max(covered, y + h);
+      if (track.sticky) continue;
+      covered = Math.max(covered, paint(v, track, bg));
     }
     px.fillRect(0, covered, v.wDev, v.hDev, BG_PIXEL);
+    i = 0;
+    for (const track of this.tracks.layout.tracks) {
+      const bg = track.kind === 'frames' ? FRAMES_BG : TRACK_BG[i++ % 2]!;
+      if (track.sticky) paint(vPin, track, bg);
+    }
   }
 
   /** Header zone counts: zones intersecting the view per thread (prefix sums, no scan). */
@@ -448,7 +536,7 @@ export class Timeline {
     if (!data || y < RULER_H || x < 0 || x > this.cssW) return null;
     const { t0, t1 } = this.app.viewport;
     const nsPerPx = (t1 - t0) / (this.cssW || 1);
-    const contentY = y - RULER_H + this.scroller.scrollTop;
+    const contentY = contentYAt(this.scrollView(), y - RULER_H);
     return hitTest(data, this.tracks.layout, contentY, this.xToTime(x), HIT_TOL_PX * nsPerPx, this.pickedFrames);
   }
 }

@@ -1,7 +1,7 @@
 import type { ThreadItems } from '../../protocol/view/types.js';
 import type { App } from '../app.js';
 import { laneSets } from './frames-painter.js';
-import { clampFirstRow, layoutTracks, type Layout, type TrackLayout } from './layout.js';
+import { STICKY_SHARE, chooseSticky, clampFirstRow, layoutTracks, type Layout, type TrackLayout } from './layout.js';
 import { distinctNames, emptyPrefs, moveThread, nextMaxRows, orderThreads, readTrackPrefs, togglePin, trackPrefsParams, type TrackPrefs } from './track-prefs.js';
 
 /**
@@ -24,6 +24,8 @@ export class TrackModel {
   /** per thread, the lock ids of its lanes in first-seen order */
   private readonly lockLanes = new Map<number, number[]>();
   private loadAt = -Infinity;
+  /** the tracks' view height (CSS px below the ruler): the pinned band takes at most STICKY_SHARE of it */
+  viewHeight = Infinity;
 
   /** `onDepths` runs when GET /threads brought depths (the layout was updated). */
   constructor(
@@ -59,8 +61,12 @@ export class TrackModel {
     this.setPrefs({ ...this.prefs, hidden: new Set([...this.prefs.hidden, thread]) });
   }
 
-  showAll(): void {
-    this.setPrefs({ ...this.prefs, hidden: new Set() });
+  /** Shows a hidden track again (null: every hidden track). */
+  show(thread: number | null): void {
+    const hidden = new Set(this.prefs.hidden);
+    if (thread === null) hidden.clear();
+    else hidden.delete(thread);
+    this.setPrefs({ ...this.prefs, hidden });
   }
 
   pin(thread: number): void {
@@ -133,7 +139,12 @@ export class TrackModel {
       this.rows.set(th.thread, rows);
       return { thread: th.thread, rows, locks: this.lockLanes.get(th.thread) ?? [] };
     });
-    this.layout = layoutTracks(list, this.prefs.collapsed, laneSets(data?.frames ?? []).length, this.prefs.windows);
+    const lanes = laneSets(data?.frames ?? []).length;
+    // the pinned tracks that fit in the pinned band stick (the newest pins first); they go first
+    const heights = new Map(layoutTracks(list, this.prefs.collapsed, lanes, this.prefs.windows).tracks.map((t) => [t.thread, t.height]));
+    const sticky = chooseSticky(this.prefs.pinned, (id) => heights.get(id), Math.floor(this.viewHeight * STICKY_SHARE));
+    const ordered = [...list.filter((t) => sticky.has(t.thread)), ...list.filter((t) => !sticky.has(t.thread))].map((t) => ({ ...t, sticky: sticky.has(t.thread) }));
+    this.layout = layoutTracks(ordered, this.prefs.collapsed, lanes, this.prefs.windows);
     this.trackByThread = new Map(this.layout.tracks.filter((t) => t.kind === 'thread').map((t) => [t.thread, t]));
   }
 
