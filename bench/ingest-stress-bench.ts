@@ -88,7 +88,7 @@ async function pollSessions(server: ServerProcess, done: () => boolean): Promise
          times.push(performance.now() - t0);
        }
        parentPort.postMessage(times);
-     })().catch((e) => { throw e; });`,
+     })();`,
     { eval: true, workerData: { url, stop } },
   );
   const result = new Promise<number[]>((resolve, reject) => {

@@ -1,4 +1,5 @@
 import type { Server } from 'node:net';
+import { FrameInflater } from '../protocol/tracy/index.js';
 import { CaptureSpool } from './capture/spool.js';
 import { startFleet, type FleetHandle, type FleetOptions } from './fleet/fleet.js';
 import { startHttpServer, type HttpServerHandle } from './http/http-server.js';
@@ -8,7 +9,6 @@ import { listenTcpIngest } from './ingest/tcp-ingest.js';
 import { TracyDialer } from './ingest/tracy-dialer.js';
 import { warmUpDecoder } from './ingest/warm-up.js';
 import { log } from './log.js';
-import { FrameInflater } from '../protocol/tracy/index.js';
 import { ingestAcceptor, resolveSecurity, type ResolvedSecurity, type SecurityOptions } from './security/security-options.js';
 import { SessionRegistry } from './session/session-registry.js';
 
