@@ -27,30 +27,10 @@ type DecodeFn = (src: number, srcLength: number, dIndex: number, dLimit: number,
 
 let compiled: WebAssembly.Module | null = null;
 
-/** Decodes the module's base64 (no atob/Buffer: protocol/ runs in browsers and Node alike). */
-function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const value = new Uint8Array(128);
-  for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
-  const clean = text.replace(/=+$/, '');
-  const out = new Uint8Array((clean.length * 3) >> 2);
-  let bits = 0;
-  let acc = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    acc = (acc << 6) | value[clean.charCodeAt(i)]!;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 255;
-    }
-  }
-  return out;
-}
-
 /** The assembled module's bytes (lz4-wasm-bytes.ts). */
 export function lz4WasmBytes(): Uint8Array<ArrayBuffer> {
-  return base64Bytes(LZ4_WASM_BASE64);
+  // atob: a global in Node and in browsers alike (protocol/ runs in both)
+  return Uint8Array.from(atob(LZ4_WASM_BASE64), (c) => c.charCodeAt(0));
 }
 
 /** Compiles the module once per thread (synchronously: it is 600 bytes). Throws if it cannot. */
