@@ -178,14 +178,14 @@ export class TrackHeaders {
     document.body.append(menu);
     this.menu = menu;
     this.hiddenBtn.setAttribute('aria-expanded', 'true');
-    buttons[0]!.focus();
-    setTimeout(() => {
-      if (this.menu !== menu) return;
-      document.addEventListener('pointerdown', this.outside, true);
-      // the list is fixed under the button: it closes when the button moves away (scroll, resize)
-      document.addEventListener('scroll', this.moved, true);
-      window.addEventListener('resize', this.moved);
-    }, 0);
+    // listening at once, not after a timer: a resize that comes before a timer fires would leave
+    // the list open, fixed where the button no longer is. The opening click's pointerdown is
+    // already past, and the focus does not scroll, so neither closes the list it opens.
+    document.addEventListener('pointerdown', this.outside, true);
+    // the list is fixed under the button: it closes when the button moves away (scroll, resize)
+    document.addEventListener('scroll', this.moved, true);
+    window.addEventListener('resize', this.moved);
+    buttons[0]!.focus({ preventScroll: true });
   }
 
   private readonly moved = (e: Event): void => {
