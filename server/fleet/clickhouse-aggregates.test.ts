@@ -189,4 +189,41 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
       }
     }
   });
+
+  it('search: a q with quotes, backslashes, LIKE wildcards or non-ASCII letters matches as in the ring store (never as SQL)', async () => {
+    const r = { t0: 0, t1: lastNs };
+    for (const q of ["'; DROP TABLE zones; --", '\\', '%', '_', 'İ', 'ZONE\'', 'Alloc\tZone']) {
+      const ring: ZoneSearchResult = (await api(`/api/sessions/${id}/search?q=${encodeURIComponent(q)}&${query(r)}`)).body;
+      const sql = await sqlSearchZones(target, key, srclocs, q, r);
+      const ringNames: Json[] = (await api(`/api/sessions/${id}/srclocs`)).body;
+      expect(searchShape(sql, (i) => srclocs.displayName(i)), `q=${q}`).toEqual(searchShape(ring, (i) => ringNames[i].name));
+    }
+    // the table is still there
+    expect((await sqlZoneStatistics(target, key, srclocs, r)).length).toBeGreaterThan(3);
+  });
+
+  it('flame graph: past a node cap, zones needing a new node are counted as dropped and their subtrees left out', async () => {
+    const r = { t0: 0, t1: lastNs };
+    const full = await sqlFlameGraph(target, key, srclocs, r);
+    expect(full.droppedZones).toBe(0);
+    const cap = Math.min(6, full.nodes.length - 1);
+    const cut = await sqlFlameGraph(target, key, srclocs, r, cap);
+    expect(cut.nodes.length).toBe(cap);
+    expect(cut.droppedZones).toBeGreaterThan(0);
+    // a kept node counts no more than the same path in the full graph, and the root what its children count
+    const fullPaths = flameByPath(full.nodes);
+    for (const [path, [count, total]] of Object.entries(flameByPath(cut.nodes))) {
+      expect(fullPaths[path], path).toBeDefined();
+      expect(count).toBeLessThanOrEqual(fullPaths[path]![0]);
+      expect(total).toBeLessThanOrEqual(fullPaths[path]![1]);
+    }
+    expect(cut.nodes[0]!.count).toBe(cut.nodes[0]!.children.reduce((a, c) => a + cut.nodes[c]!.count, 0));
+  });
+
+  it('a ClickHouse error (an unknown database) is thrown as an Error', async () => {
+    const bad = { ...target, database: 'zs_no_such_database' };
+    await expect(sqlZoneStatistics(bad, key, srclocs, { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
+    await expect(sqlFlameGraph(bad, key, srclocs, { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
+    await expect(sqlSearchZones(bad, key, srclocs, 'o', { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
+  });
 });
