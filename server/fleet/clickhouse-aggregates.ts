@@ -33,9 +33,9 @@ import type { FlameNode, SrclocStats, ZoneMatch, ZoneSearchResult } from '../../
 /** max_execution_time of every statement (whole seconds: 18.16 reads fractions as 0, no limit). */
 export const QUERY_SECONDS = 30;
 /** Milliseconds of row walking before the event loop gets a turn. */
-const WALK_SLICE_MS = 4;
+const WALK_SLICE_MS = 3;
 /** Rows between clock reads while walking. */
-const WALK_CHECK_ROWS = 512;
+const WALK_CHECK_ROWS = 256;
 /** Source locations one answer can hold at most (a GROUP BY by location returns no more rows). */
 const MAX_SRCLOC_ROWS = 1_000_000;
 
@@ -88,19 +88,43 @@ async function jsonRows<T>(target: ClickHouseTarget, sql: string, maxRows: numbe
   return (await rs.json()) as T[];
 }
 
+/** One streamed zone row: thread, depth, start, duration, source-location key (reused between rows). */
+interface ZoneRow {
+  thread: number;
+  depth: number;
+  start: number;
+  dur: number;
+  key: string;
+}
+
+/** The SELECT list of the rows streamRows reads. */
+const ZONE_ROW_SQL = `thread, depth, start_ns, duration_ns, toString(${SRCLOC_KEY_SQL})`;
+
 /**
- * Streams the TabSeparated rows of `sql` to `each` (its columns split), giving the event loop a
- * turn every few ms. `each` may return a promise (awaited before the next row).
+ * Streams the TabSeparated rows of `sql` (ZONE_ROW_SQL) to `each`, parsed into one reused object,
+ * giving the event loop a turn every few ms. `each` may return a promise (awaited before the
+ * next row).
  */
-async function streamRows(client: ClickHouseClient, sql: string, each: (cols: string[]) => void | Promise<void>): Promise<void> {
+async function streamRows(client: ClickHouseClient, sql: string, each: (z: ZoneRow) => void | Promise<void>): Promise<void> {
   const rs = await client.query({ query: sql, format: 'TabSeparated', clickhouse_settings: settings(undefined, sql.length) as never });
   const stream = rs.stream();
+  const z: ZoneRow = { thread: 0, depth: 0, start: 0, dur: 0, key: '' };
   let started = performance.now();
   let n = 0;
   try {
     for await (const rows of stream as AsyncIterable<{ text: string }[]>) {
       for (const row of rows) {
-        const r = each(row.text.split('\t'));
+        const t = row.text;
+        const a = t.indexOf('\t');
+        const b = t.indexOf('\t', a + 1);
+        const c = t.indexOf('\t', b + 1);
+        const d = t.indexOf('\t', c + 1);
+        z.thread = +t.slice(0, a);
+        z.depth = +t.slice(a + 1, b);
+        z.start = +t.slice(b + 1, c);
+        z.dur = +t.slice(c + 1, d);
+        z.key = t.slice(d + 1);
+        const r = each(z);
         if (r) await r;
         if (++n % WALK_CHECK_ROWS === 0 && performance.now() - started >= WALK_SLICE_MS) {
           await yieldToEventLoop();
@@ -195,7 +219,7 @@ export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, s
   const childNs = new Map<string, number>();
   const first = new Map<string, [number, number, number]>();
   const walk = (async () => {
-    const sql = `SELECT thread, depth, start_ns, duration_ns, toString(${SRCLOC_KEY_SQL})
+    const sql = `SELECT ${ZONE_ROW_SQL}
       FROM ${database}.zones
       WHERE ${where} AND start_ns >= ${b.lo}
         AND start_ns <= (SELECT greatest(${b.hi}, max(start_ns + duration_ns)) FROM ${database}.zones WHERE ${inRange})
@@ -206,12 +230,8 @@ export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, s
     let ends: number[] = [];
     let keys: string[] = [];
     let counted: boolean[] = [];
-    await streamRows(target.client, sql, (c) => {
-      const th = Number(c[0]);
-      const d = Number(c[1]);
-      const s = Number(c[2]);
-      const dur = Number(c[3]);
-      const k = c[4]!;
+    await streamRows(target.client, sql, (z) => {
+      const { thread: th, depth: d, start: s, dur, key: k } = z;
       if (th !== thread) {
         thread = th;
         starts = [];
@@ -317,7 +337,7 @@ export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclo
       }
       return node;
     };
-    const sql = `SELECT thread, depth, start_ns, duration_ns, toString(${SRCLOC_KEY_SQL})
+    const sql = `SELECT ${ZONE_ROW_SQL}
       FROM ${database}.zones
       WHERE ${where} AND start_ns <= ${sqlInt(streamEnd)} AND (start_ns >= ${b.lo} OR start_ns + duration_ns > ${b.t0Floor})
       ORDER BY thread, start_ns, depth, duration_ns`;
@@ -327,11 +347,8 @@ export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclo
     let starts: number[] = [];
     let ends: number[] = [];
     let nodeOf: number[] = [];
-    await streamRows(target.client, sql, (c) => {
-      const th = Number(c[0]);
-      const d = Number(c[1]);
-      const s = Number(c[2]);
-      const dur = Number(c[3]);
+    await streamRows(target.client, sql, (z) => {
+      const { thread: th, depth: d, start: s, dur, key: k } = z;
       const e = s + dur;
       if (th !== thread) {
         thread = th;
@@ -343,7 +360,6 @@ export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclo
       }
       // a child of a counted zone (starting in its [start, end)) is not its self time
       if (d > 0 && (nodeOf[d - 1] ?? -1) >= 0 && starts[d - 1]! <= s && s < ends[d - 1]!) nodes[nodeOf[d - 1]!]!.selfNs -= dur;
-      const k = c[4]!;
       const srcloc = index.known(k);
       if (srcloc === undefined) return index.index(k).then((i) => place(i));
       place(srcloc);
