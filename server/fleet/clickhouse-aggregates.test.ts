@@ -207,7 +207,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
     const full = await sqlFlameGraph(target, key, srclocs, r);
     expect(full.droppedZones).toBe(0);
     const cap = Math.min(6, full.nodes.length - 1);
-    const cut = await sqlFlameGraph(target, key, srclocs, r, cap);
+    const cut = await sqlFlameGraph(target, key, srclocs, r, { maxNodes: cap });
     expect(cut.nodes.length).toBe(cap);
     expect(cut.droppedZones).toBeGreaterThan(0);
     // a kept node counts no more than the same path in the full graph, and the root what its children count
@@ -225,5 +225,13 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
     await expect(sqlZoneStatistics(bad, key, srclocs, { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
     await expect(sqlFlameGraph(bad, key, srclocs, { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
     await expect(sqlSearchZones(bad, key, srclocs, 'o', { t0: 0, t1: lastNs })).rejects.toThrow(/zs_no_such_database/);
+  });
+
+  it('an aborted signal ends each query with an error', async () => {
+    const signal = AbortSignal.abort(new Error('client gone'));
+    const r = { t0: 0, t1: lastNs };
+    await expect(sqlZoneStatistics(target, key, srclocs, r, { signal })).rejects.toThrow();
+    await expect(sqlFlameGraph(target, key, srclocs, r, { signal })).rejects.toThrow();
+    await expect(sqlSearchZones(target, key, srclocs, 'o', { ...r, signal })).rejects.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseSettings } from '@clickhouse/client';
 import { sqlInt, sqlString as quote, type ClickHouseTarget } from './clickhouse-connection.js';
 import { SRCLOC_KEY_SQL, type SqlSrclocs } from './clickhouse-srclocs.js';
 import { MAX_FLAME_NODES, type FlameGraph } from '../query/flame-graph.js';
@@ -72,19 +72,32 @@ function sessionWhere(target: ClickHouseTarget, key: string, threads: number[] |
   return where;
 }
 
-function settings(maxRows?: number, sqlLength = 0): Record<string, string | number> {
-  const s: Record<string, string | number> = { max_execution_time: QUERY_SECONDS, timeout_overflow_mode: 'throw' };
+/** What every call takes besides its range. */
+export interface SqlQueryOptions {
+  /** aborts the statements (the client went away, the session was closed) */
+  signal?: AbortSignal;
+}
+
+/** Bytes of rows ClickHouse sorts in memory before it sorts on disk (a stream's ORDER BY). */
+const SORT_IN_MEMORY_BYTES = 1 << 30;
+
+function settings(sqlLength: number, maxRows?: number): ClickHouseSettings {
+  const s: ClickHouseSettings = { max_execution_time: QUERY_SECONDS, timeout_overflow_mode: 'throw' };
   if (maxRows !== undefined) {
     s.max_result_rows = String(maxRows);
     s.result_overflow_mode = 'throw';
+  } else {
+    s.max_bytes_before_external_sort = String(SORT_IN_MEMORY_BYTES);
   }
   // a search's list of source-location keys can be longer than the default 256 KiB
   if (sqlLength > 200_000) s.max_query_size = String(sqlLength + 65_536);
   return s;
 }
 
-async function jsonRows<T>(target: ClickHouseTarget, sql: string, maxRows: number): Promise<T[]> {
-  const rs = await target.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: settings(maxRows, sql.length) as never });
+async function jsonRows<T>(target: ClickHouseTarget, sql: string, maxRows: number, options: SqlQueryOptions): Promise<T[]> {
+  // the client only listens for an abort to come: one that came already ends here
+  options.signal?.throwIfAborted();
+  const rs = await target.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: settings(sql.length, maxRows), ...(options.signal && { abort_signal: options.signal }) });
   return (await rs.json()) as T[];
 }
 
@@ -105,8 +118,9 @@ const ZONE_ROW_SQL = `thread, depth, start_ns, duration_ns, toString(${SRCLOC_KE
  * giving the event loop a turn every few ms. `each` may return a promise (awaited before the
  * next row).
  */
-async function streamRows(client: ClickHouseClient, sql: string, each: (z: ZoneRow) => void | Promise<void>): Promise<void> {
-  const rs = await client.query({ query: sql, format: 'TabSeparated', clickhouse_settings: settings(undefined, sql.length) as never });
+async function streamRows(target: ClickHouseTarget, sql: string, options: SqlQueryOptions, each: (z: ZoneRow) => void | Promise<void>): Promise<void> {
+  options.signal?.throwIfAborted();
+  const rs = await target.client.query({ query: sql, format: 'TabSeparated', clickhouse_settings: settings(sql.length), ...(options.signal && { abort_signal: options.signal }) });
   const stream = rs.stream();
   const z: ZoneRow = { thread: 0, depth: 0, start: 0, dur: 0, key: '' };
   let started = performance.now();
@@ -128,6 +142,7 @@ async function streamRows(client: ClickHouseClient, sql: string, each: (z: ZoneR
         if (r) await r;
         if (++n % WALK_CHECK_ROWS === 0 && performance.now() - started >= WALK_SLICE_MS) {
           await yieldToEventLoop();
+          options.signal?.throwIfAborted();
           started = performance.now();
         }
       }
@@ -196,7 +211,7 @@ interface StatsRow {
  * depth, start, duration, key: ~40 bytes a row) sorted by ClickHouse, walked in Node for the
  * self times with one entry per depth: Node memory is the locations, whatever the zones.
  */
-export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, range: Range): Promise<SrclocStats[]> {
+export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, range: Range, options: SqlQueryOptions = {}): Promise<SrclocStats[]> {
   const b = boundsOf(range);
   if (b.empty) return [];
   const { database } = target;
@@ -214,6 +229,7 @@ export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, s
        FROM ${database}.zones WHERE ${inRange} GROUP BY key
      )`,
     MAX_SRCLOC_ROWS,
+    options,
   );
   // the walk: children of every zone in range, and where each location is first met
   const childNs = new Map<string, number>();
@@ -230,7 +246,7 @@ export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, s
     let ends: number[] = [];
     let keys: string[] = [];
     let counted: boolean[] = [];
-    await streamRows(target.client, sql, (z) => {
+    await streamRows(target, sql, options, (z) => {
       const { thread: th, depth: d, start: s, dur, key: k } = z;
       if (th !== thread) {
         thread = th;
@@ -299,7 +315,8 @@ export async function sqlZoneStatistics(target: ClickHouseTarget, key: string, s
  * duration, key: ~40 bytes a row, sorted by ClickHouse), walked in Node with one entry per depth:
  * Node memory is the nodes (bounded by the cap), whatever the zones.
  */
-export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, range: Range, maxNodes = MAX_FLAME_NODES): Promise<FlameGraph> {
+export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, range: Range, options: SqlQueryOptions & { maxNodes?: number } = {}): Promise<FlameGraph> {
+  const maxNodes = options.maxNodes ?? MAX_FLAME_NODES;
   type Node = FlameNode & { order: [number, number, number, number] };
   const nodes: Node[] = [{ id: 0, parent: -1, srcloc: -1, name: 'all', count: 0, totalNs: 0, selfNs: 0, children: [], order: [-1, -1, -1, -1] }];
   const b = boundsOf(range);
@@ -313,6 +330,7 @@ export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclo
       `SELECT thread, argMax(start_ns + duration_ns, start_ns) AS end FROM ${database}.zones
        WHERE ${where} AND depth = 0 AND start_ns <= ${b.hi} GROUP BY thread`,
       1_000_000,
+      options,
     );
     const until = new Map<number, number>();
     let streamEnd = b.hiN;
@@ -347,7 +365,7 @@ export async function sqlFlameGraph(target: ClickHouseTarget, key: string, srclo
     let starts: number[] = [];
     let ends: number[] = [];
     let nodeOf: number[] = [];
-    await streamRows(target.client, sql, (z) => {
+    await streamRows(target, sql, options, (z) => {
       const { thread: th, depth: d, start: s, dur, key: k } = z;
       const e = s + dur;
       if (th !== thread) {
@@ -424,7 +442,7 @@ interface KeyCountRow {
  * sorts) and one count per histogram bucket (the bucket edges computed in Node so that counts are
  * those of the ring store's formula, exactly). Node memory: the locations and `limit` matches.
  */
-export async function sqlSearchZones(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, query: string, options: SearchOptions & { t0: number; t1: number }): Promise<ZoneSearchResult> {
+export async function sqlSearchZones(target: ClickHouseTarget, key: string, srclocs: SqlSrclocs, query: string, options: SearchOptions & SqlQueryOptions & { t0: number; t1: number }): Promise<ZoneSearchResult> {
   const q = query.toLowerCase();
   const limit = Math.max(0, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT));
   const buckets = Math.max(1, Math.min(MAX_SEARCH_BUCKETS, Math.floor(options.buckets ?? DEFAULT_SEARCH_BUCKETS)));
@@ -438,6 +456,7 @@ export async function sqlSearchZones(target: ClickHouseTarget, key: string, srcl
         `SELECT toString(${SRCLOC_KEY_SQL}) AS key, count() AS n, min(duration_ns) AS mn, max(duration_ns) AS mx
          FROM ${database}.zones WHERE ${inRange} GROUP BY key`,
         MAX_SRCLOC_ROWS,
+        options,
       );
   const index = new KeyMap(srclocs);
   const indices = await index.all(perKey.map((r) => r.key));
@@ -506,6 +525,7 @@ export async function sqlSearchZones(target: ClickHouseTarget, key: string, srcl
            FROM ${database}.zones WHERE ${inRange}${filter}
            ORDER BY start_ns, thread, depth, duration_ns LIMIT ${sqlInt(limit)}`,
           limit,
+          options,
         ),
     thresholds.length === 0
       ? Promise.resolve([] as Record<string, string>[])
@@ -514,6 +534,7 @@ export async function sqlSearchZones(target: ClickHouseTarget, key: string, srcl
           `SELECT ${thresholds.map((t, i) => `countIf(duration_ns >= ${sqlInt(t)}) AS c${i}`).join(', ')}
            FROM ${database}.zones WHERE ${inRange}${filter}`,
           1,
+          options,
         ),
   ]);
   const atLeast = [total, ...thresholds.map((_t, i) => Number(histRows[0]?.[`c${i}`] ?? 0)), 0];
