@@ -27,6 +27,8 @@ let id: string;
 let key: string;
 let lastNs: number;
 let threads: number[];
+/** the middle of a long top-level zone with children on both sides: a range starting there cuts a tree */
+let midTree: number;
 
 async function api(path: string): Promise<{ body: Json; headers: Headers }> {
   const res = await fetch(`http://127.0.0.1:${server.httpPort}${path}`);
@@ -131,6 +133,18 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
     target = connectClickHouse(url);
     srclocs = new SqlSrclocs(target, key);
     await srclocs.load();
+    const rs = await target.client.query({
+      query: `SELECT thread, start_ns + intDiv(duration_ns, 2) AS mid, start_ns + duration_ns AS end FROM ${target.database}.zones
+              WHERE session = '${key}' AND depth = 0 AND start_ns > ${Math.floor(lastNs / 3)} ORDER BY duration_ns DESC, start_ns LIMIT 1`,
+      format: 'JSONEachRow',
+    });
+    const [top] = (await rs.json()) as { thread: number; mid: string; end: string }[];
+    midTree = Number(top!.mid);
+    const rs2 = await target.client.query({
+      query: `SELECT count() AS n FROM ${target.database}.zones WHERE session = '${key}' AND thread = ${top!.thread} AND depth > 0 AND start_ns >= ${midTree} AND start_ns < ${top!.end}`,
+      format: 'JSONEachRow',
+    });
+    expect(Number(((await rs2.json()) as { n: string }[])[0]!.n)).toBeGreaterThan(0);
   }, 120_000);
   afterAll(async () => {
     await target?.client.close();
@@ -144,6 +158,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
       { what: 'the whole session', t0: 0, t1: lastNs },
       { what: 'a sub-range', t0: third + 0.5, t1: 2 * third },
       { what: 'a sub-range of two threads', t0: third, t1: 2 * third, threads: [threads[0]!, threads[threads.length - 1]!] },
+      { what: 'a sub-range starting inside a tree', t0: midTree, t1: Math.floor((midTree + lastNs) / 2) },
     ];
   };
 
