@@ -159,6 +159,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('statistics, flame graph and search
       { what: 'a sub-range', t0: third + 0.5, t1: 2 * third },
       { what: 'a sub-range of two threads', t0: third, t1: 2 * third, threads: [threads[0]!, threads[threads.length - 1]!] },
       { what: 'a sub-range starting inside a tree', t0: midTree, t1: Math.floor((midTree + lastNs) / 2) },
+      { what: 'a sub-range ending inside a tree', t0: third, t1: midTree },
     ];
   };
 
