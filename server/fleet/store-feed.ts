@@ -93,6 +93,8 @@ interface Tracked {
 }
 
 const ROWS_PER_CHECK = 4096;
+/** What the feed's resolver gives for a literal message whose text has not arrived (never a real text: it holds a NUL). */
+const TEXT_PENDING = '\u0000zonescope: text pending';
 
 /**
  * Hands every listed session's new rows to one sink (server/fleet/README in docs/fleet.md):
@@ -331,7 +333,9 @@ export class StoreFeed {
       }
     }
     if (kinds.messages) {
-      const resolve = (ptr: number) => store.names.strings.get(ptr);
+      // a literal message's text is a string the app sends when asked: until it arrives, the
+      // message and those after it wait for a later pass (once the session ended, it goes as '')
+      const resolve = (ptr: number) => store.names.strings.get(ptr) ?? TEXT_PENDING;
       const n0 = this.counters.messages;
       const c = t.messages;
       const list = store.messages.inRange(c.time === -Infinity ? -Infinity : c.time, Infinity, resolve);
@@ -341,7 +345,8 @@ export class StoreFeed {
           skip--;
           continue;
         }
-        this.sink.message!(t.fs, m.thread, m.timeNs, m.text, m.color);
+        if (m.text === TEXT_PENDING && !ended) break;
+        this.sink.message!(t.fs, m.thread, m.timeNs, m.text === TEXT_PENDING ? '' : m.text, m.color);
         this.counters.messages++;
         if (m.timeNs === c.time) c.atTime++;
         else {
