@@ -78,4 +78,27 @@ describe.skipIf(skipReason !== null)('a session from ClickHouse in the viewer', 
     await screenshot(page, 'clickhouse-session');
     expect(errors).toEqual([]);
   });
+
+  it('finds zones by name from SQL, jumps to a match and selects it, its details from SQL', async () => {
+    const api = await getJson(server, `/api/sessions/${encodeURIComponent(key)}/search?q=Update&limit=1000`);
+    expect(api.total).toBeGreaterThan(10);
+    await page.locator('#tab-find').click();
+    const input = page.locator('#find-input');
+    await input.fill('Update');
+    await input.press('Enter');
+    await page.locator('#panel-find [data-match]').first().waitFor({ timeout: 15_000 });
+    const matches = await page.locator('#panel-find [data-match]').evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-start-ns')), Number(e.getAttribute('data-dur-ns'))]));
+    expect(matches).toEqual(api.matches.map((m: Json) => [m.startNs, m.durNs]));
+    // a match from SQL has no row: the viewer selects it once an update shows it, by its start
+    const m = api.matches[9];
+    expect(m.row).toBe(-1);
+    await page.locator('#panel-find [data-match]').nth(9).click();
+    const selected = await page.waitForFunction(() => (window as unknown as { __zs: Json }).__zs.app.selectedZone, undefined, { timeout: 15_000 }).then((h) => h.jsonValue() as Promise<Json>);
+    expect([selected.thread, selected.depth]).toEqual([m.thread, m.depth]);
+    expect(selected.row).toBeGreaterThanOrEqual(0);
+    const zone = await getJson(server, `/api/sessions/${encodeURIComponent(key)}/zone?thread=${selected.thread}&depth=${selected.depth}&row=${selected.row}`);
+    expect([zone.startNs, zone.durNs]).toEqual([m.startNs, m.durNs]);
+    await screenshot(page, 'clickhouse-find-zone');
+    expect(errors).toEqual([]);
+  });
 });

@@ -60,6 +60,8 @@ export class App {
   follow = true;
   selection: TimeRange | null = null;
   selectedZone: ZoneRef | null = null;
+  /** a zone to select once an update shows it (jumpTo a match that has no row) */
+  private pendingZone: { thread: number; depth: number; startNs: number } | null = null;
   highlight: number | null = null;
   connected = false;
 
@@ -118,6 +120,7 @@ export class App {
     this.srclocLoad = null;
     this.selection = null;
     this.selectedZone = null;
+    this.pendingZone = null;
     this.highlight = null;
     this.inFlight = null;
     this.pendingRequest = false;
@@ -180,7 +183,25 @@ export class App {
   jumpTo(startNs: number, durNs: number, zone: ZoneRef | null = null): void {
     const span = Math.max(durNs, MIN_SPAN_NS);
     this.setViewport(startNs - span * 0.25, startNs + span * 1.25);
-    if (zone) this.selectZone(zone);
+    // a match without a row (a ClickHouse session's search) is selected when an update shows it
+    if (zone && zone.row < 0) {
+      this.selectZone(null);
+      this.pendingZone = { thread: zone.thread, depth: zone.depth, startNs };
+    } else if (zone) this.selectZone(zone);
+  }
+
+  /** Selects the pending zone (jumpTo without a row) once `msg` holds it as a single item. */
+  private resolvePendingZone(msg: LiveUpdate): void {
+    const p = this.pendingZone;
+    if (!p) return;
+    const d = msg.threads.find((t) => t.thread === p.thread)?.depths.find((x) => x.depth === p.depth);
+    if (!d) return;
+    for (let i = 0; i < d.startNs.length; i++) {
+      if (d.startNs[i] === p.startNs && d.count[i] === 1 && d.row[i]! >= 0) {
+        this.selectZone({ thread: p.thread, depth: p.depth, row: d.row[i]! });
+        return;
+      }
+    }
   }
 
   setWidth(px: number): void {
@@ -196,6 +217,7 @@ export class App {
   }
 
   selectZone(zone: ZoneRef | null): void {
+    this.pendingZone = null;
     this.selectedZone = zone;
     this.emit('zone');
   }
@@ -278,6 +300,7 @@ export class App {
         const i = this.sessions.findIndex((s) => s.id === msg.session);
         if (i >= 0) this.sessions[i] = msg.summary;
         if (this.needsSrclocs(msg)) void this.loadSrclocs();
+        this.resolvePendingZone(msg);
         if (this.follow) {
           this.viewport = { t0: msg.t0, t1: Math.max(msg.t1, msg.t0 + MIN_SPAN_NS) };
           this.emit('viewport');

@@ -9,7 +9,7 @@ import type { FlameNode, SrclocStats, ZoneMatch, ZoneSearchResult } from '../../
 
 /**
  * Statistics, flame graph and zone search of a session stored in ClickHouse, answered from SQL
- * (issue 15 item 2; /work/notes/sqlviews-contract.md) with the semantics, ordering, limits and
+ * (issue 15 item 2) with the semantics, ordering, limits and
  * result types of the ring store's zoneStatisticsSliced, flameGraphSliced and searchZonesSliced:
  *
  * - a range [t0, t1] holds the zones that start in it (of the `threads` asked, when asked);

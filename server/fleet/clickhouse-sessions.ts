@@ -3,6 +3,7 @@ import { log } from '../log.js';
 import type { Session } from '../session/session.js';
 import { recordedTransport, sessionEnded, type SessionCatalog, type SessionRegistry, type StoredSession } from '../session/session-registry.js';
 import { sqlString, type ClickHouseTarget } from './clickhouse-connection.js';
+import { ClickHouseViews, unescapeTsv } from './clickhouse-views.js';
 
 /** Sessions listed from ClickHouse at most (the newest first; docs/fleet.md). */
 export const CLICKHOUSE_LIST_MAX = 1000;
@@ -28,13 +29,14 @@ interface SessionRow {
 
 /**
  * Sessions stored in ClickHouse, by any server writing to the same database: listed with
- * source "clickhouse" (SessionCatalog), and opened like --data captures: the first request
- * for one reads its rows from ClickHouse, in order, into a Tracy stream built by
- * CaptureStreamBuilder, which a session decodes into the ring store like any capture. Its
- * viewport, level of detail, statistics, flame graph, search and messages then answer with the
- * same code and result types as a live session (the store's memory budget applies: a session
- * larger than the budget keeps its newest part, as a live one does). Sessions this run of the
- * server is writing are not listed twice (they are in memory under their local ids).
+ * source "clickhouse" (SessionCatalog), and opened on the first request for one. Its zones and
+ * messages stay in ClickHouse: the session's viewport, level of detail, zone details,
+ * statistics, flame graph, search and messages are answered from SQL (clickhouse-views.ts,
+ * clickhouse-aggregates.ts) with the same API and result types as a live session's, whatever
+ * the session's size. Its frames and plots, a few values a frame or a sample, are read into
+ * the session's store through a Tracy stream built by CaptureStreamBuilder, as a capture's are.
+ * Sessions this run of the server is writing are not listed twice (they are in memory under
+ * their local ids).
  */
 export class ClickHouseCatalog implements SessionCatalog {
   private entries = new Map<string, Entry>();
@@ -150,12 +152,15 @@ export class ClickHouseCatalog implements SessionCatalog {
 }
 
 /**
- * Starts a session (source "clickhouse", id = the ClickHouse session key) fed by a Tracy
- * stream built from the session's rows. The session's backpressure pauses the reading.
+ * Starts a session (source "clickhouse", id = the ClickHouse session key) answered from SQL
+ * (session.sqlViews), its frames and plots fed to its store by a Tracy stream built from their
+ * rows. The session's backpressure pauses the reading.
  */
 function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Entry): { session: Session; done: Promise<void> } {
   const { transport, flowing, ...feed } = recordedTransport();
   const session = registry.create(transport, 'clickhouse', e.path, { id: e.id, startedAt: e.startedAt });
+  const views = new ClickHouseViews(target, e.id);
+  session.sqlViews = views;
   session.start();
   const started = performance.now();
   const done = (async () => {
@@ -169,83 +174,37 @@ function openSession(registry: SessionRegistry, target: ClickHouseTarget, e: Ent
       }
     };
     try {
-      await streamSession(target, e.id, builder, drain);
+      await views.open();
+      await streamSeries(target, e.id, builder, drain);
       builder.finish();
       await drain();
     } catch (err) {
-      log('clickhouse %s: session %s could not be read to its end: %s', target.display, e.id, (err as Error).message);
+      log('clickhouse %s: session %s could not be read: %s', target.display, e.id, (err as Error).message);
       session.error ??= { code: 'ZS_CLICKHOUSE_READ', message: (err as Error).message, offset: -1, queueType: -1 };
     }
     const ended = sessionEnded(registry, session);
     session.connectionClosed();
     await ended;
-    log('clickhouse %s: session %s opened: %d zones in %d ms', target.display, e.id, session.store.zonesEnded, Math.round(performance.now() - started));
+    log('clickhouse %s: session %s opened: %d zones on %d threads, answered from SQL (%d ms)', target.display, e.id, views.zones, views.threads.length, Math.round(performance.now() - started));
   })();
   return { session, done };
 }
 
-function unescapeTsv(s: string): string {
-  return s.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === '0' ? '\0' : c === 'b' ? '\b' : c === 'f' ? '\f' : c));
-}
-
 /**
- * Reads a session's rows, each query's answer streamed (the session's backpressure pauses the
- * stream, so memory stays bounded whatever the session's size), and writes them to `b`: thread
- * names, then each thread's zones in nesting order (a zone at depth d first ends the open zones
- * at depth >= d), frames, plots and messages. `drain` hands the built chunks to the session.
+ * Reads a session's frames and plots, each query's answer streamed (the session's backpressure
+ * pauses the stream, so memory stays bounded whatever the session's size), and writes them to
+ * `b`. `drain` hands the built chunks to the session.
  */
-async function streamSession(target: ClickHouseTarget, key: string, b: CaptureStreamBuilder, drain: () => Promise<void>): Promise<void> {
+async function streamSeries(target: ClickHouseTarget, key: string, b: CaptureStreamBuilder, drain: () => Promise<void>): Promise<void> {
   const { client, database } = target;
   const each = async (query: string, row: (f: string[]) => void) => {
     const rs = await client.query({ query: query.replaceAll('{key:String}', sqlString(key)), format: 'TabSeparated' });
     for await (const rows of rs.stream()) {
-      for (const r of rows as { text: string }[]) {
-        const f = r.text.split('\t');
-        for (let i = 0; i < f.length; i++) if (f[i]!.includes('\\')) f[i] = unescapeTsv(f[i]!);
-        row(f);
-      }
+      for (const r of rows as { text: string }[]) row(r.text.split('\t').map(unescapeTsv));
       await drain();
     }
     await drain();
   };
-  await each(`SELECT thread, any(name) FROM ${database}.threads WHERE session = {key:String} GROUP BY thread ORDER BY thread`, (f) => b.threadName(Number(f[0]), f[1]!));
-  const srclocs = new Map<string, number>();
-  let openThread = -1;
-  let openDepth = 0;
-  const lastEnd: number[] = [];
-  const closeTo = (depth: number) => {
-    while (openDepth > depth) {
-      openDepth--;
-      b.zoneEnd(openThread, lastEnd[openDepth]!);
-    }
-  };
-  await each(
-    `SELECT thread, depth, name, function, file, line, color, start_ns, duration_ns, text, has_value, value, zone_name
-     FROM ${database}.zones WHERE session = {key:String} ORDER BY thread, start_ns, depth`,
-    (f) => {
-      const thread = Number(f[0]);
-      const depth = Number(f[1]);
-      const start = Number(f[7]);
-      if (thread !== openThread) {
-        closeTo(0);
-        openThread = thread;
-      }
-      closeTo(depth);
-      const locKey = `${f[2]}\0${f[3]}\0${f[4]}\0${f[5]}\0${f[6]}`;
-      let loc = srclocs.get(locKey);
-      if (loc === undefined) srclocs.set(locKey, (loc = b.srcloc(f[2]!, f[3]!, f[4]!, Number(f[5]), Number(f[6]))));
-      b.zoneBegin(thread, start, loc);
-      if (f[12] !== '') b.zoneName(thread, f[12]!);
-      if (f[9] !== '') b.zoneText(thread, f[9]!);
-      if (f[10] === '1') {
-        const v = BigInt(f[11]!);
-        b.zoneValueParts(thread, Number(v & 0xffffffffn), Number(v >> 32n));
-      }
-      lastEnd[depth] = start + Number(f[8]);
-      openDepth = depth + 1;
-    },
-  );
-  closeTo(0);
   // frames: each frame's start is a mark; a set's last frame's end is its closing mark
   let frameSet: string | null = null;
   let frameEnd = 0;
@@ -257,5 +216,4 @@ async function streamSession(target: ClickHouseTarget, key: string, b: CaptureSt
   });
   if (frameSet !== null) b.frameMark(frameSet, frameEnd);
   await each(`SELECT plot, time_ns, value FROM ${database}.plots WHERE session = {key:String} ORDER BY plot, time_ns`, ([plot, time, value]) => b.plot(plot!, Number(time), Number(value)));
-  await each(`SELECT thread, time_ns, text, color FROM ${database}.messages WHERE session = {key:String} ORDER BY time_ns`, ([thread, time, msg, color]) => b.message(Number(thread), Number(time), msg!, Number(color)));
 }

@@ -32,6 +32,7 @@ async function sessionParam(c: Context, registry: SessionRegistry, name: 'a' | '
   if (id === undefined || id === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', `compare needs ${name}=SESSION_ID (a is the baseline, b the session compared with it)`);
   const s = await registry.ready(id);
   if (!s) throw new HttpError(404, 'ZS_HTTP_NO_SESSION', `no session ${id} (${name}=)`);
+  if (s.sqlViews) throw new HttpError(409, 'ZS_COMPARE_CLICKHOUSE', `session ${id} (${name}=) is answered from ClickHouse; compare reads sessions in memory (live, captures, imports)`);
   return s;
 }
 

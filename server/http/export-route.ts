@@ -30,6 +30,7 @@ const FORMATS = ['chrome', 'zscap'] as const;
  * what an absurd welcome timer produces) is a 422 ZS_EXPORT_BAD_TIMES naming the first one.
  */
 export function exportResponse(c: Context, s: Session): Response {
+  if (s.sqlViews) throw new HttpError(409, 'ZS_EXPORT_CLICKHOUSE', `session ${s.id} is answered from ClickHouse: its zones are not in this server's memory; export it from the server that recorded it, or query ClickHouse (docs/fleet.md)`);
   const format = c.req.query('format') ?? 'chrome';
   if (!(FORMATS as readonly string[]).includes(format)) throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', `unknown export format '${format}' (${FORMATS.join(', ')})`);
   const hasRange = c.req.query('t0') !== undefined || c.req.query('t1') !== undefined;

@@ -1,8 +1,9 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { WebSocket } from 'ws';
 import type { SessionRegistry } from '../session/session-registry.js';
+import type { Session } from '../session/session.js';
 import { toMsgpack } from './encode.js';
-import { buildLiveUpdate, LIVE_UPDATE_MAX_BYTES, LIVE_UPDATE_MIN_BYTES, type LiveViewport } from './live-update.js';
+import { buildLiveUpdate, buildSqlLiveUpdate, LIVE_UPDATE_MAX_BYTES, LIVE_UPDATE_MIN_BYTES, type BuiltUpdate, type LiveViewport } from './live-update.js';
 import { sessionList } from './session-view.js';
 
 /** Updates per second at most, per viewer (the tick). */
@@ -302,12 +303,43 @@ export class LiveHub {
     }
     const store = session.store;
     if (store.version === viewer.sentVersion && !viewer.wanted) return;
+    if (session.sqlViews) {
+      this.pushSqlUpdate(viewer, session);
+      return;
+    }
     const built = buildLiveUpdate(session, viewer, this.maxUpdateBytes);
-    const bytes = encode(toMsgpack(built.message), { ignoreUndefined: true });
     viewer.sentVersion = store.version;
     viewer.wanted = false;
     viewer.sentTick = this.counters.ticks;
     viewer.inFlight = true;
+    this.send(viewer, built);
+  }
+
+  /**
+   * A ClickHouse session's update is built from SQL (buildSqlLiveUpdate): the viewer is in
+   * flight from the first statement until its bytes are written, so viewports that arrive
+   * meanwhile coalesce into the next update, as they do while a large update is written.
+   */
+  private pushSqlUpdate(viewer: Viewer, session: Session): void {
+    viewer.sentVersion = session.store.version;
+    viewer.wanted = false;
+    viewer.sentTick = this.counters.ticks;
+    viewer.inFlight = true;
+    const id = viewer.session;
+    buildSqlLiveUpdate(session, viewer, this.maxUpdateBytes).then(
+      (built) => {
+        if (viewer.session !== id || viewer.ws.readyState !== 1) viewer.inFlight = false;
+        else this.send(viewer, built);
+      },
+      (err: Error) => {
+        viewer.inFlight = false;
+        this.sendError(viewer, 'ZS_CLICKHOUSE_QUERY', `ClickHouse could not answer: ${err.message.slice(0, 300)}`);
+      },
+    );
+  }
+
+  private send(viewer: Viewer, built: BuiltUpdate): void {
+    const bytes = encode(toMsgpack(built.message), { ignoreUndefined: true });
     viewer.updates++;
     this.counters.updates++;
     if (built.reduced) this.counters.reduced++;

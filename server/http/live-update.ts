@@ -220,3 +220,45 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
     reduced: full,
   };
 }
+
+/**
+ * buildLiveUpdate for a ClickHouse session (session.sqlViews): frames and plots from its store
+ * as for any session, its zones (at the viewport's level of detail, grouped by pixel in SQL)
+ * and messages from ClickHouse, within the same byte cap: the zones get what the rest leaves,
+ * and when more items exist than fit, the update says `cut`.
+ */
+export async function buildSqlLiveUpdate(session: Session, v: LiveViewport, maxBytes: number): Promise<BuiltUpdate> {
+  const sql = session.sqlViews!;
+  const lastNs = Math.max(sql.lastNs, session.store.lastNs);
+  let t0 = v.t0;
+  let t1 = v.t1;
+  if (v.follow) {
+    t1 = lastNs;
+    t0 = Math.max(0, t1 - v.span);
+  }
+  const built = buildLiveUpdate(session, { ...v, t0, t1, follow: false }, maxBytes);
+  const m = built.message as unknown as Record<string, unknown> & { nsPerPx: number; messages: unknown[] };
+  let used = built.boundBytes;
+  const found = await sql.messages({ t0, t1, q: '', limit: LIVE_MAX_MESSAGES });
+  let n = 0;
+  for (; n < found.messages.length; n++) {
+    const bytes = MESSAGE_BYTES + strBytes(found.messages[n]!.text);
+    if (used + bytes > maxBytes) break;
+    used += bytes;
+  }
+  m.messages = found.messages.slice(0, n);
+  m.messagesCut = found.truncated || n < found.messages.length ? 1 : 0;
+  let cut = n < found.messages.length;
+  // every thread's and depth's fixed part first, so the items alone are left to bound
+  const room = maxBytes - used - sql.threads.reduce((b, t) => b + THREAD_BYTES + strBytes(t.name) + t.depth * DEPTH_BYTES, 0);
+  const limit = Math.floor(room / ITEM_BYTES);
+  if (limit > 0) {
+    const page = await sql.zonePage({ t0, t1, nsPerPx: m.nsPerPx, limit });
+    m.threads = page.threads;
+    for (const t of page.threads) used += THREAD_BYTES + strBytes(t.name) + t.depths.reduce((b, d) => b + DEPTH_BYTES + d.startNs.length * ITEM_BYTES, 0);
+    cut ||= page.cursor !== null;
+  } else cut = true;
+  m.lastNs = lastNs;
+  if (cut) m.cut = 1;
+  return { message: built.message, boundBytes: used, reduced: built.reduced || cut };
+}

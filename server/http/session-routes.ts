@@ -19,6 +19,7 @@ import { mountStackRoutes } from './stack-routes.js';
 import { stackFilterByFunction } from '../query/stack-query.js';
 import { limitParam, nsPerPxParam, runHeavyQuery, threadsParam } from './query-params.js';
 import { sessionDetails, sessionList, threadSummaries } from './session-view.js';
+import { sqlFlameGraph, sqlSearchZones, sqlZoneStatistics } from '../fleet/clickhouse-aggregates.js';
 
 /** The finest level of detail /plots answers: the range over this many pixels (4 samples a pixel before decimation). */
 export const MAX_PLOT_PIXELS = 16_384;
@@ -52,6 +53,19 @@ export function rangeOf(c: Context, s: Session): RangeOptions & { t0: number; t1
   return out;
 }
 
+/**
+ * A query of a ClickHouse session (session.sqlViews) through the same gate as the store's
+ * heavy queries; a failure of ClickHouse is a 503 ZS_CLICKHOUSE_QUERY with its message.
+ */
+export async function sqlQuery<T>(c: Context, registry: SessionRegistry, s: Session, gate: QueryGate, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  try {
+    return await runHeavyQuery(c, registry, s, gate, {}, (sl) => work(sl.signal));
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    throw new HttpError(503, 'ZS_CLICKHOUSE_QUERY', `ClickHouse could not answer: ${(err as Error).message.slice(0, 300)}`);
+  }
+}
+
 /** REST endpoints under /api/sessions. */
 export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesOptions = {}): Hono {
   const api = new Hono();
@@ -83,7 +97,9 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
   api.get('/:id/threads', (c) => streamedResponse(c, threadSummaries(sessionOf(registry, c))));
 
   api.get('/:id/srclocs', (c) => {
-    const store = sessionOf(registry, c).store;
+    const s = sessionOf(registry, c);
+    if (s.sqlViews) return streamedResponse(c, s.sqlViews.srclocs.list.map((l, i) => ({ srcloc: i, name: s.sqlViews!.srclocs.displayName(i), function: l.function, file: l.file, line: l.line, color: l.color })));
+    const store = s.store;
     const out = [];
     for (let i = 0; i < store.srclocs.count; i++) {
       out.push({
@@ -112,13 +128,24 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     const cursor = rawCursor ? parseZoneCursor(rawCursor) : null;
     if (rawCursor && !cursor) throw new HttpError(400, 'ZS_QUERY_BAD_CURSOR', `cursor=${rawCursor.slice(0, 60)} is not a cursor from a previous /zones answer (thread.depth.row)`);
     const options = { t0, t1, nsPerPx, limit, cursor, ...(threads ? { threads } : {}) };
+    const sql = s.sqlViews;
+    if (sql) {
+      const page = await sqlQuery(c, registry, s, pageGate, () => sql.zonePage(options));
+      return streamedResponse(c, { t0, t1, nsPerPx, threads: page.threads, cursor: page.cursor });
+    }
     const page = await runHeavyQuery(c, registry, s, pageGate, slice, (sl) => queryZonePageSliced(s.store, options, sl));
     return streamedResponse(c, { t0, t1, nsPerPx, threads: page.threads, cursor: page.cursor });
   });
 
   /** One zone's details: thread, depth, row (as returned by /zones). */
-  api.get('/:id/zone', (c) => {
+  api.get('/:id/zone', async (c) => {
     const s = sessionOf(registry, c);
+    const sql = s.sqlViews;
+    if (sql) {
+      const z = await sqlQuery(c, registry, s, pageGate, () => sql.zone(numberParam(c, 'thread', -1), numberParam(c, 'depth', -1), numberParam(c, 'row', -1)));
+      if (!z) throw new HttpError(404, 'ZS_HTTP_NO_ZONE', 'no such zone (wrong thread/depth/row)');
+      return respond(c, z);
+    }
     const thread = s.store.threads.get(numberParam(c, 'thread', -1));
     const depth = numberParam(c, 'depth', -1);
     const row = numberParam(c, 'row', -1);
@@ -199,6 +226,11 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     const { t0, t1 } = rangeOf(c, s);
     const q = c.req.query('q') ?? '';
     const limit = limitParam(c, 'limit', DEFAULT_MESSAGES_LIMIT, MAX_MESSAGES_LIMIT);
+    const sql = s.sqlViews;
+    if (sql) {
+      const found = await sqlQuery(c, registry, s, gate, () => sql.messages({ t0, t1, q, limit }));
+      return streamedResponse(c, { total: found.total, evictedBeforeNs: 0, messages: found.messages, truncated: found.truncated });
+    }
     const strings = s.store.names.strings;
     const log = s.store.messages;
     const found = await runHeavyQuery(c, registry, s, gate, slice, (sl) => queryMessagesSliced(log, (ptr) => strings.get(ptr), { t0, t1, q, limit }, sl));
@@ -208,6 +240,8 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
   api.get('/:id/stats', async (c) => {
     const s = sessionOf(registry, c);
     const range = rangeOf(c, s);
+    const sql = s.sqlViews;
+    if (sql) return streamedResponse(c, await sqlQuery(c, registry, s, gate, (signal) => sqlZoneStatistics(sql.target, sql.key, sql.srclocs, range, { ...(signal && { signal }) })));
     return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => zoneStatisticsSliced(s.store, range, sl)));
   });
 
@@ -215,7 +249,10 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
   api.get('/:id/flame', async (c) => {
     const s = sessionOf(registry, c);
     const range = rangeOf(c, s);
-    const flame = await runHeavyQuery(c, registry, s, gate, slice, (sl) => flameGraphSliced(s.store, range, sl));
+    const sql = s.sqlViews;
+    const flame = sql
+      ? await sqlQuery(c, registry, s, gate, (signal) => sqlFlameGraph(sql.target, sql.key, sql.srclocs, range, { ...(signal && { signal }) }))
+      : await runHeavyQuery(c, registry, s, gate, slice, (sl) => flameGraphSliced(s.store, range, sl));
     return streamedResponse(c, flame.nodes, 200, flame.droppedZones > 0 ? { 'x-zonescope-dropped-zones': String(flame.droppedZones) } : {});
   });
 
@@ -227,6 +264,9 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     if (q === '' && frame === '') throw new HttpError(400, 'ZS_HTTP_BAD_PARAM', 'search needs q=NAME (or frame=FUNCTION)');
     const range = rangeOf(c, s);
     const limit = limitParam(c, 'limit', DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT);
+    const sql = s.sqlViews;
+    if (sql && frame !== '') throw new HttpError(409, 'ZS_SEARCH_CLICKHOUSE', 'frame= searches zones by their callstacks, which ClickHouse does not keep');
+    if (sql) return streamedResponse(c, await sqlQuery(c, registry, s, gate, (signal) => sqlSearchZones(sql.target, sql.key, sql.srclocs, q, { ...range, limit, ...(signal && { signal }) })));
     // frame=: only zones whose callstack has a frame of that function (the stack flame graph's click)
     const stackFilter = frame === '' ? undefined : stackFilterByFunction(s.store.callstacks, frame.slice(0, 4096));
     return streamedResponse(c, await runHeavyQuery(c, registry, s, gate, slice, (sl) => searchZonesSliced(s.store, q, { ...range, limit, ...(stackFilter && { stackFilter }) }, sl)));

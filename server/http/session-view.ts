@@ -6,6 +6,7 @@ import { frameSetName, plotsByName } from '../query/series-query.js';
 export function sessionSummary(s: Session) {
   const w = s.welcome;
   const store = s.store;
+  const sql = s.sqlViews;
   return {
     id: s.id,
     app: w?.programName ?? null,
@@ -22,10 +23,11 @@ export function sessionSummary(s: Session) {
     bytes: s.bytesReceived,
     decompressedBytes: s.reader.decompressedBytes,
     queueItems: s.reader.decoder.items,
-    zones: store.zonesEnded,
-    zonesBegun: store.zonesBegun,
-    threads: store.threads.size,
-    lastNs: store.lastNs,
+    // a ClickHouse session's zones are in ClickHouse, not in its store (clickhouse-views.ts)
+    zones: sql ? sql.zones : store.zonesEnded,
+    zonesBegun: sql ? sql.zones : store.zonesBegun,
+    threads: sql ? sql.threads.length : store.threads.size,
+    lastNs: sql ? Math.max(sql.lastNs, store.lastNs) : store.lastNs,
     storeBytes: store.budget.bytes,
     evictedBytes: store.budget.evictedBytes,
   };
@@ -129,12 +131,13 @@ export function sessionDetails(s: Session) {
       name: l.name ?? store.srclocs.functionName(l.srcloc, store.names.strings),
       obtains: l.obtains,
     })),
-    messages: store.messages.total,
+    messages: s.sqlViews ? s.sqlViews.messageCount : store.messages.total,
     messagesEvictedBeforeNs: store.messages.evictedBeforeNs,
   };
 }
 
 export function threadSummaries(s: Session) {
+  if (s.sqlViews) return s.sqlViews.threadSummaries();
   return s.store.threadList().map((t) => ({
     id: t.id,
     name: t.name,

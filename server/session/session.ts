@@ -1,3 +1,4 @@
+import type { ClickHouseViews } from '../fleet/clickhouse-views.js';
 import {
   encodeHandshake,
   ProtocolError,
@@ -116,6 +117,11 @@ export class Session {
   welcome: WelcomeMessage | null = null;
   onDemand: OnDemandPayload | null = null;
   queriesSent = 0;
+  /**
+   * A session stored in ClickHouse: its zones and messages stay there and its views are answered
+   * from SQL (server/fleet/clickhouse-views.ts); its store holds frames and plots. Null otherwise.
+   */
+  sqlViews: ClickHouseViews | null = null;
   /** Called once when the session ends. */
   onEnd: ((session: Session) => void) | null = null;
   /** Byte tap: every chunk receive() accepts, as it arrives, before decoding (the --data spool). */
