@@ -14,6 +14,8 @@
  *           session, live latency zone end -> drawn at ~1 M zones/s
  *   fleet-write  the stress stream through serve --clickhouse into a local clickhouse-server:
  *           zones/s written, intake with and without
+ *   fleet-views  the stress session opened from ClickHouse and answered from SQL beside the
+ *           ring store: viewport, details, statistics, flame graph, search, messages latency
  *   fleet   fleetZones/fleetApps latency over 100 M zones generated in a local clickhouse-server
  *           (ZONESCOPE_BENCH_FLEET_ZONES sets the count; skipped without clickhouse-server)
  *   queries GET /api/sessions latency and server RSS while heavy/hostile queries (search
@@ -25,6 +27,7 @@
 import { machineLine, printTargetChecks, tracyFixturesDir } from './bench-util.js';
 import { runCaptureBench } from './capture-bench.js';
 import { runFleetBench } from './fleet-bench.js';
+import { runFleetViewsBench } from './fleet-views-bench.js';
 import { runFleetWriteBench } from './fleet-write-bench.js';
 import { runDecodeBench } from './decoder-bench.js';
 import { runIngestBench } from './ingest-bench.js';
@@ -34,7 +37,7 @@ import { runSdkBench } from './sdk-bench.js';
 import { runStoreBench } from './store-bench.js';
 import { runViewerBench } from './viewer-bench.js';
 
-const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer', 'queries', 'fleet', 'fleet-write'] as const;
+const BENCHES = ['decode', 'store', 'ingest', 'lod', 'sdk', 'captures', 'viewer', 'queries', 'fleet', 'fleet-write', 'fleet-views'] as const;
 
 const only = new Set(process.argv.slice(2));
 for (const name of only) {
@@ -91,6 +94,10 @@ if (want('fleet')) {
 if (want('fleet-write')) {
   section('fleet-write');
   await runFleetWriteBench(fixtures);
+}
+if (want('fleet-views')) {
+  section('fleet-views');
+  await runFleetViewsBench(fixtures);
 }
 printTargetChecks();
 console.log(`\n(total ${((performance.now() - started) / 1000).toFixed(0)} s)`);

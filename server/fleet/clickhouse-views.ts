@@ -58,7 +58,27 @@ class RowIndex {
     const bucket = Math.max(0, Math.min(last, Math.floor(t / this.bucketNs)));
     const counts = new Map<string, number>();
     for (const [track, c] of this.before) counts.set(track, c[bucket]!);
-    return { bucket, startNs: bucket * this.bucketNs, counts };
+    // bucket 0 also holds any zone starting before the session's time 0
+    return { bucket, startNs: bucket === 0 ? -Infinity : bucket * this.bucketNs, counts };
+  }
+
+  /**
+   * Where row `row` of a track is: the bucket holding it as a time range [startNs, endNs) (endNs
+   * Infinity for the last) and the rows before that bucket; null when the index does not know the
+   * track or the row (a session written to since it was opened: the caller counts from 0).
+   */
+  locate(track: string, row: number): { startNs: number; endNs: number; before: number } | null {
+    const c = this.before.get(track);
+    if (!c || row >= c[c.length - 1]!) return null;
+    // the last k with c[k] <= row: zones before bucket k <= row < zones before bucket k + 1
+    let lo = 0;
+    let hi = c.length - 1;
+    while (lo < hi) {
+      const m = (lo + hi + 1) >>> 1;
+      if (c[m]! <= row) lo = m;
+      else hi = m - 1;
+    }
+    return { startNs: lo === 0 ? -Infinity : lo * this.bucketNs, endNs: lo + 1 >= c.length - 1 ? Infinity : (lo + 1) * this.bucketNs, before: c[lo]! };
   }
 }
 
@@ -201,7 +221,7 @@ export class ClickHouseViews {
     const [found, partial] = await Promise.all([
       this.rows(items, limit + 1),
       this.rows(
-        `SELECT thread, depth, count() FROM ${this.db}.zones WHERE ${this.where}${threadCond} AND start_ns >= ${sqlInt(index.startNs)} AND start_ns < ${sqlInt(t0)}
+        `SELECT thread, depth, count() FROM ${this.db}.zones WHERE ${this.where}${threadCond}${Number.isFinite(index.startNs) ? ` AND start_ns >= ${sqlInt(index.startNs)}` : ''} AND start_ns < ${sqlInt(t0)}
          GROUP BY thread, depth`,
         MAX_SQL_THREADS * 1024,
       ),
@@ -252,9 +272,12 @@ export class ClickHouseViews {
   async zone(thread: number, depth: number, row: number): Promise<ZoneDetails | null> {
     if (!(Number.isSafeInteger(thread) && thread >= 0 && Number.isSafeInteger(depth) && depth >= 0 && Number.isSafeInteger(row) && row >= 0)) return null;
     const track = `${this.where} AND thread = ${sqlInt(thread)}`;
+    // the row index narrows the sort to the row's bucket (a few thousand zones, not the track)
+    const at = this.rowIndex?.locate(`${thread}.${depth}`, row) ?? null;
+    const within = at ? `${Number.isFinite(at.startNs) ? ` AND start_ns >= ${sqlInt(at.startNs)}` : ''}${Number.isFinite(at.endNs) ? ` AND start_ns < ${sqlInt(at.endNs)}` : ''}` : '';
     const [z] = await this.rows(
       `SELECT start_ns, duration_ns, ${SRCLOC_KEY_SQL}, zone_name, text, has_value, value, color FROM ${this.db}.zones
-       WHERE ${track} AND depth = ${sqlInt(depth)} ORDER BY start_ns, duration_ns LIMIT ${sqlInt(row)}, 1`,
+       WHERE ${track} AND depth = ${sqlInt(depth)}${within} ORDER BY start_ns, duration_ns LIMIT ${sqlInt(at ? row - at.before : row)}, 1`,
       1,
     );
     if (!z) return null;
