@@ -124,7 +124,7 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('a ClickHouse session answered from
   it('gives each zone’s details by row as the ring store does', async () => {
     // the first zones, some in the middle and the last ones (the row index's first, middle and last buckets)
     const picked: Json[] = [];
-    for (const [f0, f1] of [[0, 0.002], [0.3, 0.31], [0.998, 1]]) {
+    for (const [f0, f1] of [[0, 0.002], [0.3, 0.31], [0.998, 1]] as const) {
       const sb = await zones(b, key, `t0=${Math.round(lastNs * f0)}&t1=${Math.round(lastNs * f1)}&nsPerPx=0`);
       for (const t of sb.threads) for (const d of t.depths) for (const i of [0, Math.floor(d.row.length / 2), d.row.length - 1]) picked.push({ thread: t.thread, depth: d.depth, row: d.row[i] });
     }
