@@ -2,7 +2,7 @@ import type { ZoneDetails } from '../../protocol/view/types.js';
 import type { StoredMessage } from '../store/message-log.js';
 import { MAX_MESSAGES_TEXT, type MessagesAnswer } from '../query/message-query.js';
 import type { DepthZones, ThreadZones } from '../query/zone-lod.js';
-import { formatZoneCursor, MAX_ZONE_PAGE_ITEMS, type ZoneCursor, type ZonePage } from '../query/zone-pages.js';
+import { formatZoneCursor, MAX_ZONE_PAGE_ITEMS, type ZonePage, type ZonePageOptions } from '../query/zone-pages.js';
 import { sqlInt, sqlString, type ClickHouseTarget } from './clickhouse-connection.js';
 import { SqlSrclocs, SRCLOC_KEY_SQL } from './clickhouse-srclocs.js';
 
@@ -92,16 +92,6 @@ export interface SqlThread {
   lastNs: number;
 }
 
-export interface SqlPageOptions {
-  t0: number;
-  t1: number;
-  nsPerPx: number;
-  threads?: number[];
-  cursor?: ZoneCursor | null;
-  /** items at most (default and most MAX_ZONE_PAGE_ITEMS) */
-  limit?: number;
-}
-
 /** Undoes TabSeparated escaping (\t, \n, \\ ...). */
 export function unescapeTsv(s: string): string {
   return s.includes('\\') ? s.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === '0' ? '\0' : c === 'b' ? '\b' : c === 'f' ? '\f' : c)) : s;
@@ -188,7 +178,7 @@ export class ClickHouseViews {
    * time, as GET /zones pages a live session (zone-pages.ts): the cursor is the next item's
    * "thread.depth.row".
    */
-  async zonePage(o: SqlPageOptions): Promise<ZonePage> {
+  async zonePage(o: ZonePageOptions): Promise<ZonePage> {
     const limit = Math.max(1, Math.min(o.limit ?? MAX_ZONE_PAGE_ITEMS, MAX_ZONE_PAGE_ITEMS));
     const t0 = Math.ceil(o.t0);
     const t1 = Math.floor(o.t1);
