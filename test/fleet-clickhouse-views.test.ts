@@ -11,6 +11,8 @@ import { decode, encode } from '@msgpack/msgpack';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { connectClickHouse } from '../server/fleet/clickhouse-connection.js';
+import { ClickHouseViews } from '../server/fleet/clickhouse-views.js';
 import { startServer, type ServerHandle } from '../server/serve.js';
 import { CLICKHOUSE_MISSING, startClickHouse, type ClickHouseServer } from './support/db-servers.js';
 import { fixture } from './support/inspect-fixtures.js';
@@ -218,6 +220,16 @@ describe.skipIf(CLICKHOUSE_MISSING !== null)('a ClickHouse session answered from
     expect(sb.total).toBe(sa.total);
     expect(sb.matches.map((m: Json) => [m.thread, m.depth, m.startNs, m.durNs, m.row])).toEqual(sa.matches.map((m: Json) => [m.thread, m.depth, m.startNs, m.durNs, -1]));
     expect((await getJson(b, `/api/sessions/${key}/search?frame=main`, 409)).code).toBe('ZS_SEARCH_CLICKHOUSE');
+  });
+
+  it('refuses a level of detail that would need more groups than its cap, rather than build them in ClickHouse', async () => {
+    const views = new ClickHouseViews(connectClickHouse(`${ch.url}/?database=zs_views_${process.pid}`), key, 1000);
+    await views.open();
+    // at 1 ns a pixel every zone is a group of its own: 202,201 groups
+    await expect(views.zonePage({ t0: 0, t1: lastNs, nsPerPx: 1 })).rejects.toThrow(/GROUP BY/i);
+    const coarse = await views.zonePage({ t0: 0, t1: lastNs, nsPerPx: lastNs / 100 });
+    expect(coarse.items).toBeGreaterThan(0);
+    await views.target.client.close();
   });
 
   it('says with a code what a ClickHouse session cannot do here (export, compare)', async () => {

@@ -1,3 +1,4 @@
+import type { ClickHouseSettings } from '@clickhouse/client';
 import type { ZoneDetails } from '../../protocol/view/types.js';
 import type { StoredMessage } from '../store/message-log.js';
 import { MAX_MESSAGES_TEXT, type MessagesAnswer } from '../query/message-query.js';
@@ -25,12 +26,19 @@ import { SqlSrclocs, SRCLOC_KEY_SQL } from './clickhouse-srclocs.js';
  *   the zones of a track that end before t0 (zones of one depth never overlap), plus the items
  *   before it on the page. Details by row are `ORDER BY start_ns LIMIT row, 1` in the track.
  * - **Bounds.** Every statement runs under max_execution_time (SQL_VIEW_EXECUTION_S) and
- *   max_result_rows; a page has at most `limit` items (MAX_ZONE_PAGE_ITEMS), the thread list
+ *   max_result_rows, a level of detail under MAX_SQL_LOD_GROUPS; a page has at most `limit` items (MAX_ZONE_PAGE_ITEMS), the thread list
  *   MAX_SQL_THREADS, messages their limit and MAX_MESSAGES_TEXT.
  */
 
 /** Seconds a statement of these views may run (ClickHouse's max_execution_time). */
 export const SQL_VIEW_EXECUTION_S = 30;
+/**
+ * Groups one level-of-detail statement may build in ClickHouse (its memory: ~100 bytes each).
+ * A viewport far finer than its zones (nsPerPx of a few ns over seconds) has about one group a
+ * zone; past this it is refused (ClickHouse's group_by_overflow_mode), not built: page it with
+ * nsPerPx=0 instead, which ClickHouse answers with a bounded sort.
+ */
+export const MAX_SQL_LOD_GROUPS = 4_000_000;
 /** Threads of a session listed at most. */
 export const MAX_SQL_THREADS = 4096;
 /** Time buckets of the row index (see RowIndex), and its entries at most (tracks x buckets). */
@@ -115,6 +123,7 @@ export class ClickHouseViews {
     readonly target: ClickHouseTarget,
     /** the session's key in ClickHouse */
     readonly key: string,
+    private readonly maxLodGroups = MAX_SQL_LOD_GROUPS,
   ) {
     this.srclocs = new SqlSrclocs(target, key);
     this.db = target.database;
@@ -209,7 +218,7 @@ export class ClickHouseViews {
     // the page: zones of one depth do not overlap); for the cursor's track, the cursor's row
     const index = this.rowIndex!.at(t0);
     const [found, partial] = await Promise.all([
-      this.rows(items, limit + 1),
+      this.rows(items, limit + 1, p > 0 ? { max_rows_to_group_by: String(this.maxLodGroups), group_by_overflow_mode: 'throw' } : {}),
       this.rows(
         `SELECT thread, depth, count() FROM ${this.db}.zones WHERE ${this.where}${threadCond}${Number.isFinite(index.startNs) ? ` AND start_ns >= ${sqlInt(index.startNs)}` : ''} AND start_ns < ${sqlInt(t0)}
          GROUP BY thread, depth`,
@@ -353,11 +362,11 @@ export class ClickHouseViews {
   }
 
   /** A statement's rows (TabSeparated fields, still escaped), at most `maxRows` (ClickHouse refuses more). */
-  private async rows(query: string, maxRows: number): Promise<string[][]> {
+  private async rows(query: string, maxRows: number, settings: ClickHouseSettings = {}): Promise<string[][]> {
     const rs = await this.target.client.query({
       query,
       format: 'TabSeparated',
-      clickhouse_settings: { max_execution_time: SQL_VIEW_EXECUTION_S, max_result_rows: String(maxRows), result_overflow_mode: 'throw' },
+      clickhouse_settings: { max_execution_time: SQL_VIEW_EXECUTION_S, max_result_rows: String(maxRows), result_overflow_mode: 'throw', ...settings },
     });
     const text = await rs.text();
     if (text === '') return [];
