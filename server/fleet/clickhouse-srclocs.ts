@@ -14,6 +14,11 @@ export const SRCLOC_KEY_SQL = 'cityHash64(name, function, file, line, color)';
 
 /** Distinct source locations one table may hold; past it, locations read as -1 (unknown). */
 export const MAX_SQL_SRCLOCS = 65_536;
+/**
+ * ms after a read before an unknown key reads the table again: a key that stays unknown (past
+ * MAX_SQL_SRCLOCS) costs one GROUP BY over the session every few seconds, not one per answer.
+ */
+export const SQL_SRCLOCS_REREAD_MS = 5000;
 
 export interface SqlSrcloc {
   name: string;
@@ -36,11 +41,14 @@ export class SqlSrclocs {
   readonly list: SqlSrcloc[] = [];
   private readonly byKey = new Map<string, number>();
   private refreshing: Promise<void> | null = null;
+  /** performance.now() of the last read that ended, -Infinity before the first */
+  private readAt = -Infinity;
 
   constructor(
     private readonly target: ClickHouseTarget,
     /** the session's key in ClickHouse */
     private readonly session: string,
+    private readonly rereadMs = SQL_SRCLOCS_REREAD_MS,
   ) {}
 
   /** The index of the location with SQL key `key` (decimal UInt64), -1 when not (yet) known. */
@@ -60,9 +68,16 @@ export class SqlSrclocs {
     return s ? s.name || s.function : '';
   }
 
-  /** Reads the session's locations; those already known keep their index, new ones are appended. */
+  /**
+   * Reads the session's locations; those already known keep their index, new ones are appended.
+   * Within `rereadMs` (SQL_SRCLOCS_REREAD_MS) of the last read, does nothing (the keys still unknown read -1).
+   */
   load(): Promise<void> {
-    this.refreshing ??= this.read().finally(() => (this.refreshing = null));
+    if (this.refreshing === null && performance.now() - this.readAt < this.rereadMs) return Promise.resolve();
+    this.refreshing ??= this.read().finally(() => {
+      this.refreshing = null;
+      this.readAt = performance.now();
+    });
     return this.refreshing;
   }
 
