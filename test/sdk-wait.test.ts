@@ -5,6 +5,7 @@
  * onRetry, the promise settling), never by sleeps.
  */
 import { createServer, type Server } from 'node:net';
+import { refusedPort } from './support/ports.js';
 import { describe, expect, it } from 'vitest';
 import { ClientError, connect, listen, type RetryEvent } from '../client/node.js';
 import { startServer } from '../server/serve.js';
@@ -12,15 +13,6 @@ import { waitNewSession } from './support/server-api.js';
 import { expectWorkloadArrived, runWorkload } from './support/sdk-workload.js';
 
 const HTTP = { host: '127.0.0.1', port: 0 };
-
-/** A port that was free a moment ago and has nobody listening now (dialing it is refused). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A TCP server that greets every connection with bytes that are not a Tracy handshake. */
 async function notTracy(): Promise<{ server: Server; port: number }> {
@@ -76,7 +68,7 @@ describe('listen(): waitForReceiver', () => {
 
 describe('connect({ retry })', () => {
   it('keeps dialing a server that is not up yet and streams everything once it is', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const events: RetryEvent[] = [];
     let firstFailure!: () => void;
     const failedOnce = new Promise<void>((r) => (firstFailure = r));
@@ -112,7 +104,7 @@ describe('connect({ retry })', () => {
   });
 
   it('gives up after retry.timeoutMs with ZS_CLIENT_NO_RECEIVER, the last failure as its cause', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const attempts: number[] = [];
     const err = await connect({ port, exitHandlers: false, retry: { timeoutMs: 150, initialDelayMs: 10, onRetry: (e) => attempts.push(e.attempt) } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClientError);
@@ -137,7 +129,7 @@ describe('connect({ retry })', () => {
   });
 
   it('stops retrying when onRetry throws, with that error', async () => {
-    const port = await freePort();
+    const port = await refusedPort();
     const stop = new Error('enough');
     await expect(connect({ port, exitHandlers: false, retry: { onRetry: () => { throw stop; } } })).rejects.toBe(stop);
   });

@@ -111,7 +111,6 @@ export class ClickHouseViews {
   zones = 0;
   /** messages of the session (when opened) */
   messageCount = 0;
-  firstNs = 0;
   lastNs = 0;
   private readonly db: string;
   private readonly where: string;
@@ -146,7 +145,6 @@ export class ClickHouseViews {
     const nameOf = new Map(names.map((r) => [Number(r[0]), unescapeTsv(r[1]!)]));
     this.threads = stats.map((r) => ({ id: Number(r[0]), name: nameOf.get(Number(r[0])) ?? null, zones: Number(r[1]), depth: Number(r[2]), firstNs: Number(r[3]), lastNs: Number(r[4]) }));
     this.zones = this.threads.reduce((n, t) => n + t.zones, 0);
-    this.firstNs = this.threads.length ? Math.min(...this.threads.map((t) => t.firstNs)) : 0;
     this.lastNs = this.threads.length ? Math.max(...this.threads.map((t) => t.lastNs)) : 0;
     const tracks = this.threads.reduce((n, t) => n + t.depth, 0);
     const buckets = Math.max(1, Math.min(ROW_INDEX_BUCKETS, Math.floor(ROW_INDEX_MAX_ENTRIES / Math.max(1, tracks))));

@@ -98,7 +98,8 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
 
   api.get('/:id/srclocs', (c) => {
     const s = sessionOf(registry, c);
-    if (s.sqlViews) return streamedResponse(c, s.sqlViews.srclocs.list.map((l, i) => ({ srcloc: i, name: s.sqlViews!.srclocs.displayName(i), function: l.function, file: l.file, line: l.line, color: l.color })));
+    const sql = s.sqlViews?.srclocs;
+    if (sql) return streamedResponse(c, sql.list.map((l, i) => ({ srcloc: i, name: sql.displayName(i), function: l.function, file: l.file, line: l.line, color: l.color })));
     const store = s.store;
     const out = [];
     for (let i = 0; i < store.srclocs.count; i++) {
