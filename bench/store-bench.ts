@@ -138,8 +138,9 @@ function checkStoreTargets(f: StoreFigures): void {
   checkTarget(what, 'zones/s decoded and stored', `${(zonesPerS / 1e6).toFixed(2)} M`, '>= 11.00 M', zonesPerS >= 11e6);
   const account = f.accountBytes / f.storedZones;
   const heap = f.heapDeltaBytes / f.storedZones;
-  checkTarget(what, 'bytes/zone (store account)', account.toFixed(1), '<= 16', account <= 16);
-  checkTarget(what, 'bytes/zone (process heap)', heap.toFixed(1), '<= 16', heap <= 16);
+  // issue 12: no regression from the 14.3 bytes/zone measured before it
+  checkTarget(what, 'bytes/zone (store account)', account.toFixed(1), '<= 14.3', account <= 14.3);
+  checkTarget(what, 'bytes/zone (process heap)', heap.toFixed(1), '<= 14.3', heap <= 14.3);
 }
 
 /** Figures of the streams stored so far in this process, by name (the ingest bench shows them). */

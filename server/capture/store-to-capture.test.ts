@@ -88,7 +88,8 @@ describe('exportStoreToCapture after eviction', () => {
       b.zoneEnd(1, i * 100 + 50);
     }
     b.finish();
-    const budget = new MemoryBudget(400_000);
+    // room for one full depth-0 segment (16 384 zones at 10 bytes) and depth 1, not for two
+    const budget = new MemoryBudget(290_000);
     const store = new SessionStore(new BudgetAccount(budget));
     readerForStore(store).push(concatChunks(chunks));
     const t = store.threads.get(1)!;

@@ -302,7 +302,7 @@ function* writeThreadZones(
         continue;
       }
       const slot = r & SEGMENT_MASK;
-      const s = seg.start[slot]!;
+      const s = seg.startAt(slot);
       const e = seg.endAt(slot);
       if (!encodable(s) || !encodable(e)) {
         // left out, with what nests in it: deeper rows before its end, or (no usable end)

@@ -175,7 +175,7 @@ function* writeThreadZones(
         continue;
       }
       const slot = r & SEGMENT_MASK;
-      const s = seg.start[slot]!;
+      const s = seg.startAt(slot);
       const e = seg.endAt(slot);
       if (d === 0 || (s <= openEnd[d - 1]! && e <= openEnd[d - 1]!)) {
         if (d === 0) skipOrphans(1, s);

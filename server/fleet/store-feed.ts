@@ -276,7 +276,7 @@ export class StoreFeed {
               const slot = r & SEGMENT_MASK;
               const srcloc = seg.srcloc[slot]!;
               if (!ended && !srclocReady(store, srcloc)) break;
-              this.sink.zone!(t.fs, thread.id, depth, srcloc, seg.start[slot]!, seg.durationAt(slot), seg.extraCount > 0 ? seg.extraAt(slot) : null);
+              this.sink.zone!(t.fs, thread.id, depth, srcloc, seg.startAt(slot), seg.durationAt(slot), seg.extraCount > 0 ? seg.extraAt(slot) : null);
             }
             this.counters.zones += r - row;
             if (r > row) t.changed = true;

@@ -155,7 +155,7 @@ export function sessionRoutes(registry: SessionRegistry, options: SessionRoutesO
     if (!thread || !cols || !seg) throw new HttpError(404, 'ZS_HTTP_NO_ZONE', 'no such zone (evicted, or wrong thread/depth/row)');
     const slot = row & SEGMENT_MASK;
     const srcloc = seg.srcloc[slot]!;
-    const startNs = seg.start[slot]!;
+    const startNs = seg.startAt(slot);
     const durNs = seg.durationAt(slot);
     const extra = seg.extraAt(slot);
     const children = thread.depths[depth + 1];

@@ -35,7 +35,7 @@ function referenceZones(store: SessionStore): RefZone[] {
         const seg = cols.segmentOf(r)!;
         const slot = r % SEGMENT_ROWS;
         const dur = seg.durationAt(slot);
-        zones.push({ start: seg.start[slot]!, dur, self: dur, srcloc: seg.srcloc[slot]!, depth, path: '', rootStart: NaN });
+        zones.push({ start: seg.startAt(slot), dur, self: dur, srcloc: seg.srcloc[slot]!, depth, path: '', rootStart: NaN });
       }
     });
     zones.sort((a, b) => a.start - b.start || a.depth - b.depth);

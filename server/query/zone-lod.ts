@@ -60,7 +60,7 @@ export function queryDepthPage(columns: ZoneColumns, t0: number, t1: number, nsP
   while (r < last && start.length < maxItems) {
     const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
     const slot = r & SEGMENT_MASK;
-    const s = seg.start[slot]!;
+    const s = seg.startAt(slot);
     const e = seg.endAt(slot);
     if (nsPerPx <= 0 || e - s >= nsPerPx) {
       start.push(s);
@@ -100,7 +100,7 @@ function everyZone(columns: ZoneColumns, t0: number, t1: number, fromRow: number
   for (let i = 0, r = first; i < n; i++, r++) {
     const seg = columns.segments[r >>> SEGMENT_SHIFT]!;
     const slot = r & SEGMENT_MASK;
-    zones.startNs[i] = seg.start[slot]!;
+    zones.startNs[i] = seg.startAt(slot);
     zones.endNs[i] = seg.endAt(slot);
     zones.srcloc[i] = seg.srcloc[slot]!;
     zones.row[i] = r;

@@ -27,7 +27,7 @@ function allZones(store: SessionStore): RefZone[] {
       for (let r = cols.firstRow; r < cols.count; r++) {
         const seg = cols.segmentOf(r)!;
         const slot = r % SEGMENT_ROWS;
-        out.push({ thread: thread.id, depth, row: r, start: seg.start[slot]!, dur: seg.durationAt(slot), srcloc: seg.srcloc[slot]! });
+        out.push({ thread: thread.id, depth, row: r, start: seg.startAt(slot), dur: seg.durationAt(slot), srcloc: seg.srcloc[slot]! });
       }
     });
   }

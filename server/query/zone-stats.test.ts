@@ -34,7 +34,7 @@ function referenceZones(store: SessionStore): RefZone[] {
       for (let r = cols.firstRow; r < cols.count; r++) {
         const seg = cols.segmentOf(r)!;
         const dur = seg.durationAt(r % SEGMENT_ROWS);
-        zones.push({ start: seg.start[r % SEGMENT_ROWS]!, dur, self: dur, srcloc: seg.srcloc[r % SEGMENT_ROWS]!, depth });
+        zones.push({ start: seg.startAt(r % SEGMENT_ROWS), dur, self: dur, srcloc: seg.srcloc[r % SEGMENT_ROWS]!, depth });
       }
     });
     zones.sort((a, b) => a.start - b.start || a.depth - b.depth);

@@ -78,7 +78,7 @@ export class ThreadZoneWalk {
           continue;
         }
         const slot = r & SEGMENT_MASK;
-        const s = seg.start[slot]!;
+        const s = seg.startAt(slot);
         if (s > this.t1) break;
         const dur = seg.durationAt(slot);
         const e = s + dur;
@@ -124,7 +124,7 @@ export class ThreadZoneWalk {
 /** Start of `row`, or -Infinity when its segment is gone (evicted rows are stepped over). */
 function startOf(cols: ZoneColumns, row: number): number {
   const seg = cols.segments[row >>> SEGMENT_SHIFT];
-  return seg ? seg.start[row & SEGMENT_MASK]! : -Infinity;
+  return seg ? seg.startAt(row & SEGMENT_MASK) : -Infinity;
 }
 
 /** The walks of several threads, one after the other; a finished walk is dropped (and its visitor's state with it). */

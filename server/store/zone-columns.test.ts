@@ -3,7 +3,8 @@ import { mulberry32 } from '../../test/support/tracy-streams.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
 import { SEGMENT_ROWS, ZONE_SEGMENT_OBJECT_BYTES, ZoneColumns, type ZoneExtra } from './zone-columns.js';
 
-const ROW_BYTES = 8 + 4 + 2;
+/** A narrow segment's row: start offset u32, duration u32, source location u16. */
+const ROW_BYTES = 4 + 4 + 2;
 const FULL_SEGMENT_BYTES = SEGMENT_ROWS * ROW_BYTES + ZONE_SEGMENT_OBJECT_BYTES;
 
 interface Zone {
@@ -41,14 +42,14 @@ function readRow(cols: ZoneColumns, row: number): Zone | null {
   const seg = cols.segmentOf(row);
   if (seg === null) return null;
   const slot = row % SEGMENT_ROWS;
-  return { start: seg.start[slot]!, end: seg.endAt(slot), srcloc: seg.srcloc[slot]! };
+  return { start: seg.startAt(slot), end: seg.endAt(slot), srcloc: seg.srcloc[slot]! };
 }
 
 /** Bytes of the typed arrays of every stored segment, and what each segment object costs. */
 function storedBytes(...tracks: ZoneColumns[]): number {
   let n = 0;
   for (const cols of tracks) {
-    for (const seg of cols.segments) if (seg) n += ZONE_SEGMENT_OBJECT_BYTES + seg.start.byteLength + seg.dur.byteLength + seg.srcloc.byteLength;
+    for (const seg of cols.segments) if (seg) n += ZONE_SEGMENT_OBJECT_BYTES + seg.startOff.byteLength + (seg.wide?.byteLength ?? 0) + seg.dur.byteLength + seg.srcloc.byteLength;
   }
   return n;
 }
@@ -104,6 +105,66 @@ describe('ZoneColumns', () => {
     expect(cols.segmentOf(-1)).toBeNull();
     expect(cols.segmentOf(zones.length)).toBeNull();
     expect(cols.segments[3]!.count).toBe(77);
+  });
+
+  it('stores starts as u32 offsets from the segment base while they fit, exactly far from 0', () => {
+    const { account, cols } = track();
+    // past 2^32 and past 2^48 ns: the base carries the high part, the offsets stay exact
+    const zones = randomZones(21, SEGMENT_ROWS + 500, 50, 100, 2 ** 48 + 12_345);
+    appendAll(cols, zones);
+    for (const seg of cols.segments) expect(seg!.wide).toBeNull();
+    expect(cols.segments[0]!.base).toBe(zones[0]!.start);
+    expect(cols.segments[1]!.base).toBe(zones[SEGMENT_ROWS]!.start);
+    for (let r = 0; r < zones.length; r++) {
+      const got = readRow(cols, r)!;
+      if (got.start !== zones[r]!.start || got.end !== zones[r]!.end) expect(got, `row ${r}`).toEqual(zones[r]);
+    }
+    expect(cols.segments[0]!.bytes).toBe(FULL_SEGMENT_BYTES);
+    expect(account.bytes).toBe(storedBytes(cols));
+    // whole-ns times only: at 2^48 a double has no room for checkSearches' 1e-6 nudges
+    for (let r = 0; r < zones.length; r += 97) {
+      for (const t of [zones[r]!.start, zones[r]!.end, zones[r]!.start - 1]) {
+        expect(cols.firstStartingAtOrAfter(t)).toBe(bruteFirstStartingAtOrAfter(zones, 0, t, 0));
+        expect(cols.gallopStartingAtOrAfter(t, r >> 1)).toBe(bruteFirstStartingAtOrAfter(zones, 0, t, r >> 1));
+        expect(cols.firstEndingAfter(t)).toBe(bruteFirstEndingAfter(zones, 0, t));
+      }
+    }
+  });
+
+  it('turns a segment wide (exact f64 starts) when a start is 2^32 ns or more past its base, or not a whole ns', () => {
+    const { account, cols } = track();
+    const zones = randomZones(23, 3 * SEGMENT_ROWS, 50, 100);
+    // segment 0: a gap of 2^32 ns at row 5000; segment 1: a start of x.5 ns at row 20000; segment 2 stays narrow
+    const shift = (from: number, by: number) => {
+      for (let r = from; r < zones.length; r++) zones[r] = { ...zones[r]!, start: zones[r]!.start + by, end: zones[r]!.end + by };
+    };
+    shift(5000, 2 ** 32);
+    shift(20_000, 0.5);
+    shift(2 * SEGMENT_ROWS, 0.5); // whole again from segment 2 on (its base is x.0: offsets are whole)
+    const before: number[] = [];
+    for (let r = 0; r < zones.length; r++) {
+      cols.append(zones[r]!.start, zones[r]!.end, zones[r]!.srcloc, null);
+      if (r === 4999 || r === 5000) before.push(account.bytes);
+      expect(account.bytes === storedBytes(cols) || r % 1000 !== 0, `bytes after row ${r}`).toBe(true);
+    }
+    const [seg0, seg1, seg2] = cols.segments;
+    expect(seg0!.wide).not.toBeNull();
+    expect(seg0!.startOff.length).toBe(0);
+    expect(seg1!.wide).not.toBeNull();
+    expect(seg2!.wide).toBeNull();
+    // widening at row 5000 charged the f64 column and gave the offsets back
+    expect(before[1]! - before[0]!).toBe(8192 * 8 - 8192 * 4);
+    expect(seg0!.bytes).toBe(SEGMENT_ROWS * (8 + 4 + 2) + ZONE_SEGMENT_OBJECT_BYTES);
+    expect(seg2!.bytes).toBe(FULL_SEGMENT_BYTES);
+    expect(account.bytes).toBe(storedBytes(cols));
+    for (let r = 0; r < zones.length; r++) {
+      const got = readRow(cols, r)!;
+      if (got.start !== zones[r]!.start || got.end !== zones[r]!.end) expect(got, `row ${r}`).toEqual(zones[r]);
+    }
+    checkSearches(cols, zones, 24, 600);
+    // a wide segment evicted and released gives every byte back
+    cols.release();
+    expect(account.bytes).toBe(0);
   });
 
   it('keeps durations of 2^32 ns and more, and negative ones, exactly through longDurations', () => {
@@ -183,7 +244,7 @@ describe('ZoneColumns', () => {
     }
     expect(capacities).toEqual([256, 512, 1024, 2048, 4096, 8192, 16384, 16384, 16384]);
     expect(cols.segments.map((s) => s!.capacity)).toEqual([SEGMENT_ROWS, SEGMENT_ROWS, SEGMENT_ROWS]);
-    // full segments cost 14 bytes per zone, and the segment's objects
+    // full segments cost 10 bytes per zone, and the segment's objects
     expect(cols.segments[0]!.bytes).toBe(FULL_SEGMENT_BYTES);
     expect(account.bytes).toBe(3 * FULL_SEGMENT_BYTES);
     expect(budget.segments).toBe(3);
@@ -226,7 +287,7 @@ describe('ZoneColumns', () => {
     // one budget, two sessions: a quiet track `a` and a busy track `b`
     // room for one full segment and a little: once b's first segment is full, nothing older
     // than a's active tail is left, so the budget has to take it
-    const budget = new MemoryBudget(232_000 + ZONE_SEGMENT_OBJECT_BYTES);
+    const budget = new MemoryBudget(SEGMENT_ROWS * ROW_BYTES + 2_624 + ZONE_SEGMENT_OBJECT_BYTES);
     const accountA = new BudgetAccount(budget);
     const accountB = new BudgetAccount(budget);
     const a = new ZoneColumns(accountA, 0);

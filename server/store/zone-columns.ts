@@ -13,10 +13,13 @@ export type { ZoneExtra } from './zone-extras.js';
  *   global row r -> segment r >>> SEGMENT_SHIFT, slot r & SEGMENT_MASK
  *   segments: [ evicted... | seg k | seg k+1 | ... | tail (growing) ]
  *
- * Per zone 14 bytes: start f64 (exact ns), duration u32 (ns; 0xFFFFFFFF = look it up in the
- * segment's `longDurations`), source location u16 (Tracy's own limit is 32767 static + 32767
- * inline locations). Zone text, name, colour and value are rare and live in sparse side columns
- * (zone-extras.ts), made on a segment's first extra.
+ * Per zone 10 bytes: start as a u32 offset in ns from the segment's `base` (its first zone's
+ * start), duration u32 (ns; 0xFFFFFFFF = look it up in the segment's `longDurations`), source
+ * location u16 (Tracy's own limit is 32767 static + 32767 inline locations). A segment whose zones
+ * span more than 2^32 ns (4.29 s: a sparse track, such as a frame-level depth 0) or whose starts
+ * are not whole ns (an imported trace) turns "wide": its starts become exact f64 (14 bytes per
+ * zone, as every segment took before). Zone text, name, colour and value are rare and live in
+ * sparse side columns (zone-extras.ts), made on a segment's first extra.
  * A segment's arrays start small and double up to SEGMENT_ROWS, so a quiet track costs little.
  */
 export const SEGMENT_SHIFT = 14;
@@ -24,6 +27,8 @@ export const SEGMENT_ROWS = 1 << SEGMENT_SHIFT;
 export const SEGMENT_MASK = SEGMENT_ROWS - 1;
 const FIRST_CAPACITY = 256;
 const LONG_DURATION = 0xffffffff;
+/** `base` of a wide segment: NaN, so append()'s offset check sends every zone to appendRare. */
+const WIDE_BASE = NaN;
 export const MAX_SRCLOC = 0xffff;
 /** What a segment costs besides its columns' elements: the object and its three typed arrays. */
 export const ZONE_SEGMENT_OBJECT_BYTES = 128 + 3 * ARRAY_OVERHEAD_BYTES;
@@ -31,7 +36,12 @@ export const ZONE_SEGMENT_OBJECT_BYTES = 128 + 3 * ARRAY_OVERHEAD_BYTES;
 export class ZoneSegment implements TrackSegment {
   budgetSlot = -1;
   count = 0;
-  start: Float64Array;
+  /** Start of the segment's first zone (ns); its zones' starts are `base + startOff[slot]`. NaN once wide. */
+  base = -0; // a double from the start (times pass 2^31 ns): +0 in the constructor
+  /** Starts as offsets from base (ns); EMPTY_U32 once wide. */
+  startOff: Uint32Array;
+  /** Exact starts, once the offsets could not hold one (see the class comment); null while narrow. */
+  wide: Float64Array | null = null;
   dur: Uint32Array;
   srcloc: Uint16Array;
   /** Text, name, colour and value of the rows that have any; null until the first. */
@@ -45,8 +55,10 @@ export class ZoneSegment implements TrackSegment {
     private readonly owner: ZoneColumns,
     readonly index: number,
     capacity: number,
+    base: number,
   ) {
-    this.start = takeArray(Float64Array, capacity);
+    this.base = base;
+    this.startOff = takeArray(Uint32Array, capacity);
     this.dur = takeArray(Uint32Array, capacity);
     this.srcloc = takeArray(Uint16Array, capacity);
   }
@@ -56,27 +68,65 @@ export class ZoneSegment implements TrackSegment {
   }
 
   get capacity(): number {
-    return this.start.length;
+    return this.dur.length;
   }
 
   get bytes(): number {
-    return ZONE_SEGMENT_OBJECT_BYTES + this.start.byteLength + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes + (this.extras?.bytes ?? 0);
+    return ZONE_SEGMENT_OBJECT_BYTES + this.startOff.byteLength + (this.wide?.byteLength ?? 0) + this.dur.byteLength + this.srcloc.byteLength + this.extraBytes + (this.extras?.bytes ?? 0);
+  }
+
+  /** Start of `slot` (exact ns). */
+  startAt(slot: number): number {
+    const wide = this.wide;
+    return wide === null ? this.base + this.startOff[slot]! : wide[slot]!;
+  }
+
+  /** Stores `slot`'s start in whichever form the segment has, turning it wide if the offset does not fit; returns the bytes added. */
+  setStart(slot: number, startNs: number): number {
+    const off = startNs - this.base;
+    if ((off >>> 0) === off) {
+      this.startOff[slot] = off;
+      return 0;
+    }
+    const before = this.bytes;
+    if (this.wide === null) this.widen();
+    this.wide![slot] = startNs;
+    return this.bytes - before;
+  }
+
+  /** Exact f64 starts from here on: the offsets are copied out and given back. */
+  private widen(): void {
+    const wide = takeArray(Float64Array, this.capacity);
+    const off = this.startOff;
+    const base = this.base;
+    for (let i = 0; i < this.count; i++) wide[i] = base + off[i]!;
+    giveArray(off);
+    this.startOff = EMPTY_U32;
+    this.wide = wide;
+    this.base = WIDE_BASE;
   }
 
   /** Doubles the arrays; returns the bytes added. */
   grow(): number {
     const before = this.bytes;
     const cap = Math.min(SEGMENT_ROWS, this.capacity * 2);
-    const start = takeArray(Float64Array, cap);
-    start.set(this.start);
+    if (this.wide !== null) {
+      const wide = takeArray(Float64Array, cap);
+      wide.set(this.wide);
+      giveArray(this.wide);
+      this.wide = wide;
+    } else {
+      const startOff = takeArray(Uint32Array, cap);
+      startOff.set(this.startOff);
+      giveArray(this.startOff);
+      this.startOff = startOff;
+    }
     const dur = takeArray(Uint32Array, cap);
     dur.set(this.dur);
     const srcloc = takeArray(Uint16Array, cap);
     srcloc.set(this.srcloc);
-    giveArray(this.start);
     giveArray(this.dur);
     giveArray(this.srcloc);
-    this.start = start;
     this.dur = dur;
     this.srcloc = srcloc;
     return this.bytes - before;
@@ -88,7 +138,7 @@ export class ZoneSegment implements TrackSegment {
   }
 
   endAt(slot: number): number {
-    return this.start[slot]! + this.durationAt(slot);
+    return this.startAt(slot) + this.durationAt(slot);
   }
 
   /** The extra of `slot` as a new object, or null. Binary search over the sparse rows. */
@@ -127,10 +177,12 @@ export class ZoneSegment implements TrackSegment {
   /** Gives the arrays back to the array pool and marks the segment evicted (evicted, or its track released). */
   drop(): void {
     this.evicted = true;
-    giveArray(this.start);
+    giveArray(this.startOff);
+    if (this.wide !== null) giveArray(this.wide);
     giveArray(this.dur);
     giveArray(this.srcloc);
-    this.start = EMPTY_F64;
+    this.startOff = EMPTY_U32;
+    this.wide = null;
     this.dur = EMPTY_U32;
     this.srcloc = EMPTY_U16;
     this.extras?.drop();
@@ -139,6 +191,16 @@ export class ZoneSegment implements TrackSegment {
     this.extraBytes = 0;
   }
 }
+
+/**
+ * ZoneColumns.tail when there is none: no rows and base NaN, so append()'s checks send the zone
+ * to appendRare without a null check of their own (append is inlined into the decoder's walk,
+ * whose inlining budget is tight). Never handed out or written to.
+ */
+const NO_TAIL = new ZoneSegment(null as unknown as ZoneColumns, -1, 0, NaN);
+// `wide` holds an array in one segment from the start: V8 tracks field types per map, and a
+// first segment turning wide mid-session would otherwise deoptimize the code that read the field as null
+NO_TAIL.wide = EMPTY_F64;
 
 export class ZoneColumns {
   /** segments[i] holds rows [i * SEGMENT_ROWS, (i + 1) * SEGMENT_ROWS); evicted ones are null. */
@@ -149,7 +211,8 @@ export class ZoneColumns {
   firstRow = 0;
   /** Time before which this track's data was evicted (0 = nothing evicted). */
   evictedBeforeNs = -0; // a double from the start (times pass 2^31 ns): no map change at the first eviction; +0 below
-  private tail: ZoneSegment | null = null;
+  /** The segment being written; NO_TAIL before the first and after the tail was evicted or released. */
+  private tail: ZoneSegment = NO_TAIL;
 
   constructor(
     private readonly budget: BudgetAccount,
@@ -172,26 +235,28 @@ export class ZoneColumns {
     const slot = row & SEGMENT_MASK;
     const seg = this.tail;
     const dur = endNs - startNs;
-    // an evicted tail was already dropped (onEvicted sets tail = null)
-    if (seg === null || slot === 0 || slot >= seg.start.length || extra !== null || !(dur >= 0 && dur < LONG_DURATION)) {
+    // NO_TAIL and wide segments have base NaN and no rows: their offset never passes
+    const off = startNs - seg.base;
+    if (slot === 0 || slot >= seg.dur.length || extra !== null || !(dur >= 0 && dur < LONG_DURATION) || (off >>> 0) !== off) {
       this.appendRare(startNs, dur, srcloc, extra);
       return;
     }
-    seg.start[slot] = startNs;
+    seg.startOff[slot] = off;
     seg.srcloc[slot] = srcloc;
     seg.dur[slot] = dur;
     seg.count = slot + 1;
     this.count = row + 1;
   }
 
-  /** append() for a zone that needs a new or bigger segment, a long duration or an extra. */
+  /** append() for a zone that needs a new, bigger or wide segment, a long duration or an extra. */
   private appendRare(startNs: number, dur: number, srcloc: number, extra: ZoneExtra | null): void {
     const row = this.count;
     const slot = row & SEGMENT_MASK;
     let seg = this.tail;
-    if (seg === null || slot === 0) seg = this.newSegment(row >>> SEGMENT_SHIFT, slot);
+    if (seg === NO_TAIL || slot === 0) seg = this.newSegment(row >>> SEGMENT_SHIFT, slot, startNs);
     else if (slot >= seg.capacity) this.budget.resize(seg, seg.grow());
-    seg.start[slot] = startNs;
+    const added = seg.setStart(slot, startNs);
+    if (added !== 0) this.budget.resize(seg, added);
     seg.srcloc[slot] = srcloc;
     if (dur >= 0 && dur < LONG_DURATION) seg.dur[slot] = dur;
     else {
@@ -210,7 +275,7 @@ export class ZoneColumns {
   }
 
   startAt(row: number): number {
-    return this.segments[row >>> SEGMENT_SHIFT]!.start[row & SEGMENT_MASK]!;
+    return this.segments[row >>> SEGMENT_SHIFT]!.startAt(row & SEGMENT_MASK);
   }
 
   endAt(row: number): number {
@@ -282,16 +347,15 @@ export class ZoneColumns {
         continue;
       }
       // search this segment's own start column: no segment lookup per probe
-      const starts = seg.start;
       const n = seg.count;
-      if (starts[n - 1]! < t) {
+      if (seg.startAt(n - 1) < t) {
         row = base + n;
         continue;
       }
       let lo = row - base;
       let hi = lo;
       let step = 1;
-      while (hi < n && starts[hi]! < t) {
+      while (hi < n && seg.startAt(hi) < t) {
         lo = hi + 1;
         hi = lo + step;
         step *= 2;
@@ -299,7 +363,7 @@ export class ZoneColumns {
       if (hi > n) hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (starts[mid]! < t) lo = mid + 1;
+        if (seg.startAt(mid) < t) lo = mid + 1;
         else hi = mid;
       }
       return base + lo;
@@ -316,20 +380,20 @@ export class ZoneColumns {
     this.budget.evicted(seg.bytes);
     if (seg.count > 0) this.evictedBeforeNs = Math.max(this.evictedBeforeNs, seg.endAt(seg.count - 1));
     this.segments[seg.index] = null;
-    if (this.tail === seg) this.tail = null;
+    if (this.tail === seg) this.tail = NO_TAIL;
     this.firstRow = firstRowAfterEviction(this.segments, seg, this.firstRow, this.count, SEGMENT_SHIFT);
   }
 
   /** Releases every segment from the budget (session deleted). */
   release(): void {
     releaseSegments(this.segments, this.budget);
-    this.tail = null;
+    this.tail = NO_TAIL;
     this.firstRow = this.count;
   }
 
   /** A new tail segment (segment-track.ts: segmentCapacity). */
-  private newSegment(index: number, slot: number): ZoneSegment {
-    const seg = new ZoneSegment(this, index, segmentCapacity(index, slot, FIRST_CAPACITY, SEGMENT_ROWS));
+  private newSegment(index: number, slot: number, startNs: number): ZoneSegment {
+    const seg = new ZoneSegment(this, index, segmentCapacity(index, slot, FIRST_CAPACITY, SEGMENT_ROWS), startNs);
     this.tail = seg;
     return installSegment(this.segments, seg, this.budget);
   }

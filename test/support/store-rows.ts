@@ -35,7 +35,7 @@ export function zonesOf(store: SessionStore): ZoneRow[] {
         out.push({
           thread: t.id,
           depth,
-          startNs: seg.start[slot]!,
+          startNs: seg.startAt(slot),
           endNs: seg.endAt(slot),
           name: x?.name ?? store.srclocs.displayName(src, strings),
           file: store.srclocs.fileName(src, strings),

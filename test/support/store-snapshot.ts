@@ -37,7 +37,7 @@ export function storeSnapshot(store: SessionStore, t0 = -Infinity, t1 = Infinity
         const seg = cols.segmentOf(r);
         if (!seg) continue;
         const slot = r & 16383;
-        const start = seg.start[slot]!;
+        const start = seg.startAt(slot);
         const end = seg.endAt(slot);
         if (end < t0 || start > t1) continue;
         const x = seg.extraAt(slot);
