@@ -78,6 +78,41 @@ describe('session', () => {
     expect(session.store.srclocs.displayName(0, session.store.names.strings)).not.toBe('');
   });
 
+  it.skipIf(!FIXTURES_PRESENT)('decodes only a few ms of what arrives in one event-loop turn; the transport pauses and later turns decode the rest', async () => {
+    const registry = new SessionRegistry();
+    const transport = { ...memoryTransport(), paused: false, pauses: 0, resumes: 0 };
+    transport.pause = () => {
+      transport.paused = true;
+      transport.pauses++;
+    };
+    transport.resume = () => {
+      transport.paused = false;
+      transport.resumes++;
+    };
+    const session = registry.create(transport, 'tcp', '127.0.0.1:1');
+    session.start();
+    const bin = readFileSync(fixture('medium.client.bin'));
+    // as libuv hands a busy socket's data over: 64 KiB reads back to back in one callback
+    // (3.1 MB of wire is tens of ms of decoding, far past the turn's few ms)
+    for (let p = 0; p < bin.length; p += 64 * 1024) session.receive(bin.subarray(p, Math.min(bin.length, p + 64 * 1024)));
+    expect(transport.paused).toBe(true);
+    const decodedInTurn = session.bytesReceived;
+    expect(decodedInTurn).toBeGreaterThan(0);
+    expect(decodedInTurn).toBeLessThan(bin.length / 2);
+    // the next turn decodes more (one slice), without new input
+    await new Promise((r) => setImmediate(r));
+    expect(session.bytesReceived).toBeGreaterThan(decodedInTurn);
+    // caught up, the transport reads again
+    while (session.bytesReceived < bin.length) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(transport.paused).toBe(false);
+    expect(transport.resumes).toBe(transport.pauses);
+    session.connectionClosed();
+    await ended(session);
+    expect(session.endReason).toBe('terminated');
+    expect(session.store.zonesEnded).toBe(202_201);
+  });
+
   it('charges the budget for the session itself once its welcome is read, and gives it back when deleted', async () => {
     const registry = new SessionRegistry();
     const session = registry.create(memoryTransport(), 'tcp', '127.0.0.1:1');
@@ -102,10 +137,15 @@ describe('session', () => {
     const session = registry.create(transport, 'tcp', '127.0.0.1:1', { address: '127.0.0.1' });
     session.start();
     const app = appStream();
+    // bytes arrive in separate event-loop turns, as from a socket (setImmediate is not faked):
+    // receive() decodes only a few ms of input per turn and leaves the rest for later turns
+    const nextTurn = () => new Promise((r) => setImmediate(r));
     session.receive(app.welcome);
+    await nextTurn();
     expect(session.state).toBe('live');
     vi.advanceTimersByTime(900);
     session.receive(app.keepAlive());
+    await nextTurn();
     vi.advanceTimersByTime(900); // 1800 ms since the welcome, 900 since the last byte
     expect(session.state).toBe('live');
     vi.advanceTimersByTime(200);

@@ -84,6 +84,27 @@ const SLICE_BYTES = 128 * 1024;
  * the frames one step completes (a frame of 256 KiB of items takes at least ~1 KiB of wire).
  */
 const SLICE_MS = 8;
+/**
+ * Milliseconds of decoding that receive() does as bytes arrive, all sessions together, per
+ * event-loop turn. libuv hands a socket's data over in up to 32 reads of 64 KiB per turn, and a
+ * decoder that keeps up with them would otherwise decode all of them (~2 MiB of wire, ~35 ms
+ * for a Tracy stream) before the loop gets to an HTTP request or a live viewer's tick. Past it,
+ * the session pauses its transport (the rest waits in the kernel) and decodes in the next
+ * turns' slices instead.
+ */
+const RECEIVE_TURN_MS = 4;
+let receiveTurnEnd = 0;
+let receiveTurnOpen = false;
+
+/** The deadline of this turn's decoding in receive(); the first call in a turn opens it. */
+function receiveTurnDeadline(): number {
+  if (!receiveTurnOpen) {
+    receiveTurnOpen = true;
+    receiveTurnEnd = performance.now() + RECEIVE_TURN_MS;
+    setImmediate(() => (receiveTurnOpen = false));
+  }
+  return receiveTurnEnd;
+}
 const MAX_PACKETS_PER_WRITE = 4096;
 const HANDSHAKE_REJECTIONS: ReadonlySet<string> = new Set(['ZS_PROTOCOL_HANDSHAKE_REJECTED', 'ZS_PROTOCOL_BAD_WELCOME']);
 /**
@@ -210,8 +231,16 @@ export class Session {
     this.lastReceiveMs = performance.now();
     this.onBytes?.(chunk);
     this.decode.receive(chunk);
-    if (!this.scheduled && this.decode.ready) this.drain();
-    else if (!this.paused && this.decode.behind) this.pauseTransport();
+    if (!this.scheduled && this.decode.ready) {
+      const deadline = receiveTurnDeadline();
+      if (performance.now() < deadline) this.drain(deadline);
+      else {
+        // this turn's receive-time decoding is spent: the next turns decode, and read, the rest
+        this.pauseTransport();
+        this.scheduled = true;
+        setImmediate(() => this.drain());
+      }
+    } else if (!this.paused && this.decode.behind) this.pauseTransport();
   }
 
   /**
@@ -283,10 +312,11 @@ export class Session {
     this.transport.pause();
   }
 
-  private drain(): void {
+  /** Decodes one slice (until `untilMs`, SLICE_MS by default), then schedules the next or resumes the transport. */
+  private drain(untilMs = performance.now() + SLICE_MS): void {
     this.scheduled = false;
     try {
-      this.decode.decodeSlice(performance.now() + SLICE_MS, SLICE_BYTES);
+      this.decode.decodeSlice(untilMs, SLICE_BYTES);
     } catch (err) {
       this.fail(err);
       return;
