@@ -320,4 +320,41 @@ describe('the live viewer WebSocket', () => {
     // (whether any update was skipped depends on the kernel's socket buffers: not asserted)
     expect(bufferedMax).toBeLessThan(4 * MiB);
   });
+
+  it('builds one update for the viewers of one session with the same viewport, and sends each of them its bytes', async () => {
+    const srv = await fresh();
+    const names = new SyntheticNames();
+    declarePatternNames(names, [1]);
+    await runSyntheticClient({
+      port: srv.ingestPort!,
+      welcome: syntheticWelcome('shared-app'),
+      names,
+      produce: (q, batch) => {
+        writeIterations(q, 1, batch * 2000, batch * 2000 + 2000);
+        return batch < 4;
+      },
+    });
+    const id = await waitNewSession(srv, 0);
+    await waitFor('the session to end', () => srv.registry.get(id)?.state === 'ended');
+    const raw: Buffer[][] = [[], [], []];
+    const three = await Promise.all([0, 1, 2].map(() => openViewer(srv)));
+    viewers.push(...three);
+    three.forEach((v, i) => v.ws.on('message', (data: Buffer) => (decode(data) as Json).type === 'update' && raw[i]!.push(data)));
+    await waitFor('the sessions messages', () => three.every((v) => v.messages.length > 0));
+    const before = srv.http.live.stats();
+    const viewport = { type: 'subscribe', session: id, t0: 0, t1: 4000 * PERIOD_NS, follow: false };
+    three[0]!.send({ ...viewport, px: 700 });
+    three[1]!.send({ ...viewport, px: 700 });
+    three[2]!.send({ ...viewport, px: 500 }); // another width: an update of its own
+    await waitFor('an update for each viewer', () => raw.every((r) => r.length === 1));
+    const after = srv.http.live.stats();
+    expect(after.updates - before.updates).toBe(3);
+    expect(after.shared - before.shared).toBe(1);
+    expect(Buffer.compare(raw[0]![0]!, raw[1]![0]!)).toBe(0);
+    expect(Buffer.compare(raw[0]![0]!, raw[2]![0]!)).not.toBe(0);
+    const shown = decode(raw[1]![0]!) as Json;
+    expect(shown.session).toBe(id);
+    expect(shown.threads[0].depths.length).toBeGreaterThan(0);
+    expect((decode(raw[2]![0]!) as Json).nsPerPx).toBeCloseTo((4000 * PERIOD_NS) / 500);
+  });
 });

@@ -132,6 +132,7 @@ describe.skipIf(!FIXTURES_PRESENT)('/metrics', () => {
       'zonescope_live_updates_coalesced_total',
       'zonescope_live_updates_skipped_total',
       'zonescope_live_updates_reduced_total',
+      'zonescope_live_updates_shared_total',
       'zonescope_refused_total',
     ]);
   });

@@ -5,6 +5,7 @@ import type { Session } from '../session/session.js';
 import { toMsgpack } from './encode.js';
 import { buildLiveUpdate, buildSqlLiveUpdate, LIVE_UPDATE_MAX_BYTES, LIVE_UPDATE_MIN_BYTES, type BuiltUpdate, type LiveViewport } from './live-update.js';
 import { sessionList } from './session-view.js';
+import { log } from '../log.js';
 
 /** Updates per second at most, per viewer (the tick). */
 const RATE_HZ = 30;
@@ -44,8 +45,17 @@ export interface LiveHubCounters {
   skipped: number;
   /** Updates made coarser or cut to fit maxUpdateBytes. */
   reduced: number;
+  /** Updates sent from a build another viewer with the same viewport of the same session version started (built and encoded once). */
+  shared: number;
   /** Ticks of the hub's timer. */
   ticks: number;
+}
+
+/** An update built and encoded once for every viewer with its viewport while the session is at `version`. */
+interface SharedBuild {
+  session: string;
+  version: number;
+  done: Promise<{ bytes: Uint8Array; reduced: boolean }>;
 }
 
 interface Viewer extends LiveViewport {
@@ -100,7 +110,14 @@ export class LiveHub {
   private sessionsVersion = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly unsubscribe: () => void;
-  private readonly counters = { refused: 0, updates: 0, coalesced: 0, skipped: 0, reduced: 0, ticks: 0 };
+  private readonly counters = { refused: 0, updates: 0, coalesced: 0, skipped: 0, reduced: 0, shared: 0, ticks: 0 };
+  /**
+   * Builds under way or done, by session and viewport (sharedKey), for that session's current
+   * version only: viewers that follow one session with the same span and width (several tabs,
+   * several people) get the bytes of one build. Entries of older versions or gone sessions are
+   * dropped whenever one is added, so there are at most as many as viewers.
+   */
+  private readonly builds = new Map<string, SharedBuild>();
 
   /** @throws TypeError when maxViewers is not a positive integer or maxUpdateBytes is below 16 KiB */
   constructor(
@@ -191,6 +208,7 @@ export class LiveHub {
   }
 
   close(): void {
+    this.builds.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.unsubscribe();
@@ -307,12 +325,45 @@ export class LiveHub {
       this.pushSqlUpdate(viewer, session);
       return;
     }
-    const built = buildLiveUpdate(session, viewer, this.maxUpdateBytes);
     viewer.sentVersion = store.version;
     viewer.wanted = false;
     viewer.sentTick = this.counters.ticks;
+    // in flight from the first slice of the build (live-update.ts) until its bytes are written:
+    // viewports that arrive meanwhile coalesce into the next update
     viewer.inFlight = true;
-    this.send(viewer, built);
+    const id = viewer.session;
+    const key = sharedKey(id, viewer);
+    let build = this.builds.get(key);
+    if (build !== undefined && build.version === store.version) this.counters.shared++;
+    else {
+      // buildLiveUpdate reads the viewport before its first await: later changes to it do not reach this build
+      const done = buildLiveUpdate(session, viewer, this.maxUpdateBytes).then((built) => ({
+        bytes: encode(toMsgpack(built.message), { ignoreUndefined: true }),
+        reduced: built.reduced,
+      }));
+      build = { session: id, version: store.version, done };
+      this.pruneBuilds();
+      this.builds.set(key, build);
+    }
+    build.done.then(
+      (update) => {
+        if (viewer.session !== id || viewer.ws.readyState !== 1) viewer.inFlight = false;
+        else this.sendBytes(viewer, update.bytes, update.reduced);
+      },
+      (err: Error) => {
+        // a bug, not the viewer's doing: say so to it and in the log, and let the next version try again
+        viewer.inFlight = false;
+        log('live update for session %s failed: %s', id, err.stack ?? err.message);
+        this.sendError(viewer, 'ZS_LIVE_UPDATE_FAILED', `the update could not be built: ${err.message.slice(0, 300)}`);
+      },
+    );
+  }
+
+  /** Drops the shared builds of sessions that are gone or have moved past their version. */
+  private pruneBuilds(): void {
+    for (const [key, build] of this.builds) {
+      if (this.registry.get(build.session)?.store.version !== build.version) this.builds.delete(key);
+    }
   }
 
   /**
@@ -339,14 +390,22 @@ export class LiveHub {
   }
 
   private send(viewer: Viewer, built: BuiltUpdate): void {
-    const bytes = encode(toMsgpack(built.message), { ignoreUndefined: true });
+    this.sendBytes(viewer, encode(toMsgpack(built.message), { ignoreUndefined: true }), built.reduced);
+  }
+
+  private sendBytes(viewer: Viewer, bytes: Uint8Array, reduced: boolean): void {
     viewer.updates++;
     this.counters.updates++;
-    if (built.reduced) this.counters.reduced++;
+    if (reduced) this.counters.reduced++;
     if (bytes.length > viewer.largestUpdateBytes) viewer.largestUpdateBytes = bytes.length;
     // called once the bytes are handed to the kernel (or the socket failed)
     viewer.ws.send(bytes, { binary: true }, () => {
       viewer.inFlight = false;
     });
   }
+}
+
+/** What makes two viewers' updates the same at one session version: the session and the viewport as buildLiveUpdate reads it. */
+function sharedKey(session: string, v: LiveViewport): string {
+  return v.follow ? `${session}\0follow\0${v.span}\0${v.px}` : `${session}\0${v.t0}\0${v.t1}\0${v.px}`;
 }

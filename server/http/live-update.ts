@@ -53,14 +53,26 @@ export interface BuiltUpdate {
 }
 
 /**
+ * Milliseconds of building an update may take before it gives the event loop a turn: building
+ * one for a viewport over millions of zones takes 5-15 ms, and the hub builds up to 30 a second
+ * per viewer while a stream is taken in on the same thread; an HTTP request that came meanwhile
+ * would wait for all of it.
+ */
+export const LIVE_BUILD_SLICE_MS = 3;
+
+/**
  * The update a viewer gets for its viewport, at most `maxBytes` once encoded. When the
  * viewport at its level of detail does not fit, the level of detail is coarsened (nsPerPx x4,
  * up to 3 times: the update's `nsPerPx` says which was used); if it still does not fit, it is
  * cut: threads, depths, frames, plots and messages past the budget are left out and the
  * update's `cut` is 1. The cost is bounded by the cap too: every query is given the number of
  * items the remaining budget can hold.
+ *
+ * Built in slices of `sliceMs` (between one depth's query and the next, and between the parts),
+ * with a turn of the event loop in between; a stream taken in meanwhile may add zones to the
+ * depths not queried yet, which the update then shows up to its t1 (the newest ns when it began).
  */
-export function buildLiveUpdate(session: Session, v: LiveViewport, maxBytes: number): BuiltUpdate {
+export async function buildLiveUpdate(session: Session, v: LiveViewport, maxBytes: number, sliceMs = LIVE_BUILD_SLICE_MS): Promise<BuiltUpdate> {
   const store = session.store;
   let t0 = v.t0;
   let t1 = v.t1;
@@ -70,8 +82,9 @@ export function buildLiveUpdate(session: Session, v: LiveViewport, maxBytes: num
   }
   const px = Math.min(LIVE_MAX_PX, Math.max(1, v.px));
   let nsPerPx = Math.max(0, (t1 - t0) / px);
+  const turn = sliceYielder(sliceMs);
   for (let step = 0; ; step++) {
-    const built = assemble(session, t0, t1, nsPerPx, maxBytes, step === COARSEN_STEPS);
+    const built = await assemble(session, t0, t1, nsPerPx, maxBytes, step === COARSEN_STEPS, turn);
     if (built !== null) {
       built.reduced ||= step > 0;
       return built;
@@ -81,9 +94,26 @@ export function buildLiveUpdate(session: Session, v: LiveViewport, maxBytes: num
   }
 }
 
+/** A function to await between steps: it gives the event loop a turn once `sliceMs` were spent since the last one. */
+function sliceYielder(sliceMs: number): () => Promise<void> | null {
+  let since = performance.now();
+  return () => {
+    if (performance.now() - since < sliceMs) return null;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        since = performance.now();
+        resolve();
+      }),
+    );
+  };
+}
+
 /** The update at `nsPerPx`; null when it does not fit and `cut` is false. */
-function assemble(session: Session, t0: number, t1: number, nsPerPx: number, maxBytes: number, cut: boolean): BuiltUpdate | null {
+async function assemble(session: Session, t0: number, t1: number, nsPerPx: number, maxBytes: number, cut: boolean, turn: () => Promise<void> | null): Promise<BuiltUpdate | null> {
   const store = session.store;
+  // what the update shows is at least this version (later zones may be in it, up to t1)
+  const version = store.version;
+  const lastNs = store.lastNs;
   const summary = sessionSummary(session);
   let used = FIXED_BYTES + strBytes(JSON.stringify(summary));
   let full = false; // something was left out
@@ -106,6 +136,7 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
         full = true;
         break;
       }
+      await turn();
       const d = queryDepth(columns, t0, t1, nsPerPx, limit);
       if (d.startNs.length === 0) continue;
       if (d.startNs.length >= limit) full = true; // perhaps more: say it was cut
@@ -128,10 +159,12 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
   }
 
   // lock zones, at the zones' level of detail (live-locks.ts)
+  await turn();
   const lockPart = full ? { locks: [], full: true } : liveLocks(store, t0, t1, nsPerPx, room, (bytes) => (used += bytes));
   full ||= lockPart.full;
   if (!cut && full) return null;
 
+  await turn();
   const frames = [];
   for (const f of store.frames.values()) {
     const name = frameSetName(store, f);
@@ -166,6 +199,7 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
     })),
   ];
   for (const query of series) {
+    await turn();
     if (full || room() < SERIES_BYTES) {
       full = true;
       break;
@@ -181,6 +215,7 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
   }
   if (!cut && full) return null;
 
+  await turn();
   const strings = store.names.strings;
   // the first messages by time, keeping only LIVE_MAX_MESSAGES + 1 even when late messages came out of order
   const found = queryMessages(store.messages, (ptr) => strings.get(ptr), { t0, t1, limit: LIVE_MAX_MESSAGES + 1 }).messages;
@@ -202,8 +237,8 @@ function assemble(session: Session, t0: number, t1: number, nsPerPx: number, max
     message: {
       type: 'update',
       session: session.id,
-      version: store.version,
-      lastNs: store.lastNs,
+      version,
+      lastNs,
       t0,
       t1,
       nsPerPx,
@@ -236,7 +271,7 @@ export async function buildSqlLiveUpdate(session: Session, v: LiveViewport, maxB
     t1 = lastNs;
     t0 = Math.max(0, t1 - v.span);
   }
-  const built = buildLiveUpdate(session, { ...v, t0, t1, follow: false }, maxBytes);
+  const built = await buildLiveUpdate(session, { ...v, t0, t1, follow: false }, maxBytes);
   const m = built.message as unknown as Record<string, unknown> & { nsPerPx: number; messages: unknown[] };
   let used = built.boundBytes;
   const found = await sql.messages({ t0, t1, q: '', limit: LIVE_MAX_MESSAGES });

@@ -122,11 +122,11 @@ describe.skipIf(!FIXTURES_PRESENT)('lock routes on the medium recording', () => 
   it('puts the same lock zones in the live update, and leaves them out with cut=1 when the byte cap is reached', async () => {
     const s = registry.get(id)!;
     const rest = (await get(app, `/api/sessions/${id}/locks/intervals?t0=0&t1=${s.store.lastNs}&px=1000`)).body.locks[0];
-    const live = buildLiveUpdate(s, { t0: 0, t1: s.store.lastNs, px: 1000, follow: false, span: 0 }, 2 * 1024 * 1024);
+    const live = await buildLiveUpdate(s, { t0: 0, t1: s.store.lastNs, px: 1000, follow: false, span: 0 }, 2 * 1024 * 1024);
     const locks = live.message.locks as Json[];
     expect(locks[0].name).toBe('SharedLock');
     expect(locks[0].threads.map((t: Json) => [t.thread, Array.from(t.count)])).toEqual(rest.threads.map((t: Json) => [t.thread, t.count]));
-    const tiny = buildLiveUpdate(s, { t0: 0, t1: s.store.lastNs, px: 16384, follow: false, span: 0 }, 16 * 1024);
+    const tiny = await buildLiveUpdate(s, { t0: 0, t1: s.store.lastNs, px: 16384, follow: false, span: 0 }, 16 * 1024);
     expect(tiny.message.cut).toBe(1);
     expect(tiny.boundBytes).toBeLessThanOrEqual(16 * 1024);
   });

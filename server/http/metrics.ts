@@ -75,6 +75,7 @@ export function renderMetrics(registry: SessionRegistry, sources: MetricSources 
     family('zonescope_live_updates_coalesced_total', 'counter', 'Subscribe/viewport requests folded into a later update (one in flight or sent this tick).', [[{}, live.coalesced]]);
     family('zonescope_live_updates_skipped_total', 'counter', 'Sends skipped because a viewer had not taken its previous update or had too much unsent.', [[{}, live.skipped]]);
     family('zonescope_live_updates_reduced_total', 'counter', 'Updates made coarser or cut to fit the update byte cap.', [[{}, live.reduced]]);
+    family('zonescope_live_updates_shared_total', 'counter', 'Updates sent from a build made for another viewer with the same viewport of the same session version.', [[{}, live.shared]]);
   }
   if (fleet && fleet.writers.length > 0) {
     const rows = (fn: (c: FleetCounters['writers'][number]['counters']) => number) => fleet.writers.map((w): [Record<string, string>, number] => [{ sink: w.sink, table: w.table }, fn(w.counters)]);
