@@ -113,6 +113,44 @@ describe('session', () => {
     expect(session.store.zonesEnded).toBe(202_201);
   });
 
+  it.skipIf(!FIXTURES_PRESENT)('decodes nothing as it arrives while another session waits for its slice: busy sessions share the turns evenly', async () => {
+    const registry = new SessionRegistry();
+    const bin = readFileSync(fixture('medium.client.bin'));
+    const open = () => {
+      const transport = { ...memoryTransport(), paused: false };
+      transport.pause = () => (transport.paused = true);
+      transport.resume = () => (transport.paused = false);
+      const session = registry.create(transport, 'tcp', '127.0.0.1:1');
+      session.start();
+      return { session, transport };
+    };
+    const a = open();
+    const b = open();
+    const CHUNK = 64 * 1024;
+    const nextTurn = () => new Promise((r) => setImmediate(r));
+    // a: its whole stream in one turn, far past the turn's receive-time decoding
+    for (let p = 0; p < bin.length; p += CHUNK) a.session.receive(bin.subarray(p, p + CHUNK));
+    expect(a.transport.paused).toBe(true);
+    // a turn later a has decoded one more slice (128 KiB of input at most) and waits for the next
+    await nextTurn();
+    expect(a.session.bytesReceived).toBeLessThan(bin.length / 2);
+    // b's first bytes in this fresh turn: not decoded now, because a waits for its slice; b's own slice decodes them
+    b.session.receive(bin.subarray(0, CHUNK));
+    expect(b.session.bytesReceived).toBe(0);
+    expect(b.transport.paused).toBe(true);
+    await nextTurn();
+    expect(b.session.bytesReceived).toBeGreaterThan(0);
+    // the rest of b's stream: every zone of each stored
+    for (let q = CHUNK; q < bin.length; q += CHUNK) b.session.receive(bin.subarray(q, q + CHUNK));
+    a.session.connectionClosed();
+    b.session.connectionClosed();
+    await Promise.all([ended(a.session), ended(b.session)]);
+    for (const x of [a, b]) {
+      expect(x.session.endReason).toBe('terminated');
+      expect(x.session.store.zonesEnded).toBe(202_201);
+    }
+  });
+
   it('charges the budget for the session itself once its welcome is read, and gives it back when deleted', async () => {
     const registry = new SessionRegistry();
     const session = registry.create(memoryTransport(), 'tcp', '127.0.0.1:1');
