@@ -150,6 +150,22 @@ async function followLatencies(server: ServerHandle, viewers: Viewer[], zones: n
   return { latencies, sentAt, seenAt, last, id };
 }
 
+/** A session of `batches` x `perBatch` iterations of the zone pattern on thread 1, sent to the end through TCP ingest; its id. */
+async function patternSession(server: ServerHandle, app: string, batches: number, perBatch: number): Promise<string> {
+  const names = new SyntheticNames();
+  declarePatternNames(names, [1]);
+  await runSyntheticClient({
+    port: server.ingestPort!,
+    welcome: syntheticWelcome(app),
+    names,
+    produce: (q, batch) => {
+      writeIterations(q, 1, batch * perBatch, (batch + 1) * perBatch);
+      return batch < batches - 1;
+    },
+  });
+  return waitNewSession(server, 0);
+}
+
 describe('the live viewer WebSocket', () => {
   let server: ServerHandle | null = null;
   const viewers: Viewer[] = [];
@@ -292,19 +308,8 @@ describe('the live viewer WebSocket', () => {
 
   it('does not queue without bound for a viewer that keeps sending viewport messages but never reads', async () => {
     const srv = await fresh();
-    const names = new SyntheticNames();
-    declarePatternNames(names, [1]);
     // a finished session with enough zones for big updates
-    await runSyntheticClient({
-      port: srv.ingestPort!,
-      welcome: syntheticWelcome('static-app'),
-      names,
-      produce: (q, batch) => {
-        writeIterations(q, 1, batch * 5000, batch * 5000 + 5000);
-        return batch < 19;
-      },
-    });
-    const id = await waitNewSession(srv, 0);
+    const id = await patternSession(srv, 'static-app', 20, 5000);
     const viewer = await openViewer(srv);
     viewers.push(viewer);
     await waitFor('the sessions message', () => viewer.messages.length > 0);
@@ -323,18 +328,7 @@ describe('the live viewer WebSocket', () => {
 
   it('builds one update for the viewers of one session with the same viewport, and sends each of them its bytes', async () => {
     const srv = await fresh();
-    const names = new SyntheticNames();
-    declarePatternNames(names, [1]);
-    await runSyntheticClient({
-      port: srv.ingestPort!,
-      welcome: syntheticWelcome('shared-app'),
-      names,
-      produce: (q, batch) => {
-        writeIterations(q, 1, batch * 2000, batch * 2000 + 2000);
-        return batch < 4;
-      },
-    });
-    const id = await waitNewSession(srv, 0);
+    const id = await patternSession(srv, 'shared-app', 5, 2000);
     await waitFor('the session to end', () => srv.registry.get(id)?.state === 'ended');
     const raw: Buffer[][] = [[], [], []];
     const three = await Promise.all([0, 1, 2].map(() => openViewer(srv)));
