@@ -350,5 +350,13 @@ describe('the live viewer WebSocket', () => {
     expect(shown.session).toBe(id);
     expect(shown.threads[0].depths.length).toBeGreaterThan(0);
     expect((decode(raw[2]![0]!) as Json).nsPerPx).toBeCloseTo((4000 * PERIOD_NS) / 500);
+    // finished builds are kept for later viewers, at most 4 of them
+    expect(srv.http.live.stats().sharedBuilds).toBe(2);
+    for (let k = 1; k <= 5; k++) {
+      three[2]!.send({ ...viewport, type: 'viewport', px: 500 + k });
+      await waitFor(`the update for width ${500 + k}`, () => raw[2]!.length === 1 + k);
+    }
+    expect(srv.http.live.stats().sharedBuilds).toBe(4);
+    expect(srv.http.live.stats().shared - before.shared).toBe(1);
   });
 });

@@ -49,6 +49,8 @@ export interface LiveHubCounters {
   shared: number;
   /** Ticks of the hub's timer. */
   ticks: number;
+  /** Builds held for sharing now: under way, or finished and kept (at most SHARED_KEEP of those). */
+  sharedBuilds: number;
 }
 
 /** An update built and encoded once for every viewer with its viewport while the session is at `version`. */
@@ -56,7 +58,16 @@ interface SharedBuild {
   session: string;
   version: number;
   done: Promise<{ bytes: Uint8Array; reduced: boolean }>;
+  /** built (or failed): it holds its bytes only for viewers that ask the same later */
+  settled: boolean;
 }
+
+/**
+ * Finished builds kept for viewers that ask for the same viewport of the same version later (a
+ * session that no longer changes keeps its version): at most this many, the oldest dropped first,
+ * so they hold at most 4 x the update cap (8 MiB by default) besides the builds under way.
+ */
+const SHARED_KEEP = 4;
 
 interface Viewer extends LiveViewport {
   ws: WebSocket;
@@ -115,7 +126,8 @@ export class LiveHub {
    * Builds under way or done, by session and viewport (sharedKey), for that session's current
    * version only: viewers that follow one session with the same span and width (several tabs,
    * several people) get the bytes of one build. Entries of older versions or gone sessions are
-   * dropped whenever one is added, so there are at most as many as viewers.
+   * dropped whenever one is added, finished ones past SHARED_KEEP when one finishes: there are
+   * at most as many under way as viewers.
    */
   private readonly builds = new Map<string, SharedBuild>();
 
@@ -139,7 +151,7 @@ export class LiveHub {
 
   /** The hub's counters since it started. */
   stats(): LiveHubCounters {
-    return { viewers: this.viewers.size, maxViewers: this.maxViewers, ...this.counters };
+    return { viewers: this.viewers.size, maxViewers: this.maxViewers, ...this.counters, sharedBuilds: this.builds.size };
   }
 
   /**
@@ -341,9 +353,15 @@ export class LiveHub {
         bytes: encode(toMsgpack(built.message), { ignoreUndefined: true }),
         reduced: built.reduced,
       }));
-      build = { session: id, version: store.version, done };
+      const entry: SharedBuild = { session: id, version: store.version, done, settled: false };
+      const settle = () => {
+        entry.settled = true;
+        this.keepFewSettled();
+      };
+      done.then(settle, settle);
       this.pruneBuilds();
-      this.builds.set(key, build);
+      this.builds.set(key, entry);
+      build = entry;
     }
     build.done.then(
       (update) => {
@@ -357,6 +375,18 @@ export class LiveHub {
         this.sendError(viewer, 'ZS_LIVE_UPDATE_FAILED', `the update could not be built: ${err.message.slice(0, 300)}`);
       },
     );
+  }
+
+  /** Drops the oldest finished builds past SHARED_KEEP. */
+  private keepFewSettled(): void {
+    let settled = 0;
+    for (const build of this.builds.values()) if (build.settled) settled++;
+    for (const [key, build] of this.builds) {
+      if (settled <= SHARED_KEEP) break;
+      if (!build.settled) continue;
+      this.builds.delete(key);
+      settled--;
+    }
   }
 
   /** Drops the shared builds of sessions that are gone or have moved past their version. */
