@@ -1,4 +1,4 @@
-import { ARRAY_OVERHEAD_BYTES, EMPTY_F64, EMPTY_U16, EMPTY_U32, giveArray, takeArray } from './array-pool.js';
+import { ARRAY_OVERHEAD_BYTES, EMPTY_U16, EMPTY_U32, giveArray, takeArray } from './array-pool.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { firstRowAfterEviction, installSegment, releaseSegments, segmentCapacity, type TrackSegment } from './segment-track.js';
 import { ZoneExtras, type ZoneExtra } from './zone-extras.js';
@@ -198,9 +198,6 @@ export class ZoneSegment implements TrackSegment {
  * whose inlining budget is tight). Never handed out or written to.
  */
 const NO_TAIL = new ZoneSegment(null as unknown as ZoneColumns, -1, 0, NaN);
-// `wide` holds an array in one segment from the start: V8 tracks field types per map, and a
-// first segment turning wide mid-session would otherwise deoptimize the code that read the field as null
-NO_TAIL.wide = EMPTY_F64;
 
 export class ZoneColumns {
   /** segments[i] holds rows [i * SEGMENT_ROWS, (i + 1) * SEGMENT_ROWS); evicted ones are null. */
