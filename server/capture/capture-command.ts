@@ -153,7 +153,7 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
   const where = `${o.connect.host}:${o.connect.port}`;
   // before dialing: the stream decompresses on a worker thread that is already up
   const inflatePool = InflatePool.start();
-  if (process.env.ZONESCOPE_NO_WARM_UP !== '1') warmUpDecoder();
+  if (process.env.ZONESCOPE_NO_WARM_UP !== '1') warmUpDecoder(inflatePool === null ? 'main-thread' : 'inflate-worker');
   let socket: Socket;
   let first: Buffer;
   try {
