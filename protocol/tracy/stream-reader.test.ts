@@ -581,6 +581,24 @@ describe('bad input', () => {
       });
     });
 
+    it('rejects a 16-bit zone begin or end cut by the frame end with ZS_PROTOCOL_ITEM_SPANS_FRAME (the walk\'s fast path)', () => {
+      // ZoneEnd16: type, u16 delta (3 bytes); ZoneBegin16: type, u16 delta, u64 srcloc (11 bytes)
+      expectStreamError(session(frame([Q.KeepAlive, Q.ZoneEnd16, 5])), {
+        code: ProtocolErrorCode.ItemSpansFrame,
+        offset: FIRST_FRAME,
+        queueType: Q.ZoneEnd16,
+        itemOffset: 1,
+        message: /^ZoneEnd16 item needs 3 bytes but the frame has 2 left/,
+      });
+      expectStreamError(session(frame([Q.ZoneBegin16, ...u16(7), ...u64(0x1234).slice(0, 7)])), {
+        code: ProtocolErrorCode.ItemSpansFrame,
+        offset: FIRST_FRAME,
+        queueType: Q.ZoneBegin16,
+        itemOffset: 0,
+        message: /^ZoneBegin16 item needs 11 bytes but the frame has 10 left/,
+      });
+    });
+
     it('rejects transfers whose header, or whose u32 length, is cut by the frame end', () => {
       expectStreamError(session(frame([Q.KeepAlive, Q.ThreadName, 1, 2, 3])), {
         code: ProtocolErrorCode.ItemSpansFrame,
