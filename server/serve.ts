@@ -92,7 +92,7 @@ export async function startServer(options: ServeOptions = {}): Promise<ServerHan
   const lz4Fallback = inflatePool === null ? FrameInflater.prepareLz4() : null;
   if (lz4Fallback !== null) log('%s', lz4Fallback);
   if (options.warmUp) {
-    const w = warmUpDecoder(inflatePool === null ? 'main-thread' : 'inflate-worker');
+    const w = warmUpDecoder({ path: inflatePool === null ? 'main-thread' : 'inflate-worker' });
     log('decoder warmed up: %d synthetic zones in %d ms', w.zones, Math.round(w.ms));
   }
   const registry = new SessionRegistry({

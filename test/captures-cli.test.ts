@@ -118,6 +118,10 @@ describe.skipIf(!FIXTURES_PRESENT)('zonescope capture', () => {
       expect(progress.length, stderr).toBeGreaterThanOrEqual(1);
       for (const line of progress) expect(line).toMatch(/^capture: [\d.]+ (B|KiB|MiB), [\d,]+ zones, [\d.]+ (B|KiB|MiB)\/s, \d+:\d\d$/);
       expect(stderr).toMatch(/^zonescope capture: wrote .*run\.zscap: [\d.]+ MiB, [\d,]+ frames, [\d,]+ zones in \d+:\d\d \(the app terminated\)$/m);
+      // its store counts the zones without keeping them (ZoneCountingStore): the count is exact
+      const truth = readTruth('medium');
+      const zones = Number(/, ([\d,]+) zones in /.exec(stderr)![1]!.replaceAll(',', ''));
+      expect(zones).toBe(truth.zones_total - truth.zones_open_at_exit);
       expect(run.stdout()).toBe('');
 
       const ours = await inspect(out);

@@ -153,7 +153,7 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
   const where = `${o.connect.host}:${o.connect.port}`;
   // before dialing: the stream decompresses on a worker thread that is already up
   const inflatePool = InflatePool.start();
-  if (process.env.ZONESCOPE_NO_WARM_UP !== '1') warmUpDecoder(inflatePool === null ? 'main-thread' : 'inflate-worker');
+  if (process.env.ZONESCOPE_NO_WARM_UP !== '1') warmUpDecoder({ path: inflatePool === null ? 'main-thread' : 'inflate-worker', countZonesOnly: true });
   let socket: Socket;
   let first: Buffer;
   try {
@@ -178,7 +178,8 @@ export async function runCapture(args: string[], out: NodeJS.WritableStream, err
   }
 
   const registry = new SessionRegistry({ memoryBytes: o.memoryBytes, inflatePool });
-  const session = registry.create(socketTransport(socket), 'connect', where);
+  // the file is what a capture produces: its store only counts the zones (ZoneCountingStore)
+  const session = registry.create(socketTransport(socket), 'connect', where, { countZonesOnly: true });
   let writeError: Error | null = null;
   let stoppedBy: string | null = null;
   const recorder = new CaptureRecorder(

@@ -5,10 +5,15 @@ import { WARM_UP_ZONES, warmUpDecoder, wireChunks } from './warm-up.js';
 
 describe('decoder warm-up', () => {
   it.each(['main-thread', 'inflate-worker'] as const)('walks every zone of its synthetic workload, in two rounds, along the %s path', (path) => {
-    const r = warmUpDecoder(path);
+    const r = warmUpDecoder({ path });
     expect(r.zones).toBeGreaterThanOrEqual(2 * WARM_UP_ZONES);
     expect(r.zones).toBeLessThan(2 * WARM_UP_ZONES * 1.1);
     expect(r.ms).toBeGreaterThan(0);
+  });
+
+  it('warms the zone-counting store of `zonescope capture` the same way', () => {
+    const r = warmUpDecoder({ countZonesOnly: true });
+    expect(r.zones).toBeGreaterThanOrEqual(2 * WARM_UP_ZONES);
   });
 
   it('hands the wire over in pieces that cut frame blocks and frame size headers, covering every byte once', () => {

@@ -2,6 +2,7 @@ import { encodeClientStream, QueueWriter, WELCOME_SIZE, type StreamReaderHooks }
 import { InflatedStreamReader, SyncDecodeSource } from '../session/decode-source.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
 import { SessionStore } from '../store/session-store.js';
+import { ZoneCountingStore } from '../store/zone-counting-store.js';
 import { syntheticWelcome, writeSyntheticWorkload } from './synthetic-workload.js';
 
 /** Zones per warm-up round: enough for the optimizing compiler to take the walk with full type feedback. */
@@ -19,6 +20,15 @@ export interface WarmUpResult {
   /** Wall-clock ms the warm-up took (the process does nothing else meanwhile). */
   ms: number;
   zones: number;
+}
+
+export interface WarmUpOptions {
+  /** The reader this process's sessions use (default 'main-thread'). */
+  path?: WarmUpPath;
+  /** Its sessions count zones instead of keeping them (ZoneCountingStore); default false. */
+  countZonesOnly?: boolean;
+  /** Zones per round (default WARM_UP_ZONES). */
+  zones?: number;
 }
 
 /**
@@ -42,11 +52,15 @@ export interface WarmUpResult {
  * kept: its stores have their own budget and are dropped.
  * @throws Error when the walk did not store every zone written (a bug, not bad input)
  */
-export function warmUpDecoder(path: WarmUpPath = 'main-thread', zones = WARM_UP_ZONES): WarmUpResult {
+export function warmUpDecoder(options: WarmUpOptions = {}): WarmUpResult {
+  const path = options.path ?? 'main-thread';
+  const zones = options.zones ?? WARM_UP_ZONES;
   const t0 = performance.now();
   let total = 0;
   for (let round = 0; round < WARM_UP_ROUNDS; round++) {
-    const store = new SessionStore(new BudgetAccount(new MemoryBudget(WARM_UP_BUDGET)));
+    // the store class of this process's sessions: the walk then meets one zoneBegin/zoneEnd
+    const account = new BudgetAccount(new MemoryBudget(WARM_UP_BUDGET));
+    const store = options.countZonesOnly === true ? new ZoneCountingStore(account) : new SessionStore(account);
     const written = path === 'main-thread' ? throughSyncSource(store, zones, round + 1) : throughInflatedReader(store, zones, round + 1);
     // as Session.end: what an ended session keeps is its compacted store
     store.compact();

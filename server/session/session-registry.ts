@@ -94,6 +94,8 @@ export interface CreateOptions {
    * let in: counted against the connection limits until the session ends.
    */
   address?: string;
+  /** Count the session's zones instead of keeping them (SessionOptions.countZonesOnly). */
+  countZonesOnly?: boolean;
 }
 
 /**
@@ -172,6 +174,7 @@ export class SessionRegistry {
       remote,
       ...(this.queryCredit !== undefined ? { queryCredit: this.queryCredit } : {}),
       ...(options.startedAt !== undefined ? { startedAt: options.startedAt } : {}),
+      ...(options.countZonesOnly === true ? { countZonesOnly: true } : {}),
       ...(network ? { handshakeTimeoutMs: this.handshakeTimeoutMs, idleTimeoutMs: this.idleTimeoutMs, inflatePool: this.inflatePool } : {}),
     });
     const address = options.address;

@@ -10,6 +10,7 @@ import {
 } from '../../protocol/tracy/index.js';
 import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
 import { SessionStore } from '../store/session-store.js';
+import { ZoneCountingStore } from '../store/zone-counting-store.js';
 import type { InflatePool } from '../ingest/inflate-pool.js';
 import { SyncDecodeSource, WorkerDecodeSource, type DecodeSource, type SessionReader } from './decode-source.js';
 import { log } from '../log.js';
@@ -73,6 +74,8 @@ export interface SessionOptions {
   idleTimeoutMs?: number;
   /** Ingest workers to decompress this stream on (absent: everything on the main thread). */
   inflatePool?: InflatePool | null;
+  /** Count zones instead of keeping them (ZoneCountingStore: `zonescope capture`); default false. */
+  countZonesOnly?: boolean;
 }
 
 /** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
@@ -192,7 +195,8 @@ export class Session {
     this.startedAt = options.startedAt ?? Date.now();
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 0;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
-    this.store = new SessionStore(new BudgetAccount(options.budget));
+    const account = new BudgetAccount(options.budget);
+    this.store = options.countZonesOnly === true ? new ZoneCountingStore(account) : new SessionStore(account);
     const hooks: StreamReaderHooks = {
       onWelcome: (welcome, onDemand) => {
         // a budget that cannot hold it ends the session store-error (the charge throws BudgetError)

@@ -62,7 +62,7 @@ export class SessionStore implements TracyVisitor {
    */
   version = 0;
 
-  private current: ThreadTimeline | null = null;
+  protected current: ThreadTimeline | null = null;
   /** The pool of the last allocation or free: a callstack reported right after it goes there. */
   private lastMemPool: MemoryPool | null = null;
   /** release() ran: nothing is charged any more. */
@@ -414,6 +414,6 @@ export function readerForStore(store: SessionStore, hooks: StreamReaderHooks = {
 }
 
 /** Out of line: zoneBegin is inlined into the decoder's walk per zone. */
-function tooManySrclocs(): never {
+export function tooManySrclocs(): never {
   throw new StoreError('ZS_STORE_SRCLOC_LIMIT', `more than ${MAX_SRCLOC + 1} source locations in one session`);
 }

@@ -32,6 +32,8 @@ export class ThreadTimeline {
   openExtra: (ZoneExtra | null)[] | null = null;
   zonesBegun = 0;
   zonesEnded = 0;
+  /** Zones open now in a store that only counts them (countBegin/countEnd); 0 otherwise. */
+  countedOpen = 0;
   /** ZoneEnd with nothing open (Tracy's ZoneDoubleEnd): counted, ignored. */
   unmatchedEnds = 0;
   /** Zone modifiers (text, name, colour, value) with no open zone: counted, ignored. */
@@ -71,6 +73,25 @@ export class ThreadTimeline {
     columns.append(this.openStart[d]!, timeNs, this.openSrcloc[d]!, extra);
     this.zonesEnded++;
     return true;
+  }
+
+  /**
+   * begin() for a store that counts zones without keeping them (ZoneCountingStore): only the
+   * count and the nesting, in `countedOpen` (the open-zone stack stays empty).
+   */
+  countBegin(): void {
+    this.countedOpen++;
+    this.zonesBegun++;
+  }
+
+  /** end() for a store that counts zones without keeping them. */
+  countEnd(): void {
+    if (this.countedOpen === 0) {
+      this.unmatchedEnds++;
+      return;
+    }
+    this.countedOpen--;
+    this.zonesEnded++;
   }
 
   /** Columns for depths up to `d` (charged as they are made); returns depth d's. */
