@@ -1,7 +1,7 @@
 import { encodeClientStream, QueueWriter, WELCOME_SIZE, type StreamReaderHooks } from '../../protocol/tracy/index.js';
 import { InflatedStreamReader, SyncDecodeSource } from '../session/decode-source.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
-import { SessionStore } from '../store/session-store.js';
+import { SessionStore, useDecoderTables } from '../store/session-store.js';
 import { ZoneCountingStore } from '../store/zone-counting-store.js';
 import { syntheticWelcome, writeSyntheticWorkload } from './synthetic-workload.js';
 
@@ -86,7 +86,7 @@ function throughSyncSource(store: SessionStore, zones: number, seed: number): nu
   let written = 0;
   const wire = encodeClientStream(syntheticWelcome(), (q) => (written = writeSyntheticWorkload(q, zones, seed).zones));
   const source = new SyncDecodeSource(store, hooksFor(store));
-  linkTables(store, source.reader.decoder);
+  useDecoderTables(store, source.reader.decoder);
   for (const [from, to] of wireChunks(wire)) {
     source.receive(wire.subarray(from, to));
     source.decodeSlice(Infinity, Infinity);
@@ -101,7 +101,7 @@ function throughSyncSource(store: SessionStore, zones: number, seed: number): nu
 
 function throughInflatedReader(store: SessionStore, zones: number, seed: number): number {
   const reader = new InflatedStreamReader(store, hooksFor(store));
-  linkTables(store, reader.decoder);
+  useDecoderTables(store, reader.decoder);
   reader.welcomeRead(syntheticWelcome(), null);
   const queue = new QueueWriter({ onFrame: (items, start, length) => reader.frameRead(items, start, start + length, 0) });
   const written = writeSyntheticWorkload(queue, zones, seed).zones;
@@ -127,11 +127,4 @@ export function wireChunks(wire: Uint8Array): [number, number][] {
   const chunks: [number, number][] = [];
   for (let i = 1; i < points.length; i++) chunks.push([points[i - 1]!, points[i]!]);
   return chunks;
-}
-
-/** As a session does: the store resolves names through the reader's tables. */
-function linkTables(store: SessionStore, decoder: SyncDecodeSource['reader']['decoder']): void {
-  store.srclocs = decoder.srclocs;
-  store.names = decoder.names;
-  store.callstacks = decoder.callstacks;
 }

@@ -9,7 +9,7 @@ import {
   type WelcomeMessage,
 } from '../../protocol/tracy/index.js';
 import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
-import { SessionStore } from '../store/session-store.js';
+import { SessionStore, useDecoderTables } from '../store/session-store.js';
 import { ZoneCountingStore } from '../store/zone-counting-store.js';
 import type { InflatePool } from '../ingest/inflate-pool.js';
 import { SyncDecodeSource, WorkerDecodeSource, type DecodeSource, type SessionReader } from './decode-source.js';
@@ -223,9 +223,7 @@ export class Session {
       : new SyncDecodeSource(this.store, hooks);
     this.reader = this.decode.reader;
     // the store resolves names through the reader's tables (source locations, strings, threads)
-    this.store.srclocs = this.reader.decoder.srclocs;
-    this.store.names = this.reader.decoder.names;
-    this.store.callstacks = this.reader.decoder.callstacks;
+    useDecoderTables(this.store, this.reader.decoder);
   }
 
   /** Speaks first: the 12-byte handshake; the handshake timeout starts now. */

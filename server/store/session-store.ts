@@ -1,4 +1,4 @@
-import { CallstackTable, CallstackTarget, NameTables, QueueType, SourceLocationTable, TracyStreamReader, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
+import { CallstackTable, CallstackTarget, NameTables, QueueType, SourceLocationTable, TracyStreamReader, type QueueDecoder, type StreamReaderHooks, type TracyVisitor } from '../../protocol/tracy/index.js';
 import { AllocLog } from './alloc-log.js';
 import type { BudgetAccount } from './memory-budget.js';
 import { LockLog } from './lock-log.js';
@@ -407,10 +407,15 @@ export class SessionStore implements TracyVisitor {
  */
 export function readerForStore(store: SessionStore, hooks: StreamReaderHooks = {}): TracyStreamReader {
   const reader = new TracyStreamReader(store, hooks);
-  store.srclocs = reader.decoder.srclocs;
-  store.names = reader.decoder.names;
-  store.callstacks = reader.decoder.callstacks;
+  useDecoderTables(store, reader.decoder);
   return reader;
+}
+
+/** Makes `store` resolve names through `decoder`'s tables (source locations, strings, threads, callstacks). */
+export function useDecoderTables(store: SessionStore, decoder: QueueDecoder): void {
+  store.srclocs = decoder.srclocs;
+  store.names = decoder.names;
+  store.callstacks = decoder.callstacks;
 }
 
 /** Out of line: zoneBegin is inlined into the decoder's walk per zone. */
