@@ -56,9 +56,9 @@ export interface BuiltUpdate {
  * Milliseconds of building an update may take before it gives the event loop a turn: building
  * one for a viewport over millions of zones takes 5-15 ms, and the hub builds up to 30 a second
  * per viewer while a stream is taken in on the same thread; an HTTP request that came meanwhile
- * would wait for all of it.
+ * would wait for all of it. 2 ms: its slices share a turn with the decoder's (session.ts SLICE_MS).
  */
-export const LIVE_BUILD_SLICE_MS = 3;
+export const LIVE_BUILD_SLICE_MS = 2;
 
 /**
  * The update a viewer gets for its viewport, at most `maxBytes` once encoded. When the

@@ -85,17 +85,21 @@ const SLICE_BYTES = 128 * 1024;
  * LZ4 turns 128 KiB of wire into up to ~32 MiB of items, seconds of work. Input is fed in
  * steps of STEP_BYTES and the clock is read between steps, so a slice overshoots by at most
  * the frames one step completes (a frame of 256 KiB of items takes at least ~1 KiB of wire).
+ * 3 ms, not 8: in one event-loop turn an HTTP request can wait for this turn's receive-time
+ * decoding, a slice per busy session and a live viewer's build slice, plus a GC pause; with
+ * 8 + 4 + 3 ms that stacked past 20 ms for about one request in 100 during a stress intake.
+ * Smaller slices cost nothing measurable in intake (a slice is ~50,000 items).
  */
-const SLICE_MS = 8;
+const SLICE_MS = 3;
 /**
  * Milliseconds of decoding that receive() does as bytes arrive, all sessions together, per
  * event-loop turn. libuv hands a socket's data over in up to 32 reads of 64 KiB per turn, and a
  * decoder that keeps up with them would otherwise decode all of them (~2 MiB of wire, ~35 ms
  * for a Tracy stream) before the loop gets to an HTTP request or a live viewer's tick. Past it,
  * the session pauses its transport (the rest waits in the kernel) and decodes in the next
- * turns' slices instead.
+ * turns' slices instead. 3 ms, like a slice, for the reason SLICE_MS gives.
  */
-const RECEIVE_TURN_MS = 4;
+const RECEIVE_TURN_MS = 3;
 let receiveTurnEnd = 0;
 let receiveTurnOpen = false;
 /**
