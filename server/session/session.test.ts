@@ -8,7 +8,9 @@ import { FIXTURES_PRESENT, fixture } from '../../test/support/inspect-fixtures.j
 import { syntheticWelcome } from '../../test/support/synthetic-client.js';
 import { readFileSync } from 'node:fs';
 import { SessionRegistry } from './session-registry.js';
-import { SESSION_BYTES, type Session, type SessionTransport } from './session.js';
+import { reclaimState } from '../store/array-pool.js';
+import { MemoryBudget } from '../store/memory-budget.js';
+import { Session, SESSION_BYTES, type SessionTransport } from './session.js';
 
 function memoryTransport(): SessionTransport & { closed: boolean } {
   const t = {
@@ -214,5 +216,31 @@ describe('session', () => {
     expect(registry.list()).toEqual([]);
     expect(registry.gate.rejectedByReason.get('handshake-timeout')).toBe(1);
     expect(events).toEqual(['added', 'ended']);
+  });
+
+  it.skipIf(!FIXTURES_PRESENT)('asks for a young GC every reclaimEveryBytes of wire, and a full one at its end after reclaimAtEndBytes', async () => {
+    const bin = readFileSync(fixture('small.client.bin'));
+    const run = async (atEnd: number) => {
+      await new Promise((r) => setImmediate(r)); // GCs asked for before run first
+      const before = reclaimState();
+      const session = new Session({ id: 'gc', budget: new MemoryBudget(2 ** 30), transport: memoryTransport(), source: 'import', remote: 'x', reclaimEveryBytes: 10_000, reclaimAtEndBytes: atEnd });
+      session.start();
+      let young = 0;
+      for (let p = 0; p < bin.length; p += 5000) {
+        session.receive(bin.subarray(p, Math.min(bin.length, p + 5000)));
+        const now = reclaimState().youngRuns;
+        await new Promise((r) => setImmediate(r));
+        young += reclaimState().youngRuns - now;
+      }
+      session.connectionClosed();
+      await ended(session);
+      await new Promise((r) => setImmediate(r));
+      return { young, full: reclaimState().gcRuns - before.gcRuns };
+    };
+    const small = await run(bin.length + 1);
+    expect(small.young).toBe(Math.floor(bin.length / 10_000));
+    expect(small.full).toBe(0);
+    const large = await run(bin.length);
+    expect(large.full).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import {
   type StreamReaderHooks,
   type WelcomeMessage,
 } from '../../protocol/tracy/index.js';
+import { RECLAIM_WIRE_BYTES, reclaimSoon, reclaimYoungSoon } from '../store/array-pool.js';
 import { BudgetAccount, type MemoryBudget } from '../store/memory-budget.js';
 import { SessionStore, useDecoderTables } from '../store/session-store.js';
 import { ZoneCountingStore } from '../store/zone-counting-store.js';
@@ -76,6 +77,10 @@ export interface SessionOptions {
   inflatePool?: InflatePool | null;
   /** Count zones instead of keeping them (ZoneCountingStore: `zonescope capture`); default false. */
   countZonesOnly?: boolean;
+  /** Wire bytes between two young-generation GCs it asks for (array-pool.ts reclaimYoungSoon); default RECLAIM_WIRE_BYTES. */
+  reclaimEveryBytes?: number;
+  /** Wire bytes after which its end asks for a full GC (array-pool.ts reclaimSoon); default RECLAIM_AFTER_BYTES. */
+  reclaimAtEndBytes?: number;
 }
 
 /** Bytes decoded per event-loop turn: bounded so one busy app never stalls the others. */
@@ -121,6 +126,8 @@ function receiveTurnDeadline(): number {
   return receiveTurnEnd;
 }
 const MAX_PACKETS_PER_WRITE = 4096;
+/** Wire bytes after which a session's end runs a GC (array-pool.ts reclaimSoon): one per large stream, none per small one. */
+const RECLAIM_AFTER_BYTES = 16 * 2 ** 20;
 const HANDSHAKE_REJECTIONS: ReadonlySet<string> = new Set(['ZS_PROTOCOL_HANDSHAKE_REJECTED', 'ZS_PROTOCOL_BAD_WELCOME']);
 /**
  * What a session keeps besides its store's segments and tables, charged to the budget once its
@@ -188,6 +195,10 @@ export class Session {
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** performance.now() of the last chunk received. */
   private lastReceiveMs = 0;
+  /** Wire bytes since this session last asked for a young-generation GC (array-pool.ts reclaimYoungSoon). */
+  private wireSinceReclaim = 0;
+  private readonly reclaimEveryBytes: number;
+  private readonly reclaimAtEndBytes: number;
 
   constructor(options: SessionOptions) {
     this.id = options.id;
@@ -199,6 +210,8 @@ export class Session {
     this.startedAt = options.startedAt ?? Date.now();
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 0;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    this.reclaimEveryBytes = options.reclaimEveryBytes ?? RECLAIM_WIRE_BYTES;
+    this.reclaimAtEndBytes = options.reclaimAtEndBytes ?? RECLAIM_AFTER_BYTES;
     const account = new BudgetAccount(options.budget);
     this.store = options.countZonesOnly === true ? new ZoneCountingStore(account) : new SessionStore(account);
     const hooks: StreamReaderHooks = {
@@ -243,6 +256,11 @@ export class Session {
   receive(chunk: Uint8Array): void {
     if (this.state === 'ended' || this.closed || chunk.length === 0) return;
     this.lastReceiveMs = performance.now();
+    this.wireSinceReclaim += chunk.length;
+    if (this.wireSinceReclaim >= this.reclaimEveryBytes) {
+      this.wireSinceReclaim = 0;
+      reclaimYoungSoon();
+    }
     this.onBytes?.(chunk);
     this.decode.receive(chunk);
     if (!this.scheduled && this.decode.ready) {
@@ -476,6 +494,8 @@ export class Session {
     } catch {
       // already closed
     }
+    // its socket reads and decode garbage, tens of MiB for a large stream, back at once
+    if (this.bytesReceived >= this.reclaimAtEndBytes) reclaimSoon();
     log('session %s ended: %s%s', this.id, reason, this.truncation ? ` (${this.truncation})` : '');
     this.onEnd?.(this);
   }

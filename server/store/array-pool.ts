@@ -1,16 +1,110 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /**
  * Typed arrays of evicted and outgrown store segments, kept for the next segments of the same
- * size instead of being left to the garbage collector. V8 frees an ArrayBuffer's memory only
- * when a GC runs, and it waits for tens of MiB of external-memory growth before running one for
- * that reason: a store that evicts and grows continuously at its budget would otherwise carry
- * that much dead memory on top of the budget. Reused arrays are cleared before they are handed
- * out. At most POOL_BYTES are kept, across all sizes; what does not fit is left to the GC.
+ * size instead of being left to the garbage collector. Reused arrays are cleared before they are
+ * handed out. At most POOL_BYTES are kept, across all sizes; what does not fit is left to the GC.
  * Not charged to the budget: it is free memory, bounded here.
+ *
+ * **Where the memory comes from, and when it is given back.** V8 counts the memory of ordinary
+ * ArrayBuffers allocated since its last full GC against the old generation's room, so a store
+ * growing by ~60 MB a stress session made it run about 4 full GCs a session (each freeing almost
+ * nothing: the JS heap is ~12 MiB), whose pauses were in most of the slow API requests during
+ * an intake (docs/PERFORMANCE.md, "Seventh pass"). Numeric columns therefore live on
+ * SharedArrayBuffers, which V8 does not count that way (never shared with another thread: only
+ * the accounting differs; Uint8Array columns stay ordinary, as TextDecoder refuses shared memory
+ * and zone texts are decoded from them). The other side of that: V8 no longer runs a GC because
+ * such memory became garbage either, so this module does. It counts the bytes of shared arrays
+ * given back and not pooled (evicted, outgrown, or a deleted session's: every segment's drop()
+ * gives its arrays back) and allocated since its last GC, and runs a full GC in the next turn once RECLAIM_FREED_BYTES were dropped or
+ * RECLAIM_ALLOCATED_BYTES allocated: dead store memory stays below those bounds, as it stayed
+ * below V8's own threshold before.
  */
-type Ctor<T> = { new (length: number): T; readonly name: string };
+type Ctor<T> = { new (length: number): T; new (buffer: SharedArrayBuffer): T; readonly name: string; readonly BYTES_PER_ELEMENT: number };
 type Pooled = Float64Array | Uint32Array | Uint16Array | Int32Array | Uint8Array;
 
 export const POOL_BYTES = 8 * 2 ** 20;
+/** Shared-array bytes dropped (not pooled) that make this module run a GC to give them back. */
+export const RECLAIM_FREED_BYTES = 64 * 2 ** 20;
+/** Shared-array bytes allocated that make it run one anyway (a bound for garbage it was not told of). */
+export const RECLAIM_ALLOCATED_BYTES = 256 * 2 ** 20;
+/** Wire bytes a session takes in between two young-generation GCs (reclaimYoungSoon). */
+export const RECLAIM_WIRE_BYTES = 8 * 2 ** 20;
+
+let freedSinceGc = 0;
+let allocatedSinceGc = 0;
+let gcScheduled = false;
+let collect: ((options?: { type: 'minor' | 'major' }) => void) | null | undefined;
+let gcRuns = 0;
+let youngRuns = 0;
+
+/** The full GC V8 exposes with --expose-gc, taken without the flag on the command line (null if refused). */
+function collector(): ((options?: { type: 'minor' | 'major' }) => void) | null {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+    } catch {
+      collect = null;
+    }
+  }
+  return collect;
+}
+
+function reclaimIfDue(): void {
+  if (freedSinceGc >= RECLAIM_FREED_BYTES || allocatedSinceGc >= RECLAIM_ALLOCATED_BYTES) reclaimSoon();
+}
+
+/**
+ * Runs a full GC in the next turn (once, however often asked before it runs). For what became
+ * garbage in bulk at a known moment and that V8, no longer collecting during intakes, would
+ * otherwise keep until much later: Session.end asks for one after a large stream (its socket
+ * reads, ~20 MB for a stress session, were ordinary ArrayBuffers that its decoding kept long
+ * enough to reach the old generation).
+ */
+let youngScheduled = false;
+
+/**
+ * Runs a young-generation GC (a scavenge, ~1 ms) in the next turn. Sessions ask for one every
+ * RECLAIM_WIRE_BYTES of wire they take in: their socket reads are 64 KiB ordinary ArrayBuffers
+ * that die young, but the walk allocates almost nothing on the JS heap, so V8 scavenges rarely
+ * and, with no full GCs during an intake any more, that memory would pile up (and stay in the
+ * process: ~15 MiB more RSS after a stress session) until the session's end.
+ */
+export function reclaimYoungSoon(): void {
+  if (youngScheduled || gcScheduled) return;
+  youngScheduled = true;
+  setImmediate(() => {
+    youngScheduled = false;
+    youngRuns++;
+    collector()?.({ type: 'minor' });
+  });
+}
+
+export function reclaimSoon(): void {
+  if (gcScheduled) return;
+  gcScheduled = true;
+  // not inside the caller's work (a decode slice, an eviction): the next turn
+  setImmediate(() => {
+    gcScheduled = false;
+    freedSinceGc = 0;
+    allocatedSinceGc = 0;
+    gcRuns++;
+    collector()?.();
+  });
+}
+
+/** `bytes` of shared arrays became garbage without passing through giveArray: for a GC to return. */
+export function noteFreed(bytes: number): void {
+  freedSinceGc += bytes;
+  reclaimIfDue();
+}
+
+/** GCs this module ran, and the bytes counted towards the next one (for tests and metrics). */
+export function reclaimState(): { gcRuns: number; youngRuns: number; freedSinceGc: number; allocatedSinceGc: number } {
+  return { gcRuns, youngRuns, freedSinceGc, allocatedSinceGc };
+}
 
 /**
  * Memory one typed array costs besides its elements: its JSTypedArray and JSArrayBuffer on the
@@ -34,7 +128,13 @@ let pooledBytes = 0;
 export function takeArray<T extends Pooled>(ctor: Ctor<T>, length: number): T {
   const list = free.get(`${ctor.name}:${length}`);
   const reused = list?.pop() as T | undefined;
-  if (reused === undefined) return new ctor(length);
+  if (reused === undefined) {
+    if (ctor === (Uint8Array as unknown)) return new ctor(length);
+    const bytes = length * ctor.BYTES_PER_ELEMENT;
+    allocatedSinceGc += bytes;
+    reclaimIfDue();
+    return new ctor(new SharedArrayBuffer(bytes));
+  }
   pooledBytes -= reused.byteLength;
   reused.fill(0);
   return reused;
@@ -42,7 +142,11 @@ export function takeArray<T extends Pooled>(ctor: Ctor<T>, length: number): T {
 
 /** Gives back an array nothing reads any more (an evicted or outgrown segment's). */
 export function giveArray(array: Pooled): void {
-  if (array.length === 0 || pooledBytes + array.byteLength > POOL_BYTES) return;
+  if (array.length === 0) return;
+  if (pooledBytes + array.byteLength > POOL_BYTES) {
+    if (array.buffer instanceof SharedArrayBuffer) noteFreed(array.byteLength);
+    return;
+  }
   const key = `${array.constructor.name}:${array.length}`;
   let list = free.get(key);
   if (list === undefined) free.set(key, (list = []));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../test/support/tracy-streams.js';
+import { giveArray, POOL_BYTES, pooledArrayBytes, reclaimState } from './array-pool.js';
 import { BudgetAccount, MemoryBudget } from './memory-budget.js';
 import { SEGMENT_ROWS, ZONE_SEGMENT_OBJECT_BYTES, ZoneColumns, type ZoneExtra } from './zone-columns.js';
 
@@ -374,5 +375,15 @@ describe('ZoneColumns', () => {
     expect(budget.used).toBe(0);
     expect(budget.segments).toBe(0);
     expect(cols.segmentOf(0)).toBeNull();
+  });
+
+  it("counts a released track's arrays the pool cannot keep as garbage for the array pool's GC (a deleted session)", () => {
+    const { cols } = track();
+    appendAll(cols, randomZones(7, 3 * SEGMENT_ROWS));
+    // the pool full: what is given back now is dropped
+    for (let i = 0; pooledArrayBytes() + 64 * 1024 <= POOL_BYTES; i++) giveArray(new Float64Array(new SharedArrayBuffer(64 * 1024)));
+    const before = reclaimState().freedSinceGc;
+    cols.release();
+    expect(reclaimState().freedSinceGc - before).toBeGreaterThanOrEqual(3 * SEGMENT_ROWS * ROW_BYTES);
   });
 });
