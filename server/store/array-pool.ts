@@ -129,7 +129,8 @@ export function takeArray<T extends Pooled>(ctor: Ctor<T>, length: number): T {
   const list = free.get(`${ctor.name}:${length}`);
   const reused = list?.pop() as T | undefined;
   if (reused === undefined) {
-    if (ctor === (Uint8Array as unknown)) return new ctor(length);
+    // without a GC to ask for (V8 refused the flag), ordinary memory, which V8 collects itself
+    if (ctor === (Uint8Array as unknown) || collector() === null) return new ctor(length);
     const bytes = length * ctor.BYTES_PER_ELEMENT;
     allocatedSinceGc += bytes;
     reclaimIfDue();
