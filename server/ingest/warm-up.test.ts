@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeClientStream, WELCOME_SIZE } from '../../protocol/tracy/index.js';
 import { syntheticWelcome, writeSyntheticWorkload } from './synthetic-workload.js';
+import { reclaimState } from '../store/array-pool.js';
 import { WARM_UP_ZONES, warmUpDecoder, wireChunks } from './warm-up.js';
 
 describe('decoder warm-up', () => {
@@ -9,6 +10,13 @@ describe('decoder warm-up', () => {
     expect(r.zones).toBeGreaterThanOrEqual(2 * WARM_UP_ZONES);
     expect(r.zones).toBeLessThan(2 * WARM_UP_ZONES * 1.1);
     expect(r.ms).toBeGreaterThan(0);
+  });
+
+  it('returns its garbage with a full GC before it returns (the first session reuses that memory)', () => {
+    const before = reclaimState().gcRuns;
+    warmUpDecoder({ zones: 1000 });
+    expect(reclaimState().gcRuns).toBe(before + 1);
+    expect(reclaimState().allocatedSinceGc).toBe(0);
   });
 
   it('warms the zone-counting store of `zonescope capture` the same way', () => {

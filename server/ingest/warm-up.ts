@@ -1,5 +1,6 @@
 import { encodeClientStream, QueueWriter, WELCOME_SIZE, type StreamReaderHooks } from '../../protocol/tracy/index.js';
 import { InflatedStreamReader, SyncDecodeSource } from '../session/decode-source.js';
+import { reclaimNow } from '../store/array-pool.js';
 import { BudgetAccount, MemoryBudget } from '../store/memory-budget.js';
 import { SessionStore, useDecoderTables } from '../store/session-store.js';
 import { ZoneCountingStore } from '../store/zone-counting-store.js';
@@ -69,6 +70,9 @@ export function warmUpDecoder(options: WarmUpOptions = {}): WarmUpResult {
     if (store.zonesEnded !== written) throw new Error(`decoder warm-up: ${store.zonesEnded} zones stored of ${written} written`);
     total += written;
   }
+  // what the warm-up allocated (its streams, stores and buffers) is all garbage now: return it
+  // before the first session, which then reuses that memory instead of growing the process
+  reclaimNow();
   return { ms: performance.now() - t0, zones: total };
 }
 

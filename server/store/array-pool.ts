@@ -82,6 +82,14 @@ export function reclaimYoungSoon(): void {
   });
 }
 
+/** Runs a full GC now (the decoder warm-up's end, before any session: its ~20 MB of garbage back before the first one). */
+export function reclaimNow(): void {
+  freedSinceGc = 0;
+  allocatedSinceGc = 0;
+  gcRuns++;
+  collector()?.();
+}
+
 export function reclaimSoon(): void {
   if (gcScheduled) return;
   gcScheduled = true;
