@@ -17,9 +17,9 @@ import { runInNewContext } from 'node:vm';
  * and zone texts are decoded from them). The other side of that: V8 no longer runs a GC because
  * such memory became garbage either, so this module does. It counts the bytes of shared arrays
  * given back and not pooled (evicted, outgrown, or a deleted session's: every segment's drop()
- * gives its arrays back) and allocated since its last GC, and runs a full GC in the next turn once RECLAIM_FREED_BYTES were dropped or
- * RECLAIM_ALLOCATED_BYTES allocated: dead store memory stays below those bounds, as it stayed
- * below V8's own threshold before.
+ * gives its arrays back) and allocated since its last GC, and runs a full GC in the next turn
+ * once RECLAIM_FREED_BYTES were dropped or RECLAIM_ALLOCATED_BYTES allocated: dead store memory
+ * stays below those bounds, as it stayed below V8's own threshold before.
  */
 type Ctor<T> = { new (length: number): T; new (buffer: SharedArrayBuffer): T; readonly name: string; readonly BYTES_PER_ELEMENT: number };
 type Pooled = Float64Array | Uint32Array | Uint16Array | Int32Array | Uint8Array;
@@ -35,16 +35,19 @@ export const RECLAIM_WIRE_BYTES = 8 * 2 ** 20;
 let freedSinceGc = 0;
 let allocatedSinceGc = 0;
 let gcScheduled = false;
-let collect: ((options?: { type: 'minor' | 'major' }) => void) | null | undefined;
+let youngScheduled = false;
+/** V8's gc(): a full GC, or a young-generation one with { type: 'minor' }. */
+type Gc = (options?: { type: 'minor' | 'major' }) => void;
+let collect: Gc | null | undefined;
 let gcRuns = 0;
 let youngRuns = 0;
 
 /** The full GC V8 exposes with --expose-gc, taken without the flag on the command line (null if refused). */
-function collector(): ((options?: { type: 'minor' | 'major' }) => void) | null {
+function collector(): Gc | null {
   if (collect === undefined) {
     try {
       setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
+      collect = runInNewContext('gc') as Gc;
     } catch {
       collect = null;
     }
@@ -55,15 +58,6 @@ function collector(): ((options?: { type: 'minor' | 'major' }) => void) | null {
 function reclaimIfDue(): void {
   if (freedSinceGc >= RECLAIM_FREED_BYTES || allocatedSinceGc >= RECLAIM_ALLOCATED_BYTES) reclaimSoon();
 }
-
-/**
- * Runs a full GC in the next turn (once, however often asked before it runs). For what became
- * garbage in bulk at a known moment and that V8, no longer collecting during intakes, would
- * otherwise keep until much later: Session.end asks for one after a large stream (its socket
- * reads, ~20 MB for a stress session, were ordinary ArrayBuffers that its decoding kept long
- * enough to reach the old generation).
- */
-let youngScheduled = false;
 
 /**
  * Runs a young-generation GC (a scavenge, ~1 ms) in the next turn. Sessions ask for one every
@@ -90,20 +84,24 @@ export function reclaimNow(): void {
   collector()?.();
 }
 
+/**
+ * Runs a full GC in the next turn (once, however often asked before it runs). For what became
+ * garbage in bulk at a known moment and that V8, no longer collecting during intakes, would
+ * otherwise keep until much later: Session.end asks for one after a large stream (its socket
+ * reads, ~20 MB for a stress session, were ordinary ArrayBuffers that its decoding kept long
+ * enough to reach the old generation).
+ */
 export function reclaimSoon(): void {
   if (gcScheduled) return;
   gcScheduled = true;
   // not inside the caller's work (a decode slice, an eviction): the next turn
   setImmediate(() => {
     gcScheduled = false;
-    freedSinceGc = 0;
-    allocatedSinceGc = 0;
-    gcRuns++;
-    collector()?.();
+    reclaimNow();
   });
 }
 
-/** `bytes` of shared arrays became garbage without passing through giveArray: for a GC to return. */
+/** `bytes` of shared arrays became garbage (the arrays giveArray cannot pool): counted towards the next GC. */
 export function noteFreed(bytes: number): void {
   freedSinceGc += bytes;
   reclaimIfDue();
